@@ -1,0 +1,233 @@
+"""The Starlette application and the command line; wires settings, models, resolvers and
+schema together.
+
+    python -m app serve                       # what `make run` ends in
+    python -m app migrate | seed
+    python -m app create-user --org SHORTCODE --phone P --password W --role manager
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy import text
+
+from models import Database
+from models.migrate import upgrade
+from resolvers import seed
+from resolvers.errors import DomainError, InputErrors
+from schema import build_schema
+from schema.sessions import session_routes
+from schema.view import GlificGraphQL
+from settings import Settings, get_settings
+
+log = logging.getLogger("glific")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes with 413, before anything parses them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._too_large(scope, receive, send)
+                return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = {"error": {"code": 413, "message": f"Request body is larger than {self.limit} bytes"}}
+        await JSONResponse(body, status_code=413)(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
+    settings = settings or get_settings()
+    database = db or Database(
+        settings.database_url, echo=settings.sql_echo, pool_size=settings.db_pool_size
+    )
+    schema = build_schema(settings)
+    graphiql = settings.environment != "production"
+    api = GlificGraphQL(schema, database, graphiql=False)
+    sessions = session_routes(database)
+
+    async def health(_: Request) -> JSONResponse:
+        try:
+            async with database.session(all_organizations=True) as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("health check failed")
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/api", api, methods=["GET", "POST"]),
+        Route("/api/v1/session", sessions["create"], methods=["POST"]),
+        Route("/api/v1/session", sessions["delete"], methods=["DELETE"]),
+        Route("/api/v1/session/renew", sessions["renew"], methods=["POST"]),
+    ]
+    if graphiql:
+        routes.append(
+            Route("/graphiql", GlificGraphQL(schema, database, graphiql=True), methods=["GET", "POST"])
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        if db is None:
+            await database.dispose()
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(BodyLimit, limit=settings.max_body_bytes),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origin_list,
+                allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+                allow_headers=["authorization", "content-type"],
+                allow_credentials=True,
+            ),
+        ],
+    )
+    app.state.db = database
+    app.state.settings = settings
+    return app
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+async def _migrate(settings: Settings) -> None:
+    await upgrade(settings.database_url)
+
+
+async def _seed(settings: Settings) -> seed.SeedResult:
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction(all_organizations=True) as session:
+            return await seed.seed_defaults(session, settings)
+    finally:
+        await db.dispose()
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace) -> str:
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction(all_organizations=True) as session:
+            org = await seed.ensure_organization(
+                session, args.org, name=args.org_name or args.org, contact_phone=args.phone
+            )
+            user, created = await seed.ensure_user(
+                session, org, phone=args.phone, password=args.password,
+                name=args.name or args.phone, roles=[args.role],
+            )
+            verb = "created" if created else "already exists:"
+            return f"user {verb} phone {user.phone}, role {args.role}, organization {org.shortcode}"
+    finally:
+        await db.dispose()
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    asyncio.run(_migrate(settings))
+    result = asyncio.run(_seed(settings))
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"GraphQL API:  {base}/api   (GraphiQL: {base}/graphiql)")
+    print(f"Sign in:      POST {base}/api/v1/session")
+    print(f"Admin phone:  {result.admin_phone}")
+    if result.admin_created:
+        print(f"Admin password: {settings.admin_password}  (set ADMIN_PASSWORD to choose another)")
+    else:
+        print("Admin password: unchanged (the admin user already existed)")
+    sys.stdout.flush()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="migrate, seed, then serve the API")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("seed", help="create languages, the default organization and the admin")
+    cu = sub.add_parser("create-user", help="create a user (and its organization if new)")
+    cu.add_argument("--org", required=True, help="organization shortcode")
+    cu.add_argument("--org-name", help="name for a new organization (default: the shortcode)")
+    cu.add_argument("--phone", required=True)
+    cu.add_argument("--password", required=True)
+    cu.add_argument("--name")
+    cu.add_argument("--role", default="manager",
+                    choices=["none", "staff", "manager", "admin", "glific_admin"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    try:
+        if args.command == "serve":
+            _serve(settings)
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+            print("migrations applied")
+        elif args.command == "seed":
+            result = asyncio.run(_seed(settings))
+            print(f"seeded organization {result.organization.shortcode}, admin {result.admin_phone}")
+        elif args.command == "create-user":
+            asyncio.run(_migrate(settings))
+            print(asyncio.run(_create_user(settings, args)))
+    except InputErrors as exc:
+        print("error: " + "; ".join(m for _, m in exc.errors), file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

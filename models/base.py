@@ -1,0 +1,69 @@
+"""Column helpers shared by every table: ids, timestamps, JSON, foreign keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Integer
+from sqlalchemy.dialects.postgresql import JSONB
+
+# BIGINT on PostgreSQL; INTEGER on SQLite so the column is the rowid alias and autoincrements.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+# JSONB on PostgreSQL (indexable, compact); JSON text on SQLite.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class OrgScoped:
+    """Mixin for tables that belong to one organization (they carry `organization_id`).
+
+    `models.db` gives the mixin a stand-in `organization_id` column once the tables are
+    defined: SQLAlchemy analyses the organization filter's lambda against it."""
+
+
+def utcnow() -> datetime:
+    """Naive UTC now; every timestamp column stores naive UTC and the API renders it with Z."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def utcnow_seconds() -> datetime:
+    """Naive UTC now truncated to seconds (Glific's `utc_datetime` columns)."""
+    return utcnow().replace(microsecond=0)
+
+
+def id_column() -> Any:
+    return Column(BigId, primary_key=True, autoincrement=True)
+
+
+def fk_column(
+    target: str, *, ondelete: str | None = None, nullable: bool = False, index: bool = True,
+    use_alter: bool = False,
+) -> Any:
+    return Column(
+        BigId,
+        ForeignKey(target, ondelete=ondelete, use_alter=use_alter),
+        nullable=nullable,
+        index=index,
+    )
+
+
+def org_column() -> Any:
+    return fk_column("organizations.id", ondelete="CASCADE")
+
+
+def json_column(*, nullable: bool = False) -> Any:
+    return Column(JsonType, nullable=nullable)
+
+
+def timestamp_column(*, seconds: bool = False, onupdate: bool = False, nullable: bool = False) -> Any:
+    factory = utcnow_seconds if seconds else utcnow
+    return Column(
+        DateTime(timezone=False),
+        nullable=nullable,
+        default=factory,
+        onupdate=factory if onupdate else None,
+    )
+
+
+def optional_timestamp_column() -> Any:
+    return Column(DateTime(timezone=False), nullable=True)

@@ -1,0 +1,95 @@
+"""Contacts (one WhatsApp number each), their history and their shared locations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import (
+    OrgScoped,
+    fk_column,
+    id_column,
+    json_column,
+    optional_timestamp_column,
+    org_column,
+    timestamp_column,
+    utcnow,
+)
+
+SIMULATOR_PHONE_PREFIX = "9876543210"
+
+
+class Contact(OrgScoped, SQLModel, table=True):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("phone", "organization_id", name="contacts_phone_organization_id_index"),
+        Index("contacts_organization_id_name_index", "organization_id", "name"),
+    )
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    organization_id: int = Field(sa_column=org_column())
+    name: str | None = Field(default=None, sa_column=Column(String(255)))
+    phone: str = Field(sa_column=Column(String(255), nullable=False))
+    contact_type: str = Field(default="WABA", sa_column=Column(String(16), nullable=False))
+    status: str = Field(default="valid", sa_column=Column(String(32), nullable=False))
+    bsp_status: str = Field(default="none", sa_column=Column(String(32), nullable=False))
+    language_id: int = Field(sa_column=fk_column("languages.id", ondelete="RESTRICT"))
+    active_profile_id: int | None = Field(
+        default=None,
+        sa_column=fk_column("profiles.id", ondelete="SET NULL", nullable=True, use_alter=True),
+    )
+    is_org_read: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    is_org_replied: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    is_contact_replied: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    optin_time: datetime | None = Field(default=None, sa_column=optional_timestamp_column())
+    optout_time: datetime | None = Field(default=None, sa_column=optional_timestamp_column())
+    optin_status: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    optin_method: str | None = Field(default=None, sa_column=Column(String(255)))
+    optout_method: str | None = Field(default=None, sa_column=Column(String(255)))
+    last_message_at: datetime | None = Field(default=None, sa_column=optional_timestamp_column())
+    last_communication_at: datetime | None = Field(
+        default=None, sa_column=optional_timestamp_column()
+    )
+    first_message_number: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    last_message_number: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    inserted_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(onupdate=True))
+
+
+class ContactHistory(OrgScoped, SQLModel, table=True):
+    __tablename__ = "contact_histories"
+    __table_args__ = (Index("contact_histories_contact_id_id_index", "contact_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    organization_id: int = Field(sa_column=org_column())
+    contact_id: int = Field(sa_column=fk_column("contacts.id", ondelete="CASCADE", index=False))
+    # The profile active when the row was written; SET NULL when that profile is deleted.
+    profile_id: int | None = Field(
+        default=None, sa_column=fk_column("profiles.id", ondelete="SET NULL", nullable=True)
+    )
+    event_type: str = Field(sa_column=Column(String(255), nullable=False))
+    event_label: str = Field(sa_column=Column(Text, nullable=False))
+    event_meta: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    event_datetime: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(seconds=True))
+    inserted_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(onupdate=True))
+
+
+class Location(OrgScoped, SQLModel, table=True):
+    """A location a contact shared (written by the webhook); `contactLocation` reads the latest."""
+
+    __tablename__ = "locations"
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    organization_id: int = Field(sa_column=org_column())
+    contact_id: int = Field(sa_column=fk_column("contacts.id", ondelete="CASCADE"))
+    message_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    longitude: float = Field(sa_column=Column(Float, nullable=False))
+    latitude: float = Field(sa_column=Column(Float, nullable=False))
+    inserted_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(onupdate=True))

@@ -1,0 +1,120 @@
+"""Engine and session factory, SQLite tuning, and the automatic organization filter.
+
+Every ORM statement run by a session opened for an organization is filtered to that
+organization (`with_loader_criteria` on `OrgScoped` tables), on top of the explicit filters
+in resolvers: a forgotten `WHERE organization_id = ...` cannot leak another tenant's rows.
+A session opened without an organization refuses to touch organization-scoped tables unless
+it was opened with `all_organizations=True` (seeding, sign-in, maintenance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from models.base import OrgScoped
+
+ORG_KEY = "organization_id"
+ALL_ORGS_KEY = "all_organizations"
+
+
+class OrganizationScopeError(RuntimeError):
+    """A session without an organization touched organization-scoped tables."""
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _filter_by_organization(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    info = state.session.info
+    org_id = info.get(ORG_KEY)
+    if org_id is None:
+        if info.get(ALL_ORGS_KEY):
+            return
+        if any(issubclass(m.class_, OrgScoped) for m in state.all_mappers):
+            raise OrganizationScopeError(
+                "organization-scoped query on a session opened without an organization"
+            )
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            OrgScoped,
+            lambda cls: cls.organization_id == org_id,
+            include_aliases=True,
+        )
+    )
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    sync_engine: Engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the write lock up front: a deferred transaction that later tries to
+        # write can fail with SQLITE_BUSY even with a busy timeout.
+        if conn.get_execution_options().get("writer"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """One engine per process; sessions are cheap and short-lived."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo}
+        if not self.is_sqlite:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.is_sqlite:
+            _tune_sqlite(self.engine)
+        self._reader = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._writer = async_sessionmaker(
+            self.engine.execution_options(writer=True), expire_on_commit=False, autoflush=False
+        )
+
+    def session(
+        self, organization_id: int | None = None, *, all_organizations: bool = False,
+        write: bool = False,
+    ) -> AsyncSession:
+        """A session scoped to one organization (or, explicitly, to all of them)."""
+        factory = self._writer if write else self._reader
+        session = factory()
+        if organization_id is not None:
+            session.info[ORG_KEY] = organization_id
+        elif all_organizations:
+            session.info[ALL_ORGS_KEY] = True
+        return session
+
+    @asynccontextmanager
+    async def transaction(
+        self, organization_id: int | None = None, *, all_organizations: bool = False
+    ) -> AsyncIterator[AsyncSession]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        async with (
+            self.session(organization_id, all_organizations=all_organizations, write=True) as s,
+            s.begin(),
+        ):
+            yield s
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

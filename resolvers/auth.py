@@ -1,0 +1,177 @@
+"""Sign-in, API tokens and roles.
+
+Tokens are random strings handed to the client once; only a keyed SHA-256 of each is stored,
+so any app process can check or revoke them and a database dump cannot be replayed. An access
+token lives 30 minutes, its renewal token 30 days; one sign-in is one `session_id` pairing the
+two, so renewing or signing out drops both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pwdlib import PasswordHash
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Organization, User, UserToken, utcnow
+from settings import get_settings
+
+ROLE_ORDER = ("none", "staff", "manager", "admin", "glific_admin")
+ACCESS, RENEWAL = "access", "renewal"
+
+_hasher = PasswordHash.recommended()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return _hasher.verify(password, password_hash)
+    except Exception:  # a malformed stored hash is a failed sign-in, not a crash
+        return False
+
+
+def has_role(roles: list[str] | tuple[str, ...], required: str) -> bool:
+    """Glific's Authorize: holding `required` or any role above it. `none` grants nothing."""
+    needed = ROLE_ORDER.index(required)
+    return any(r in ROLE_ORDER and r != "none" and ROLE_ORDER.index(r) >= needed for r in roles)
+
+
+@dataclass(frozen=True)
+class AuthUser:
+    """The signed-in user as every request sees it (a snapshot, not an ORM object)."""
+
+    id: int
+    organization_id: int
+    name: str
+    phone: str
+    roles: tuple[str, ...]
+    is_restricted: bool
+    contact_id: int | None
+    language_id: int | None
+    session_id: str
+
+    def has_role(self, required: str) -> bool:
+        return has_role(self.roles, required)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    renewal_token: str
+    token_expiry_time: datetime
+    last_login_time: datetime | None
+
+
+def _digest(token: str) -> str:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+
+
+async def issue_tokens(
+    session: AsyncSession, user: User, session_id: str | None = None
+) -> TokenPair:
+    settings = get_settings()
+    now = utcnow()
+    access, renewal = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    sid = session_id or secrets.token_hex(16)
+    expiry = now + timedelta(minutes=settings.access_token_minutes)
+    session.add_all([
+        UserToken(user_id=user.id, organization_id=user.organization_id, kind=ACCESS,  # type: ignore[arg-type]
+                  token_hash=_digest(access), session_id=sid, expires_at=expiry),
+        UserToken(user_id=user.id, organization_id=user.organization_id, kind=RENEWAL,  # type: ignore[arg-type]
+                  token_hash=_digest(renewal), session_id=sid,
+                  expires_at=now + timedelta(days=settings.renewal_token_days)),
+    ])
+    # Expired tokens of this user are garbage; drop them while we are here.
+    await session.execute(
+        delete(UserToken).where(UserToken.user_id == user.id, UserToken.expires_at < now)
+    )
+    await session.flush()
+    return TokenPair(access, renewal, expiry, user.last_login_at)
+
+
+async def login(
+    session: AsyncSession, phone: str, password: str, org_shortcode: str | None = None
+) -> TokenPair | None:
+    """Check a phone and password. Users are per organization; when the same phone is a user
+    in several, the request's host (`<shortcode>.example.org`) picks the organization."""
+    stmt = (
+        select(User, Organization.shortcode)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(User.phone == phone.strip().lstrip("+"), Organization.is_active.is_(True))
+    )
+    candidates = (await session.execute(stmt)).all()
+    if org_shortcode and len(candidates) > 1:
+        candidates = [c for c in candidates if c[1] == org_shortcode]
+    matching = [user for user, _ in candidates if verify_password(password, user.password_hash)]
+    if len(matching) != 1:
+        return None
+    user = matching[0]
+    pair = await issue_tokens(session, user)
+    user.last_login_at = utcnow()
+    await session.flush()
+    return pair
+
+
+async def renew(session: AsyncSession, renewal_token: str) -> TokenPair | None:
+    """Swap a renewal token for a new pair; the old access and renewal tokens stop working."""
+    row = await session.scalar(
+        select(UserToken).where(
+            UserToken.token_hash == _digest(renewal_token),
+            UserToken.kind == RENEWAL,
+            UserToken.expires_at > utcnow(),
+        )
+    )
+    if row is None:
+        return None
+    user = await session.get(User, row.user_id)
+    if user is None:
+        return None
+    await session.execute(delete(UserToken).where(UserToken.session_id == row.session_id))
+    return await issue_tokens(session, user, row.session_id)
+
+
+async def logout(session: AsyncSession, access_token: str) -> bool:
+    """Drop both tokens of the sign-in that `access_token` belongs to."""
+    row = await session.scalar(
+        select(UserToken).where(UserToken.token_hash == _digest(access_token), UserToken.kind == ACCESS)
+    )
+    if row is None:
+        return False
+    await session.execute(delete(UserToken).where(UserToken.session_id == row.session_id))
+    return True
+
+
+async def authenticate(session: AsyncSession, access_token: str) -> AuthUser | None:
+    """The user behind a live access token, in one query; None if unknown or expired."""
+    row = (
+        await session.execute(
+            select(
+                User.id, User.organization_id, User.name, User.phone, User.roles,
+                User.is_restricted, User.contact_id, User.language_id, UserToken.session_id,
+            )
+            .join(UserToken, UserToken.user_id == User.id)
+            .join(Organization, Organization.id == User.organization_id)
+            .where(
+                UserToken.token_hash == _digest(access_token),
+                UserToken.kind == ACCESS,
+                UserToken.expires_at > utcnow(),
+                Organization.is_active.is_(True),
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return AuthUser(
+        id=row.id, organization_id=row.organization_id, name=row.name, phone=row.phone,
+        roles=tuple(row.roles or ()), is_restricted=row.is_restricted,
+        contact_id=row.contact_id, language_id=row.language_id, session_id=row.session_id,
+    )

@@ -1,0 +1,349 @@
+"""Contacts: lookup, lists with Glific's filters, create/update/delete, opt-in, location.
+
+Writes to `fields` and `language_id` go through `profiles.write_contact_fields` /
+`write_contact_language` so the active profile always follows the contact; setting
+`activeProfileId` is a real switch (fields and language are copied, history is written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import false, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Contact, ContactGroup, Location, Organization, UserGroup, utcnow
+from resolvers import history, profiles
+from resolvers import validation as v
+from resolvers.errors import ClientError, InputErrors, not_found
+from resolvers.phones import is_simulator_phone, lookup_phone, normalize_phone
+from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, to_int_id
+from settings import get_settings
+
+STATUSES = ("blocked", "failed", "invalid", "processing", "valid")
+BSP_STATUSES = ("none", "session", "session_and_hsm", "hsm")
+DEFAULT_LIMIT, MAX_LIMIT = 25, 50
+
+_COLUMNS = {
+    "id": Contact.id,
+    "name": Contact.name,
+    "phone": Contact.phone,
+    "status": Contact.status,
+    "bsp_status": Contact.bsp_status,
+    "language_id": Contact.language_id,
+    "optin_time": Contact.optin_time,
+    "optout_time": Contact.optout_time,
+    "last_message_at": Contact.last_message_at,
+    "last_communication_at": Contact.last_communication_at,
+    "inserted_at": Contact.inserted_at,
+    "updated_at": Contact.updated_at,
+}
+_DATE_COLUMNS = (
+    "inserted_at", "updated_at", "last_message_at", "last_communication_at", "optin_time",
+    "optout_time",
+)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking. A restricted staff user sees only contacts in the groups assigned to
+    them, their own contact and the organization's contact (Glific's `is_restricted`)."""
+
+    user_id: int
+    contact_id: int | None = None
+    restricted: bool = False
+
+
+def _visible_to(stmt: Any, org_id: int, viewer: Viewer | None) -> Any:
+    if viewer is None or not viewer.restricted:
+        return stmt
+    in_my_groups = select(ContactGroup.contact_id).where(
+        ContactGroup.group_id.in_(select(UserGroup.group_id).where(UserGroup.user_id == viewer.user_id))
+    )
+    org_contact = select(Organization.contact_id).where(Organization.id == org_id)
+    return stmt.where(
+        or_(
+            Contact.id.in_(in_my_groups),
+            Contact.id == (viewer.contact_id or 0),
+            Contact.id.in_(org_contact.scalar_subquery()),
+        )
+    )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+_MISSING = ("Contact", "Contact not found or permission denied.")
+
+
+async def get_contact(
+    session: AsyncSession, org_id: int, raw_id: Any, viewer: Viewer | None = None
+) -> Contact:
+    try:
+        cid = to_int_id(raw_id)
+    except InputErrors:
+        raise InputErrors.raw(*_MISSING) from None
+    stmt = select(Contact).where(Contact.id == cid, Contact.organization_id == org_id)
+    contact = await session.scalar(_visible_to(stmt, org_id, viewer))
+    if contact is None:
+        raise InputErrors.raw(*_MISSING)
+    return contact
+
+
+async def contact_by_phone(
+    session: AsyncSession, org_id: int, phone: str, viewer: Viewer | None = None
+) -> Contact:
+    stored = lookup_phone(phone, default_region=get_settings().default_phone_region)
+    stmt = select(Contact).where(Contact.phone == stored, Contact.organization_id == org_id)
+    contact = await session.scalar(_visible_to(stmt, org_id, viewer))
+    if contact is None:
+        raise InputErrors.raw(*_MISSING)
+    return contact
+
+
+async def fetch_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Contact:
+    """For writes: a miss is Glific's `Elixir.Glific.Contacts.Contact` / `Resource not found`."""
+    try:
+        cid = to_int_id(raw_id)
+    except InputErrors:
+        raise not_found("Contacts.Contact") from None
+    contact = await session.scalar(
+        select(Contact).where(Contact.id == cid, Contact.organization_id == org_id)
+    )
+    if contact is None:
+        raise not_found("Contacts.Contact")
+    return contact
+
+
+async def contacts_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Contact]:
+    rows = await session.scalars(select(Contact).where(Contact.id.in_(ids)))
+    return {row.id: row for row in rows}  # type: ignore[misc]
+
+
+def _end_of_day(value: datetime) -> datetime:
+    return datetime.combine(value.date(), time.max) if value.time() == time.min else value
+
+
+def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None) -> Any:
+    stmt = _visible_to(stmt.where(Contact.organization_id == org_id), org_id, viewer)
+    if flt.get("status"):
+        stmt = stmt.where(Contact.status == flt["status"])
+    else:
+        stmt = stmt.where(Contact.status != "blocked")
+    if flt.get("bsp_status"):
+        stmt = stmt.where(Contact.bsp_status == flt["bsp_status"])
+    if flt.get("term"):
+        stmt = stmt.where(or_(ilike(Contact.name, flt["term"]), ilike(Contact.phone, flt["term"])))
+    if flt.get("name"):
+        stmt = stmt.where(ilike(Contact.name, flt["name"]))
+    if flt.get("phone"):
+        stmt = stmt.where(ilike(Contact.phone, flt["phone"]))
+    if flt.get("include_groups"):
+        members = select(ContactGroup.contact_id).where(
+            ContactGroup.group_id.in_(int_ids(flt["include_groups"]))
+        )
+        stmt = stmt.where(Contact.id.in_(members))
+    if flt.get("exclude_groups"):
+        members = select(ContactGroup.contact_id).where(
+            ContactGroup.group_id.in_(int_ids(flt["exclude_groups"]))
+        )
+        stmt = stmt.where(Contact.id.not_in(members))
+    # Tags and WhatsApp groups are not modelled yet: no contact carries one, so asking for
+    # contacts that do matches nothing, and excluding them removes nothing.
+    if flt.get("include_tags") or flt.get("include_wa_groups"):
+        stmt = stmt.where(false())
+    date_range = flt.get("date_range") or {}
+    if date_range:
+        column_name = date_range.get("column") or "inserted_at"
+        if column_name not in _DATE_COLUMNS:
+            raise ClientError(f"dateRange.column: cannot filter on '{column_name}'")
+        column = _COLUMNS[column_name]
+        if date_range.get("from_"):
+            stmt = stmt.where(column >= date_range["from_"])
+        if date_range.get("to"):
+            stmt = stmt.where(column <= _end_of_day(date_range["to"]))
+    return stmt
+
+
+async def list_contacts(
+    session: AsyncSession,
+    org_id: int,
+    flt: dict[str, Any],
+    opts: ListOpts,
+    viewer: Viewer | None = None,
+) -> list[Contact]:
+    stmt = apply_opts(
+        _filtered(select(Contact), org_id, flt, viewer),
+        opts,
+        columns=_COLUMNS,
+        default_field="name",
+        default_limit=DEFAULT_LIMIT,
+        max_limit=MAX_LIMIT,
+        tiebreak=Contact.id,
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def count_contacts(
+    session: AsyncSession, org_id: int, flt: dict[str, Any], viewer: Viewer | None = None
+) -> int:
+    stmt = _filtered(select(func.count()).select_from(Contact), org_id, flt, viewer)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def contact_location(session: AsyncSession, org_id: int, raw_id: Any) -> Location | None:
+    """The last location the contact shared, or None."""
+    contact = await fetch_contact(session, org_id, raw_id)
+    return await session.scalar(
+        select(Location)
+        .where(Location.contact_id == contact.id)
+        .order_by(Location.inserted_at.desc(), Location.id.desc())
+        .limit(1)
+    )
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _enum(params: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
+    value = params.get(key)
+    if value is None:
+        return None
+    if value not in allowed:
+        raise InputErrors.field(key, "is invalid")
+    return str(value)
+
+
+async def _apply_common(session: AsyncSession, contact: Contact, params: dict[str, Any]) -> None:
+    if "name" in params:
+        contact.name = v.text(params, "name")
+    status = _enum(params, "status", STATUSES)
+    if status:
+        contact.status = status
+    bsp_status = _enum(params, "bsp_status", BSP_STATUSES)
+    if bsp_status:
+        contact.bsp_status = bsp_status
+    if "settings" in params:
+        contact.settings = v.json_map(params, "settings")
+
+
+async def _flush_phone(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise InputErrors.field("phone", "has already been taken") from None
+
+
+async def create_contact(session: AsyncSession, org_id: int, params: dict[str, Any]) -> Contact:
+    """Create a contact. The phone is normalised to E.164 digits; the language defaults to
+    the organization's. A new contact has no profiles, so `active_profile_id` is refused."""
+    phone = normalize_phone(params.get("phone"), default_region=get_settings().default_phone_region)
+    if params.get("active_profile_id") is not None:
+        raise InputErrors.field("active_profile_id", "does not belong to this contact")
+    if params.get("language_id") is not None:
+        language_id = await v.language_id(session, params)
+    else:
+        language_id = await session.scalar(
+            select(Organization.default_language_id).where(Organization.id == org_id)
+        )
+    taken = await session.scalar(
+        select(Contact.id).where(Contact.phone == phone, Contact.organization_id == org_id)
+    )
+    if taken is not None:
+        raise InputErrors.field("phone", "has already been taken")
+    now = utcnow()
+    contact = Contact(
+        organization_id=org_id,
+        phone=phone,
+        language_id=language_id,  # type: ignore[arg-type]
+        fields=v.json_map(params, "fields", values_are_maps=True),
+        last_communication_at=now,
+        inserted_at=now,
+        updated_at=now,
+    )
+    await _apply_common(session, contact, params)
+    session.add(contact)
+    await _flush_phone(session)
+    return contact
+
+
+async def update_contact(
+    session: AsyncSession, org_id: int, raw_id: Any, params: dict[str, Any]
+) -> Contact:
+    """Update a contact. `phone` is read-only (Glific's top-level error). `activeProfileId`
+    switches profile; then `fields` and `languageId` are written to the contact and to the
+    now-active profile."""
+    if "phone" in params:
+        raise ClientError("Cannot modify read-only fields")
+    contact = await fetch_contact(session, org_id, raw_id)
+    if params.get("active_profile_id") is not None:
+        target = to_int_id(params["active_profile_id"], "active_profile_id")
+        if target != contact.active_profile_id:
+            profile = await profiles.profile_of_contact(session, contact.id, target)  # type: ignore[arg-type]
+            if profile is None:
+                raise InputErrors.field("active_profile_id", "does not belong to this contact")
+            contact = await profiles.switch_profile(session, org_id, contact.id, profile_id=target)
+    await _apply_common(session, contact, params)
+    if "fields" in params:
+        await profiles.write_contact_fields(
+            session, contact, v.json_map(params, "fields", values_are_maps=True)
+        )
+    if params.get("language_id") is not None:
+        await profiles.write_contact_language(session, contact, await v.language_id(session, params))
+    contact.updated_at = utcnow()
+    await session.flush()
+    return contact
+
+
+async def delete_contact(session: AsyncSession, org_id: int, raw_id: Any) -> None:
+    """Delete a contact with its profiles and history. The organization's own contact and the
+    simulator contacts are refused, as in Glific."""
+    contact = await fetch_contact(session, org_id, raw_id)
+    org_contact = await session.scalar(
+        select(Organization.contact_id).where(Organization.id == org_id)
+    )
+    if contact.id == org_contact:
+        raise ClientError("Sorry, this is your chatbot number and hence cannot be deleted.")
+    if is_simulator_phone(contact.phone):
+        raise ClientError("Sorry, this is simulator number and hence cannot be deleted.")
+    # Break the contact -> active profile reference first: the profile is deleted by the
+    # same cascade and PostgreSQL refuses to SET NULL on a row it is deleting.
+    await session.execute(
+        update(Contact).where(Contact.id == contact.id).values(active_profile_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.delete(contact)
+    await session.flush()
+
+
+async def optin_contact(
+    session: AsyncSession, org_id: int, phone: str, name: str | None = None, *,
+    method: str = "BSP", at: datetime | None = None,
+) -> Contact:
+    """Record that a phone number opted in (creating the contact if it is new)."""
+    stored = normalize_phone(phone, default_region=get_settings().default_phone_region)
+    now = at or utcnow()
+    contact = await session.scalar(
+        select(Contact).where(Contact.phone == stored, Contact.organization_id == org_id)
+    )
+    if contact is None:
+        contact = await create_contact(session, org_id, {"phone": stored, "name": name})
+    elif name:
+        contact.name = v.text({"name": name}, "name")
+    contact.optin_time = now.replace(microsecond=0)
+    contact.optin_status = True
+    contact.optin_method = method
+    contact.optout_time = None
+    contact.optout_method = None
+    contact.status = "valid"
+    contact.bsp_status = "session_and_hsm" if contact.bsp_status == "session" else "hsm"
+    contact.updated_at = now
+    await _flush_phone(session)
+    await history.record(
+        session, contact, history.CONTACT_OPTED_IN, f"contact opted in, via {method}",
+        {"method": method, "optin_time": contact.optin_time.isoformat() + "Z"},
+    )
+    return contact
+

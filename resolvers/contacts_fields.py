@@ -1,0 +1,218 @@
+"""Contact field definitions (the labels and shortcodes of `contacts.fields` keys).
+
+Renaming or deleting a definition rewrites the matching key in the organization's contacts
+*and* profiles (Glific rewrites only contacts, which would break the rule that an active
+profile's fields equal its contact's).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Contact, ContactsField, Profile, utcnow
+from resolvers import validation as v
+from resolvers.errors import InputErrors, not_found
+from resolvers.querying import ListOpts, apply_opts, ilike, to_int_id
+
+VALUE_TYPES = ("text", "integer", "number", "boolean", "date")
+SCOPES = ("contact", "globals", "wa_group")
+_COLUMNS = {
+    "id": ContactsField.id,
+    "name": ContactsField.name,
+    "shortcode": ContactsField.shortcode,
+    "value_type": ContactsField.value_type,
+    "scope": ContactsField.scope,
+    "inserted_at": ContactsField.inserted_at,
+    "updated_at": ContactsField.updated_at,
+}
+_BATCH = 500
+
+
+def snake_case(text: str) -> str:
+    """Glific's `string_snake_case`: runs of whitespace become `_`, then lower-case."""
+    return re.sub(r"\s+", "_", text.strip()).lower()
+
+
+def variable_of(field: ContactsField) -> str:
+    prefix = "@wa_group.fields." if field.scope == "wa_group" else "@contact.fields."
+    return prefix + field.shortcode
+
+
+async def fetch_field(session: AsyncSession, org_id: int, raw_id: Any) -> ContactsField:
+    try:
+        fid = to_int_id(raw_id)
+    except InputErrors:
+        raise not_found("Contacts.ContactsField") from None
+    field = await session.scalar(
+        select(ContactsField).where(ContactsField.id == fid, ContactsField.organization_id == org_id)
+    )
+    if field is None:
+        raise not_found("Contacts.ContactsField")
+    return field
+
+
+def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
+    stmt = stmt.where(ContactsField.organization_id == org_id)
+    if flt.get("name"):
+        stmt = stmt.where(ilike(ContactsField.name, flt["name"]))
+    if flt.get("shortcode"):
+        stmt = stmt.where(ContactsField.shortcode == flt["shortcode"])
+    if flt.get("scope"):
+        stmt = stmt.where(ContactsField.scope == flt["scope"])
+    return stmt
+
+
+async def list_fields(
+    session: AsyncSession, org_id: int, flt: dict[str, Any], opts: ListOpts
+) -> list[ContactsField]:
+    stmt = apply_opts(
+        _filtered(select(ContactsField), org_id, flt), opts, columns=_COLUMNS,
+        default_field="inserted_at", tiebreak=ContactsField.id,
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def count_fields(session: AsyncSession, org_id: int, flt: dict[str, Any]) -> int:
+    stmt = _filtered(select(func.count()).select_from(ContactsField), org_id, flt)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+def _choice(params: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
+    value = params.get(key)
+    if value is None:
+        return None
+    if value not in allowed:
+        raise InputErrors.field(key, "is invalid")
+    return str(value)
+
+
+async def _check_unique(session: AsyncSession, field: ContactsField) -> None:
+    for key, column in (("name", ContactsField.name), ("shortcode", ContactsField.shortcode)):
+        clash = await session.scalar(
+            select(ContactsField.id).where(
+                ContactsField.organization_id == field.organization_id,
+                ContactsField.scope == field.scope,
+                column == getattr(field, key),
+                ContactsField.id != (field.id or 0),
+            )
+        )
+        if clash is not None:
+            raise InputErrors.field(key, "has already been taken")
+
+
+async def _save(session: AsyncSession, field: ContactsField) -> ContactsField:
+    await _check_unique(session, field)
+    session.add(field)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise InputErrors.field("shortcode", "has already been taken") from None
+    return field
+
+
+async def create_field(session: AsyncSession, org_id: int, params: dict[str, Any]) -> ContactsField:
+    name = v.text(params, "name", required=True)
+    shortcode = snake_case(v.text(params, "shortcode", required=True))
+    if not shortcode:
+        raise InputErrors.field("shortcode", "can't be blank")
+    field = ContactsField(
+        organization_id=org_id,
+        name=name,
+        shortcode=shortcode,
+        value_type=_choice(params, "value_type", VALUE_TYPES) or "text",
+        scope=_choice(params, "scope", SCOPES) or "contact",
+    )
+    return await _save(session, field)
+
+
+async def ensure_field(
+    session: AsyncSession, org_id: int, shortcode: str, label: str | None = None
+) -> ContactsField:
+    """The definition for `shortcode`, created when a flow first writes the field."""
+    code = snake_case(shortcode)
+    field = await session.scalar(
+        select(ContactsField).where(
+            ContactsField.organization_id == org_id,
+            ContactsField.scope == "contact",
+            ContactsField.shortcode == code,
+        )
+    )
+    if field is None:
+        field = await create_field(session, org_id, {"name": label or code, "shortcode": code})
+    return field
+
+
+async def update_field(
+    session: AsyncSession, org_id: int, raw_id: Any, params: dict[str, Any]
+) -> ContactsField:
+    """Update a definition; a new shortcode or label is carried into every stored value."""
+    field = await fetch_field(session, org_id, raw_id)
+    old_code, old_name = field.shortcode, field.name
+    if "name" in params:
+        field.name = v.text(params, "name", required=True)
+    if "shortcode" in params:
+        code = snake_case(v.text(params, "shortcode", required=True))
+        if not code:
+            raise InputErrors.field("shortcode", "can't be blank")
+        field.shortcode = code
+    value_type = _choice(params, "value_type", VALUE_TYPES)
+    if value_type:
+        field.value_type = value_type
+    scope = _choice(params, "scope", SCOPES)
+    if scope:
+        field.scope = scope
+    field.updated_at = utcnow().replace(microsecond=0)
+    await _save(session, field)
+    if field.scope == "contact" and (field.shortcode != old_code or field.name != old_name):
+        await _rewrite_stored_values(session, org_id, old_code, field.shortcode, field.name)
+    return field
+
+
+async def delete_field(
+    session: AsyncSession, org_id: int, raw_id: Any, *, delete_assoc: bool = False
+) -> None:
+    """Delete a definition; with `delete_assoc` the key is removed from every contact and
+    profile of the organization too."""
+    field = await fetch_field(session, org_id, raw_id)
+    if delete_assoc and field.scope == "contact":
+        await _rewrite_stored_values(session, org_id, field.shortcode, None, None)
+    await session.delete(field)
+    await session.flush()
+
+
+async def _rewrite_stored_values(
+    session: AsyncSession, org_id: int, old_code: str, new_code: str | None, label: str | None
+) -> None:
+    """Move (or, with no `new_code`, drop) the key `old_code` in every contact's and every
+    profile's fields, in batches."""
+    for table in (Contact, Profile):
+        last_id = 0
+        while True:
+            rows = list(
+                await session.scalars(
+                    select(table)
+                    .where(table.organization_id == org_id, table.id > last_id)  # type: ignore[attr-defined]
+                    .order_by(table.id)  # type: ignore[attr-defined]
+                    .limit(_BATCH)
+                )
+            )
+            if not rows:
+                break
+            last_id = rows[-1].id
+            for row in rows:
+                fields = row.fields or {}
+                if old_code not in fields:
+                    continue
+                fields = dict(fields)
+                value = fields.pop(old_code)
+                if new_code is not None:
+                    if isinstance(value, dict) and label is not None:
+                        value = {**value, "label": label}
+                    fields[new_code] = value
+                row.fields = fields
+            await session.flush()

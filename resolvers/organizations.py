@@ -1,0 +1,95 @@
+"""Organizations (tenants): creating one with everything a fresh tenant needs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import SIMULATOR_PHONE_PREFIX, AccessRole, Contact, Language, Organization, utcnow
+from resolvers.errors import InputErrors
+
+SIMULATOR_NAMES = ("One", "Two", "Three", "Four", "Five")
+RESERVED_ROLES = (
+    ("Admin", "Default Admin Role"),
+    ("Glific_admin", "Default Glific Admin Role"),
+    ("Manager", "Default Manager Role"),
+    ("Staff", "Default Staff Role"),
+    ("No access", "Default Role with no access"),
+)
+
+
+async def organization_by_shortcode(session: AsyncSession, shortcode: str) -> Organization | None:
+    return await session.scalar(select(Organization).where(Organization.shortcode == shortcode))
+
+
+async def organizations_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Organization]:
+    rows = await session.scalars(select(Organization).where(Organization.id.in_(ids)))
+    return {row.id: row for row in rows}  # type: ignore[misc]
+
+
+async def create_organization(
+    session: AsyncSession,
+    *,
+    name: str,
+    shortcode: str,
+    contact_phone: str,
+    default_language: Language,
+    email: str | None = None,
+) -> Organization:
+    """A new tenant with its chatbot contact ("NGO Main Account"), five simulator contacts
+    and the reserved access roles."""
+    if not shortcode.strip() or await organization_by_shortcode(session, shortcode) is not None:
+        raise InputErrors.field("shortcode", "has already been taken")
+    org = Organization(
+        name=name, shortcode=shortcode, email=email, default_language_id=default_language.id,  # type: ignore[arg-type]
+    )
+    session.add(org)
+    await session.flush()
+    now = utcnow()
+    root = Contact(
+        organization_id=org.id,  # type: ignore[arg-type]
+        name="NGO Main Account",
+        phone=contact_phone,
+        language_id=default_language.id,  # type: ignore[arg-type]
+        status="valid",
+        bsp_status="session_and_hsm",
+        optin_time=now.replace(microsecond=0),
+        optin_status=True,
+        optin_method="BSP",
+        last_communication_at=now,
+    )
+    session.add(root)
+    for i, word in enumerate(SIMULATOR_NAMES, start=1):
+        session.add(
+            Contact(
+                organization_id=org.id,  # type: ignore[arg-type]
+                name=f"Glific Simulator {word}",
+                phone=f"{SIMULATOR_PHONE_PREFIX}_{i}",
+                language_id=default_language.id,  # type: ignore[arg-type]
+                bsp_status="session_and_hsm",
+                optin_time=now.replace(microsecond=0),
+                optin_status=True,
+                optin_method="BSP",
+                last_message_at=now,
+                last_communication_at=now,
+            )
+        )
+    for label, description in RESERVED_ROLES:
+        session.add(
+            AccessRole(organization_id=org.id, label=label, description=description,  # type: ignore[arg-type]
+                       is_reserved=True)
+        )
+    await session.flush()
+    org.contact_id = root.id
+    await session.flush()
+    return org
+
+
+def role_labels(roles: list[str] | tuple[str, ...]) -> list[str]:
+    """Glific's RoleLabel scalar: `none` -> "No access", others capitalised."""
+    return ["No access" if r == "none" else r[:1].upper() + r[1:] for r in roles]
+
+
+def access_role_label(role: str) -> str:
+    return role_labels([role])[0]
+

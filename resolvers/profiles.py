@@ -1,0 +1,459 @@
+"""Profiles: the people behind one phone number, and the rules that keep them consistent.
+
+Invariant: while a profile is active, `contact.fields == profile.fields` and
+`contact.language_id == profile.language_id`. Switching copies the profile onto the contact;
+every later write to the contact's fields or language is written to the active profile too
+(`write_contact_fields`, `write_contact_language`), and editing the active profile writes
+through to the contact.
+
+Every function takes an `AsyncSession` (opened for the organization) and the organization id,
+so GraphQL, the flow engine and the WhatsApp webhook all call the same rules.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Contact, Profile, utcnow, utcnow_seconds
+from resolvers import history
+from resolvers import validation as v
+from resolvers.errors import InputErrors, not_found
+from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, to_int_id
+
+API_METHOD = "Switched profile via API"
+DUPLICATE_MESSAGE = "Sorry, a profile with same name and type already exists"
+
+_COLUMNS = {
+    "id": Profile.id,
+    "name": Profile.name,
+    "type": Profile.type,
+    "is_active": Profile.is_active,
+    "is_default": Profile.is_default,
+    "contact_id": Profile.contact_id,
+    "language_id": Profile.language_id,
+    "inserted_at": Profile.inserted_at,
+    "updated_at": Profile.updated_at,
+}
+# The order of `Contact.profiles` and of the 1-based index used to switch (active ones only).
+MENU_ORDER = (Profile.is_default.desc(), Profile.id.asc())
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+async def get_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Profile:
+    """`profile(id)`: a miss is Glific's `Profile not found or permission denied.`"""
+    profile = await _find(session, org_id, raw_id)
+    if profile is None:
+        raise InputErrors.raw("Profile", "Profile not found or permission denied.")
+    return profile
+
+
+async def fetch_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Profile:
+    """For writes: a miss is Glific's `Elixir.Glific.Profiles.Profile` / `Resource not found`."""
+    profile = await _find(session, org_id, raw_id)
+    if profile is None:
+        raise not_found("Profiles.Profile")
+    return profile
+
+
+async def _find(session: AsyncSession, org_id: int, raw_id: Any) -> Profile | None:
+    try:
+        pid = to_int_id(raw_id)
+    except InputErrors:
+        return None
+    return await session.scalar(
+        select(Profile).where(Profile.id == pid, Profile.organization_id == org_id)
+    )
+
+
+def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
+    stmt = stmt.where(Profile.organization_id == org_id)
+    # A client-supplied organization id can only narrow the result, never widen it.
+    if flt.get("organization_id") is not None and int_ids([flt["organization_id"]]) != [org_id]:
+        stmt = stmt.where(False)
+    if flt.get("contact_id") is not None:
+        stmt = stmt.where(Profile.contact_id.in_(int_ids([flt["contact_id"]])))
+    if flt.get("name"):
+        stmt = stmt.where(ilike(Profile.name, flt["name"]))
+    if flt.get("is_active") is not None:
+        stmt = stmt.where(Profile.is_active == flt["is_active"])
+    return stmt
+
+
+async def list_profiles(
+    session: AsyncSession, org_id: int, flt: dict[str, Any], opts: ListOpts
+) -> list[Profile]:
+    stmt = apply_opts(
+        _filtered(select(Profile), org_id, flt), opts, columns=_COLUMNS, default_field="name",
+        tiebreak=Profile.id,
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def count_profiles(session: AsyncSession, org_id: int, flt: dict[str, Any]) -> int:
+    stmt = _filtered(select(func.count()).select_from(Profile), org_id, flt)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def profiles_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Profile]:
+    rows = await session.scalars(select(Profile).where(Profile.id.in_(ids)))
+    return {row.id: row for row in rows}  # type: ignore[misc]
+
+
+async def profiles_for_contacts(
+    session: AsyncSession, contact_ids: list[int]
+) -> dict[int, list[Profile]]:
+    """All profiles of each contact (inactive ones too), default first, then oldest first."""
+    rows = await session.scalars(
+        select(Profile).where(Profile.contact_id.in_(contact_ids)).order_by(*MENU_ORDER)
+    )
+    out: dict[int, list[Profile]] = {cid: [] for cid in contact_ids}
+    for row in rows:
+        out[row.contact_id].append(row)
+    return out
+
+
+async def indexed_profiles(session: AsyncSession, contact_id: int) -> list[Profile]:
+    """The active profiles in menu order; position i (1-based) is what "i" picks in a flow."""
+    rows = await session.scalars(
+        select(Profile)
+        .where(Profile.contact_id == contact_id, Profile.is_active.is_(True))
+        .order_by(*MENU_ORDER)
+    )
+    return list(rows.all())
+
+
+# --- the default profile and switching -----------------------------------------------------
+
+
+async def _lock_contact(session: AsyncSession, org_id: int, contact_id: int) -> Contact | None:
+    """Load the contact for a profile operation, serialising concurrent ones on PostgreSQL."""
+    return await session.scalar(
+        select(Contact)
+        .where(Contact.id == contact_id, Contact.organization_id == org_id)
+        .with_for_update()
+    )
+
+
+async def ensure_default_profile(session: AsyncSession, contact: Contact) -> Profile:
+    """The contact's default profile, created on the first profile operation from the
+    contact's own name, fields and language (or, for profiles made before defaults existed,
+    the oldest one is marked default)."""
+    existing = await session.scalar(
+        select(Profile)
+        .where(Profile.contact_id == contact.id)
+        .order_by(Profile.is_default.desc(), Profile.id.asc())
+        .limit(1)
+    )
+    if existing is not None:
+        if not existing.is_default or not existing.is_active:
+            existing.is_default = True
+            existing.is_active = True
+            await session.flush()
+        return existing
+    profile = Profile(
+        organization_id=contact.organization_id,
+        contact_id=contact.id,  # type: ignore[arg-type]
+        language_id=contact.language_id,
+        name=contact.name,
+        type=None,
+        fields=copy.deepcopy(contact.fields or {}),
+        is_active=True,
+        is_default=True,
+    )
+    session.add(profile)
+    await session.flush()
+    return profile
+
+
+async def _activate(
+    session: AsyncSession, contact: Contact, profile: Profile, method: str
+) -> Contact:
+    """Make `profile` the contact's active profile: its fields and language become the
+    contact's, and a `profile_switched` history row is stamped with the new profile."""
+    contact.active_profile_id = profile.id
+    contact.fields = copy.deepcopy(profile.fields or {})
+    contact.language_id = profile.language_id
+    contact.updated_at = utcnow()
+    await session.flush()
+    await history.record(
+        session,
+        contact,
+        history.PROFILE_SWITCHED,
+        f"Switched profile to {profile.name}",
+        {"method": method},
+    )
+    return contact
+
+
+async def _pick(
+    session: AsyncSession,
+    contact: Contact,
+    *,
+    profile_id: Any = None,
+    index: Any = None,
+    name: str | None = None,
+) -> Profile:
+    chosen = [k for k, val in (("profile_id", profile_id), ("index", index), ("name", name))
+              if val is not None]
+    if len(chosen) != 1:
+        raise InputErrors.field("profile_id", "give exactly one of profileId, index or name")
+    if profile_id is not None:
+        pid = to_int_id(profile_id, "profile_id")
+        profile = await session.scalar(
+            select(Profile).where(Profile.id == pid, Profile.contact_id == contact.id)
+        )
+        if profile is None:
+            raise InputErrors.field("profile_id", "does not exist for this contact")
+        if not profile.is_active:
+            raise InputErrors.field("profile_id", "is deactivated; reactivate it first")
+        return profile
+    menu = await indexed_profiles(session, contact.id)  # type: ignore[arg-type]
+    if index is not None:
+        position = parse_index(index)
+        if position is None or not 1 <= position <= len(menu):
+            raise InputErrors.field(
+                "index", f"no active profile at position {index} (this contact has {len(menu)})"
+            )
+        return menu[position - 1]
+    wanted = (name or "").strip().lower()
+    matches = [p for p in menu if (p.name or "").strip().lower() == wanted]
+    if not matches:
+        raise InputErrors.field("name", f"no active profile is named '{name}'")
+    if len(matches) > 1:
+        raise InputErrors.field("name", f"several active profiles are named '{name}'; use the index")
+    return matches[0]
+
+
+def parse_index(value: Any) -> int | None:
+    """Glific's `parse_maybe_integer`: an int, or a string that is exactly an integer."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+async def switch_profile(
+    session: AsyncSession,
+    org_id: int,
+    contact_id: Any,
+    *,
+    profile_id: Any = None,
+    index: Any = None,
+    name: str | None = None,
+    method: str = API_METHOD,
+) -> Contact:
+    """Switch the contact to one of its active profiles, picked by id, 1-based index or name."""
+    contact = await _lock_contact(session, org_id, to_int_id(contact_id, "contact_id"))
+    if contact is None:
+        raise not_found("Contacts.Contact")
+    await ensure_default_profile(session, contact)
+    profile = await _pick(session, contact, profile_id=profile_id, index=index, name=name)
+    return await _activate(session, contact, profile, method)
+
+
+async def _fall_back_to_default(
+    session: AsyncSession, contact: Contact, leaving: Profile, method: str
+) -> None:
+    if contact.active_profile_id != leaving.id:
+        return
+    default = await ensure_default_profile(session, contact)
+    await _activate(session, contact, default, method)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+async def _check_unique(
+    session: AsyncSession, contact_id: int, name: str | None, type_: str | None,
+    exclude_id: int | None = None,
+) -> None:
+    clash = await session.scalar(
+        select(Profile.id).where(
+            Profile.contact_id == contact_id,
+            func.coalesce(Profile.name, "") == (name or ""),
+            func.coalesce(Profile.type, "") == (type_ or ""),
+            Profile.id != (exclude_id or 0),
+        )
+    )
+    if clash is not None:
+        raise InputErrors.field("name", DUPLICATE_MESSAGE)
+
+
+async def _flush_unique(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError:
+        # A concurrent writer won the race for the same name and type.
+        raise InputErrors.field("name", DUPLICATE_MESSAGE) from None
+
+
+async def create_profile(
+    session: AsyncSession,
+    org_id: int,
+    params: dict[str, Any],
+    *,
+    activate: bool = True,
+    method: str = API_METHOD,
+) -> Profile:
+    """Create a profile on a contact. The contact's default profile is made first if it has
+    none. The new profile becomes the active one unless `activate` is False (then the default
+    profile is activated if nothing was)."""
+    if params.get("contact_id") is None:
+        raise InputErrors.field("contact_id", "can't be blank")
+    contact = await _lock_contact(session, org_id, to_int_id(params["contact_id"], "contact_id"))
+    if contact is None:
+        raise InputErrors.field("contact_id", "does not exist")
+    name = v.text(params, "name")
+    type_ = v.text(params, "type")
+    fields = v.json_map(params, "fields", values_are_maps=True)
+    language = (
+        await v.language_id(session, params) if params.get("language_id") is not None
+        else contact.language_id
+    )
+    default = await ensure_default_profile(session, contact)
+    await _check_unique(session, contact.id, name, type_)  # type: ignore[arg-type]
+    profile = Profile(
+        organization_id=org_id,
+        contact_id=contact.id,  # type: ignore[arg-type]
+        language_id=language,
+        name=name,
+        type=type_,
+        fields=fields,
+        is_active=True,
+        is_default=False,
+    )
+    session.add(profile)
+    await _flush_unique(session)
+    if activate:
+        await _activate(session, contact, profile, method)
+    elif contact.active_profile_id is None:
+        await _activate(session, contact, default, method)
+    return profile
+
+
+async def update_profile(
+    session: AsyncSession, org_id: int, raw_id: Any, params: dict[str, Any]
+) -> Profile:
+    """Change name, type, fields or language. Editing the active profile writes through to
+    the contact, so the two never disagree."""
+    profile = await fetch_profile(session, org_id, raw_id)
+    if params.get("contact_id") is not None and int_ids([params["contact_id"]]) != [
+        profile.contact_id
+    ]:
+        raise InputErrors.field("contact_id", "cannot be changed: a profile stays on its contact")
+    if "name" in params:
+        profile.name = v.text(params, "name")
+    if "type" in params:
+        profile.type = v.text(params, "type")
+    if "fields" in params:
+        profile.fields = v.json_map(params, "fields", values_are_maps=True)
+    if params.get("language_id") is not None:
+        profile.language_id = await v.language_id(session, params)
+    if "name" in params or "type" in params:
+        await _check_unique(session, profile.contact_id, profile.name, profile.type, profile.id)
+    profile.updated_at = utcnow_seconds()
+    await _flush_unique(session)
+    if "fields" in params or params.get("language_id") is not None:
+        await session.execute(
+            update(Contact)
+            .where(Contact.id == profile.contact_id, Contact.active_profile_id == profile.id)
+            .values(
+                fields=copy.deepcopy(profile.fields),
+                language_id=profile.language_id,
+                updated_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return profile
+
+
+async def delete_profile(
+    session: AsyncSession, org_id: int, raw_id: Any, *, method: str = API_METHOD
+) -> None:
+    """Delete a profile. The default profile is the contact's own identity and is kept
+    (delete the contact instead). If the deleted profile was active, the contact falls back
+    to its default profile; history rows keep existing with no profile."""
+    profile = await fetch_profile(session, org_id, raw_id)
+    if profile.is_default:
+        raise InputErrors.raw(
+            "profile",
+            "The default profile cannot be deleted: it is the contact's own identity "
+            "(delete the contact instead)",
+        )
+    contact = await _lock_contact(session, org_id, profile.contact_id)
+    if contact is not None:
+        await _fall_back_to_default(session, contact, profile, method)
+    await session.delete(profile)
+    await session.flush()
+
+
+async def set_profile_active(
+    session: AsyncSession, org_id: int, raw_id: Any, active: bool, *, method: str = API_METHOD
+) -> Profile:
+    """Deactivate (it leaves the switch menu; if it was active the contact falls back to the
+    default profile) or reactivate a profile. The default profile cannot be deactivated."""
+    profile = await fetch_profile(session, org_id, raw_id)
+    if profile.is_active == active:
+        return profile
+    if not active and profile.is_default:
+        raise InputErrors.raw("profile", "The default profile cannot be deactivated")
+    profile.is_active = active
+    profile.updated_at = utcnow_seconds()
+    await session.flush()
+    if not active:
+        contact = await _lock_contact(session, org_id, profile.contact_id)
+        if contact is not None:
+            await _fall_back_to_default(session, contact, profile, method)
+    return profile
+
+
+# --- writes to a contact that must reach its active profile --------------------------------
+
+
+async def write_contact_fields(
+    session: AsyncSession, contact: Contact, fields: dict[str, Any]
+) -> None:
+    """Replace the contact's fields; the active profile gets the same copy."""
+    contact.fields = fields
+    contact.updated_at = utcnow()
+    if contact.active_profile_id is not None:
+        await session.execute(
+            update(Profile)
+            .where(Profile.id == contact.active_profile_id)
+            .values(fields=copy.deepcopy(fields), updated_at=utcnow_seconds())
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def write_contact_language(
+    session: AsyncSession, contact: Contact, language_id: int
+) -> None:
+    """Change the contact's language; the active profile's language follows."""
+    contact.language_id = language_id
+    contact.updated_at = utcnow()
+    if contact.active_profile_id is not None:
+        await session.execute(
+            update(Profile)
+            .where(Profile.id == contact.active_profile_id)
+            .values(language_id=language_id, updated_at=utcnow_seconds())
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def profile_of_contact(
+    session: AsyncSession, contact_id: int, profile_id: int
+) -> Profile | None:
+    return await session.scalar(
+        select(Profile).where(and_(Profile.id == profile_id, Profile.contact_id == contact_id))
+    )
+

@@ -1,0 +1,97 @@
+"""List options shared by every list query: Glific's `Opts` (order, orderWith, limit, offset)
+and the small filter helpers (case-insensitive substring, id lists)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func
+
+from resolvers.errors import ClientError, InputErrors
+
+
+@dataclass(frozen=True)
+class ListOpts:
+    """`order` is "asc" or "desc". `present` is False when the client sent no `opts` at all."""
+
+    order: str = "asc"
+    order_with: str | None = None
+    limit: int | None = None
+    offset: int = 0
+    present: bool = True
+
+
+NO_OPTS = ListOpts(present=False)
+
+
+def like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def ilike(column: Any, term: str) -> Any:
+    return column.ilike(like_pattern(term), escape="\\")
+
+
+def to_int_id(value: Any, key: str = "id") -> int:
+    """IDs arrive as strings (`"6"`) or ints; anything else is a clear input error."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise InputErrors.field(key, "is invalid") from None
+    if number <= 0 or number > 2**63 - 1:
+        raise InputErrors.field(key, "is invalid") from None
+    return number
+
+
+def int_ids(values: list[Any] | None) -> list[int]:
+    """Parse a list of IDs for a filter; ids that cannot exist simply match nothing."""
+    out: list[int] = []
+    for value in values or []:
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            continue
+        if 0 < number <= 2**63 - 1:
+            out.append(number)
+    return out
+
+
+def apply_opts(
+    stmt: Select[Any],
+    opts: ListOpts,
+    *,
+    columns: dict[str, Any],
+    default_field: str,
+    default_limit: int | None = None,
+    max_limit: int | None = None,
+    tiebreak: Any = None,
+) -> Select[Any]:
+    """Glific's ordering rule: with opts, order by lower(default field) (or the raw column for
+    ids and timestamps) unless `orderWith` names a column; without opts, no client ordering
+    (we still order by the tiebreak so pages are stable)."""
+    if opts.present:
+        field = opts.order_with or default_field
+        column = columns.get(field)
+        if column is None:
+            raise ClientError(f"orderWith: cannot order by '{field}'")
+        if opts.order_with is None and field not in ("id", "inserted_at", "updated_at"):
+            key = func.lower(column)
+        else:
+            key = column
+        stmt = stmt.order_by(key.desc() if opts.order == "desc" else key.asc())
+    if tiebreak is not None:
+        stmt = stmt.order_by(tiebreak)
+    limit = opts.limit if opts.limit is not None else default_limit
+    if limit is not None:
+        if limit < 0:
+            raise ClientError("limit: must not be negative")
+        if max_limit is not None:
+            limit = min(limit, max_limit)
+        stmt = stmt.limit(limit)
+    if opts.offset:
+        if opts.offset < 0:
+            raise ClientError("offset: must not be negative")
+        stmt = stmt.offset(opts.offset)
+    return stmt

@@ -1,0 +1,86 @@
+"""Users (staff of an organization): creation, lookups, and their access roles."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import AccessRole, Contact, Organization, User
+from resolvers import auth
+from resolvers.errors import InputErrors
+from resolvers.organizations import role_labels
+from resolvers.phones import normalize_phone
+from settings import get_settings
+
+
+async def create_user(
+    session: AsyncSession,
+    org: Organization,
+    *,
+    phone: str,
+    password: str,
+    name: str,
+    roles: list[str],
+    email: str | None = None,
+) -> User:
+    """A user of `org`, linked to the contact with the same phone (created if missing)."""
+    unknown = [r for r in roles if r not in auth.ROLE_ORDER]
+    if unknown:
+        raise InputErrors.field("roles", f"unknown role(s): {', '.join(unknown)}")
+    if len(password) < 8:
+        raise InputErrors.field("password", "should be at least 8 character(s)")
+    stored = normalize_phone(phone, default_region=get_settings().default_phone_region)
+    taken = await session.scalar(
+        select(User.id).where(User.phone == stored, User.organization_id == org.id)
+    )
+    if taken is not None:
+        raise InputErrors.field("phone", "has already been taken")
+    contact = await session.scalar(
+        select(Contact).where(Contact.phone == stored, Contact.organization_id == org.id)
+    )
+    if contact is None:
+        contact = Contact(organization_id=org.id, phone=stored, name=name,  # type: ignore[arg-type]
+                          language_id=org.default_language_id)
+        session.add(contact)
+        await session.flush()
+    user = User(
+        organization_id=org.id,  # type: ignore[arg-type]
+        name=name,
+        phone=stored,
+        email=email,
+        password_hash=auth.hash_password(password),
+        roles=roles,
+        contact_id=contact.id,
+        language_id=org.default_language_id,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def get_user(session: AsyncSession, org_id: int, user_id: int) -> User | None:
+    return await session.scalar(
+        select(User).where(User.id == user_id, User.organization_id == org_id)
+    )
+
+
+async def users_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, User]:
+    rows = await session.scalars(select(User).where(User.id.in_(ids)))
+    return {row.id: row for row in rows}  # type: ignore[misc]
+
+
+async def access_roles_for_users(
+    session: AsyncSession, users: list[User]
+) -> dict[int, list[AccessRole]]:
+    """Each user's roles as the organization's reserved access-role rows."""
+    org_ids = {u.organization_id for u in users}
+    rows = list(await session.scalars(
+        select(AccessRole).where(AccessRole.organization_id.in_(org_ids)).order_by(AccessRole.id)
+    ))
+    out: dict[int, list[AccessRole]] = {}
+    for user in users:
+        labels = set(role_labels(user.roles))
+        out[user.id] = [  # type: ignore[index]
+            r for r in rows if r.organization_id == user.organization_id and r.label in labels
+        ]
+    return out

@@ -1,0 +1,62 @@
+"""Small checks shared by the resolvers: strings, JSON maps, booleans, foreign keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Language
+from resolvers.errors import InputErrors
+from resolvers.querying import to_int_id
+
+
+def text(params: dict[str, Any], key: str, *, required: bool = False, max_len: int = 255) -> Any:
+    """The stripped string at `key`, None, or an input error. Absent keys stay absent."""
+    value = params.get(key)
+    if value is None:
+        if required:
+            raise InputErrors.field(key, "can't be blank")
+        return None
+    if not isinstance(value, str):
+        raise InputErrors.field(key, "is invalid")
+    value = value.strip()
+    if required and not value:
+        raise InputErrors.field(key, "can't be blank")
+    if len(value) > max_len:
+        raise InputErrors.field(key, f"should be at most {max_len} character(s)")
+    return value
+
+
+def json_map(params: dict[str, Any], key: str, *, values_are_maps: bool = False) -> dict[str, Any]:
+    """A JSON object (already decoded from the `Json` string); `fields` values must be maps."""
+    value = params.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputErrors.field(key, "should be a JSON object")
+    if values_are_maps and any(not isinstance(v, dict) for v in value.values()):
+        raise InputErrors.field(key, "value should be a map")
+    return value
+
+
+def boolean(params: dict[str, Any], key: str) -> bool | None:
+    value = params.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise InputErrors.field(key, "is invalid")
+    return value
+
+
+async def language_id(session: AsyncSession, params: dict[str, Any], key: str = "language_id") -> int:
+    """The id of an existing language, or `Language_id: does not exist`."""
+    value = params.get(key)
+    if value is None:
+        raise InputErrors.field(key, "can't be blank")
+    lid = to_int_id(value, key)
+    found = await session.scalar(select(Language.id).where(Language.id == lid))
+    if found is None:
+        raise InputErrors.field(key, "does not exist")
+    return lid

@@ -1,0 +1,56 @@
+"""The GraphQL API (Strawberry): types, inputs, scalars, permissions, DataLoaders and the
+Query/Mutation roots. Thin: arguments in, a resolver call, a type out."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from resolvers.errors import DomainError
+from schema.extensions.documents import DocumentCaches, GlificDocuments
+from schema.root import RootMutationType, RootQueryType
+from schema.scalars import SCALAR_MAP
+from settings import Settings
+
+log = logging.getLogger("glific.graphql")
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """A crash inside a resolver (not a refusal we meant to send): shown only generically."""
+    original = error.original_error
+    return (
+        error.path is not None
+        and original is not None
+        and not isinstance(original, (DomainError, GraphQLError))
+    )
+
+
+class GlificSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                log.error("resolver crashed at %s", error.path, exc_info=error.original_error)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    caches = DocumentCaches()
+    extensions: list[Any] = [
+        lambda: GlificDocuments(
+            caches, max_tokens=settings.max_tokens, max_aliases=settings.max_aliases
+        ),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+    ]
+    return GlificSchema(
+        query=RootQueryType,
+        mutation=RootMutationType,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )

@@ -1,0 +1,77 @@
+"""Per-request context: the signed-in user, one lazily opened read session, the DataLoaders.
+
+An AsyncSession must not run two statements at once, but GraphQL resolves sibling fields and
+DataLoader batches concurrently; every read therefore goes through `read()`, which serialises
+them on one session (and one connection) per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Database
+from resolvers.auth import AuthUser
+from resolvers.contacts import Viewer
+
+T = TypeVar("T")
+
+
+class Context:
+    def __init__(self, db: Database, user: AuthUser, request: Any = None) -> None:
+        self.db = db
+        self.user = user
+        self.request = request
+        self.org_id = user.organization_id
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+        self._loaders: Any = None
+
+    @property
+    def viewer(self) -> Viewer:
+        restricted = self.user.is_restricted and "staff" in self.user.roles
+        return Viewer(user_id=self.user.id, contact_id=self.user.contact_id, restricted=restricted)
+
+    @property
+    def is_staff(self) -> bool:
+        """Glific hides phone numbers from anyone holding the staff role."""
+        return "staff" in self.user.roles
+
+    @property
+    def loaders(self) -> Any:
+        if self._loaders is None:
+            from schema.loaders import Loaders
+
+            self._loaders = Loaders(self)
+        return self._loaders
+
+    async def read(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run `fn(session, *args)` on the request's read session, one statement at a time."""
+        async with self._lock:
+            if self._session is None:
+                self._session = self.db.session(self.org_id)
+            return await fn(self._session, *args, **kwargs)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One transaction for one mutation. Afterwards reads start afresh, so the mutation's
+        result is read as committed and no loader serves a value cached before it."""
+        async with self.db.transaction(self.org_id) as session:
+            yield session
+        await self.reset_reads()
+
+    async def reset_reads(self) -> None:
+        async with self._lock:
+            if self._session is not None:
+                await self._session.close()
+                self._session = None
+            self._loaders = None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -1,0 +1,18 @@
+"""Glific's root types, merged from the per-domain field classes."""
+
+from __future__ import annotations
+
+from strawberry.tools import merge_types
+
+from schema.fields.contacts import ContactMutation, ContactQuery
+from schema.fields.contacts_fields import ContactsFieldMutation, ContactsFieldQuery
+from schema.fields.languages import LanguageMutation, LanguageQuery
+from schema.fields.profiles import ProfileMutation, ProfileQuery
+from schema.fields.users import UserQuery
+
+RootQueryType = merge_types(
+    "RootQueryType", (ContactQuery, ProfileQuery, ContactsFieldQuery, LanguageQuery, UserQuery)
+)
+RootMutationType = merge_types(
+    "RootMutationType", (ContactMutation, ProfileMutation, ContactsFieldMutation, LanguageMutation)
+)

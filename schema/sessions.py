@@ -1,0 +1,97 @@
+"""Glific's REST session endpoints under /api/v1: sign in, renew, sign out (same JSON)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from models import Database
+from resolvers import auth
+from schema.view import bearer_token
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="microseconds") + "Z"
+
+
+def _org_shortcode(request: Request) -> str | None:
+    """`myngo.example.org` or `api.myngo.example.org` -> `myngo` (Glific's tenant host)."""
+    host = request.headers.get("host", "").split(":")[0].lower()
+    labels = host.split(".")
+    if labels and labels[0] == "api":
+        labels = labels[1:]
+    if len(labels) < 3 or all(p.isdigit() for p in labels):
+        return None
+    return labels[0]
+
+
+def _unauthorized(message: str) -> JSONResponse:
+    return JSONResponse({"error": {"status": 401, "message": message}}, status_code=401)
+
+
+async def _credentials(request: Request) -> tuple[str, str] | None:
+    content_type = request.headers.get("content-type", "")
+    body: Any
+    if "application/x-www-form-urlencoded" in content_type or "multipart/form-data" in content_type:
+        form = await request.form()
+        body = {"user": {"phone": form.get("user[phone]"), "password": form.get("user[password]")}}
+    else:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None
+    user = body.get("user") if isinstance(body, dict) else None
+    if not isinstance(user, dict):
+        return None
+    phone, password = user.get("phone"), user.get("password")
+    if not isinstance(phone, str) or not isinstance(password, str):
+        return None
+    return phone, password
+
+
+def _tokens(pair: auth.TokenPair) -> dict[str, Any]:
+    return {
+        "access_token": pair.access_token,
+        "token_expiry_time": _iso(pair.token_expiry_time),
+        "renewal_token": pair.renewal_token,
+    }
+
+
+def session_routes(db: Database) -> dict[str, Any]:
+    async def create(request: Request) -> JSONResponse:
+        creds = await _credentials(request)
+        if creds is None:
+            return _unauthorized("Invalid phone or password")
+        async with db.transaction(all_organizations=True) as session:
+            pair = await auth.login(session, *creds, org_shortcode=_org_shortcode(request))
+        if pair is None:
+            return _unauthorized("Invalid phone or password")
+        data = _tokens(pair) | {
+            "last_login_time": _iso(pair.last_login_time),
+            "is_trial": False,
+            "trial_expiration_date": None,
+        }
+        return JSONResponse({"data": data})
+
+    async def renew(request: Request) -> JSONResponse:
+        token = bearer_token(request)
+        pair = None
+        if token:
+            async with db.transaction(all_organizations=True) as session:
+                pair = await auth.renew(session, token)
+        if pair is None:
+            return _unauthorized("Invalid token")
+        return JSONResponse({"data": _tokens(pair)})
+
+    async def delete(request: Request) -> JSONResponse:
+        token = bearer_token(request)
+        if token:
+            async with db.transaction(all_organizations=True) as session:
+                await auth.logout(session, token)
+        return JSONResponse({"data": {}})
+
+    return {"create": create, "renew": renew, "delete": delete}

@@ -1,0 +1,128 @@
+"""`Contact`, its history and location, and the contact result/report types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from schema.enums import ContactProviderStatusEnum, ContactStatusEnum
+from schema.scalars import JsonValue
+from schema.types.common import InputError
+from schema.types.language import Language
+from schema.types.profile import Profile
+
+if TYPE_CHECKING:
+    from schema.types.user import Group
+
+
+def masked(phone: str | None) -> str | None:
+    """Glific's masked phone: first 4 characters, ******, last 2."""
+    if not phone:
+        return phone
+    return f"{phone[:4]}******{phone[-2:]}"
+
+
+@strawberry.type(name="ContactHistory")
+class ContactHistory:
+    id: strawberry.ID | None
+    event_type: str | None
+    event_label: str | None
+    event_meta: JsonValue | None
+    event_datetime: datetime | None
+    inserted_at: datetime | None
+    updated_at: datetime | None
+
+    @strawberry.field
+    async def profile(self, info: Info) -> Profile | None:
+        row: Any = self
+        if row.profile_id is None:
+            return None
+        return await info.context.loaders.profile.load(row.profile_id)
+
+
+@strawberry.type(name="Contact")
+class Contact:
+    id: strawberry.ID | None
+    name: str | None
+    status: ContactStatusEnum | None
+    bsp_status: ContactProviderStatusEnum | None
+    is_org_read: bool | None
+    is_org_replied: bool | None
+    is_contact_replied: bool | None
+    last_message_number: int | None
+    optin_time: datetime | None
+    optout_time: datetime | None
+    optin_method: str | None
+    optout_method: str | None
+    fields: JsonValue | None
+    settings: JsonValue | None
+    last_message_at: datetime | None
+    last_communication_at: datetime | None
+    inserted_at: datetime | None
+    updated_at: datetime | None
+
+    @strawberry.field
+    def phone(self, info: Info) -> str | None:
+        row: Any = self
+        return "" if info.context.is_staff else row.phone
+
+    @strawberry.field
+    def masked_phone(self) -> str | None:
+        row: Any = self
+        return masked(row.phone)
+
+    @strawberry.field
+    async def active_profile(self, info: Info) -> Profile | None:
+        row: Any = self
+        if row.active_profile_id is None:
+            return None
+        return await info.context.loaders.profile.load(row.active_profile_id)
+
+    @strawberry.field(description="All profiles of this contact, the default one first.")
+    async def profiles(self, info: Info) -> list[Profile] | None:
+        row: Any = self
+        return await info.context.loaders.profiles_of_contact.load(row.id)
+
+    @strawberry.field
+    async def language(self, info: Info) -> Language | None:
+        row: Any = self
+        return await info.context.loaders.language.load(row.language_id)
+
+    @strawberry.field
+    async def groups(
+        self, info: Info
+    ) -> list[Annotated[Group, strawberry.lazy("schema.types.user")]] | None:
+        row: Any = self
+        return await info.context.loaders.groups_of_contact.load(row.id)
+
+    @strawberry.field
+    async def history(self, info: Info) -> list[ContactHistory] | None:
+        row: Any = self
+        return await info.context.loaders.history_of_contact.load(row.id)
+
+
+@strawberry.type(name="ContactResult")
+class ContactResult:
+    contact: Contact | None = None
+    errors: list[InputError] | None = None
+
+
+@strawberry.type(name="Location")
+class Location:
+    longitude: float | None
+    latitude: float | None
+
+
+@strawberry.type(name="ImportResult")
+class ImportResult:
+    status: str | None = None
+    errors: list[InputError] | None = None
+
+
+@strawberry.type(name="ContactUploadReport")
+class ContactUploadReport:
+    csv_rows: str | None = None
+    error: str | None = None

@@ -1,0 +1,46 @@
+"""`Profile` and `ProfileResult`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from schema.scalars import JsonValue
+from schema.types.common import InputError
+from schema.types.language import Language
+
+if TYPE_CHECKING:
+    from schema.types.contact import Contact
+
+
+@strawberry.type(name="Profile")
+class Profile:
+    id: strawberry.ID | None
+    name: str | None
+    type: str | None
+    fields: JsonValue | None
+    is_active: bool | None
+    is_default: bool | None
+    inserted_at: datetime | None
+    updated_at: datetime | None
+
+    @strawberry.field
+    async def language(self, info: Info) -> Language | None:
+        row: Any = self
+        return await info.context.loaders.language.load(row.language_id)
+
+    @strawberry.field
+    async def contact(
+        self, info: Info
+    ) -> Annotated[Contact, strawberry.lazy("schema.types.contact")] | None:
+        row: Any = self
+        return await info.context.loaders.contact.load(row.contact_id)
+
+
+@strawberry.type(name="ProfileResult")
+class ProfileResult:
+    profile: Profile | None = None
+    errors: list[InputError] | None = None

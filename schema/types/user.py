@@ -1,0 +1,142 @@
+"""`User`, `Group`, `AccessRole`, `Organization`: the people and places around contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.organizations import role_labels
+from schema.enums import OrganizationStatusEnum
+from schema.scalars import JsonValue
+from schema.types.common import InputError
+from schema.types.language import Language
+
+if TYPE_CHECKING:
+    from schema.types.contact import Contact
+
+ContactRef = Annotated["Contact", strawberry.lazy("schema.types.contact")]
+
+
+@strawberry.type(name="AccessRole")
+class AccessRole:
+    id: strawberry.ID | None
+    label: str | None
+    description: str | None
+    is_reserved: bool | None
+    inserted_at: datetime | None
+    updated_at: datetime | None
+
+
+@strawberry.type(name="Organization")
+class Organization:
+    id: strawberry.ID | None
+    name: str | None
+    shortcode: str | None
+    email: str | None
+    fields: JsonValue | None
+    is_active: bool | None
+    is_approved: bool | None
+    status: OrganizationStatusEnum | None
+    timezone: str | None
+    is_contact_profile_enabled: bool | None
+    inserted_at: datetime | None
+    updated_at: datetime | None
+
+    @strawberry.field
+    async def contact(self, info: Info) -> ContactRef | None:
+        row: Any = self
+        if row.contact_id is None:
+            return None
+        return await info.context.loaders.contact.load(row.contact_id)
+
+    @strawberry.field
+    async def default_language(self, info: Info) -> Language | None:
+        row: Any = self
+        return await info.context.loaders.language.load(row.default_language_id)
+
+
+@strawberry.type(name="Group")
+class Group:
+    id: strawberry.ID | None
+    label: str | None
+    description: str | None
+    is_restricted: bool | None
+    last_communication_at: datetime | None
+
+    @strawberry.field
+    async def users(self, info: Info) -> list[User] | None:
+        row: Any = self
+        return await info.context.loaders.users_of_group.load(row.id)
+
+    @strawberry.field
+    async def contacts(self, info: Info) -> list[ContactRef] | None:
+        row: Any = self
+        return await info.context.loaders.contacts_of_group.load(row.id)
+
+    @strawberry.field
+    async def users_count(self, info: Info) -> int | None:
+        row: Any = self
+        return len(await info.context.loaders.users_of_group.load(row.id))
+
+    @strawberry.field
+    async def contacts_count(self, info: Info) -> int | None:
+        row: Any = self
+        return len(await info.context.loaders.contacts_of_group.load(row.id))
+
+
+@strawberry.type(name="User")
+class User:
+    id: strawberry.ID | None
+    name: str | None
+    phone: str | None
+    email: str | None
+    inserted_at: datetime | None
+    updated_at: datetime | None
+
+    @strawberry.field
+    def roles(self) -> list[str] | None:
+        row: Any = self
+        return role_labels(row.roles or [])
+
+    @strawberry.field
+    def is_restricted(self, info: Info) -> bool | None:
+        row: Any = self
+        return None if info.context.is_staff else row.is_restricted
+
+    @strawberry.field
+    async def contact(self, info: Info) -> ContactRef | None:
+        row: Any = self
+        if row.contact_id is None:
+            return None
+        return await info.context.loaders.contact.load(row.contact_id)
+
+    @strawberry.field
+    async def language(self, info: Info) -> Language | None:
+        row: Any = self
+        if row.language_id is None:
+            return None
+        return await info.context.loaders.language.load(row.language_id)
+
+    @strawberry.field
+    async def groups(self, info: Info) -> list[Group] | None:
+        row: Any = self
+        return await info.context.loaders.groups_of_user.load(row.id)
+
+    @strawberry.field
+    async def access_roles(self, info: Info) -> list[AccessRole] | None:
+        row: Any = self
+        return await info.context.loaders.access_roles_of_user.load(row)
+
+    @strawberry.field
+    async def organization(self, info: Info) -> Organization | None:
+        row: Any = self
+        return await info.context.loaders.organization.load(row.organization_id)
+
+
+@strawberry.type(name="UserResult")
+class UserResult:
+    user: User | None = None
+    errors: list[InputError] | None = None

@@ -1,0 +1,68 @@
+"""Runtime settings: every knob is an environment variable (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./glific.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Comma-separated origins allowed to call /api, /api/v1/* and /socket from a browser.
+    cors_origins: str = "http://localhost:3000,http://127.0.0.1:3000"
+
+    # Seeded on a fresh install (make run) and by `python -m app seed`.
+    admin_phone: str = "917834811114"
+    admin_password: str = "Secret1234!"
+    admin_name: str = "Glific Admin"
+    default_org_name: str = "Glific"
+    default_org_shortcode: str = "glific"
+
+    # Tokens are random; only their SHA-256 is stored. The secret salts that hash so a
+    # leaked database alone cannot be replayed against another installation.
+    secret_key: str = PLACEHOLDER_SECRET
+    access_token_minutes: int = 30
+    renewal_token_days: int = 30
+
+    # GraphQL hardening.
+    max_query_depth: int = 15
+    max_aliases: int = 50
+    max_tokens: int = 20_000
+    max_body_bytes: int = 2 * 1024 * 1024
+
+    # contact_histories rows kept per contact (Glific keeps about 25); 0 keeps all.
+    history_rows_per_contact: int = 25
+    # Region used to read phone numbers written without a country code; empty = refuse them.
+    default_phone_region: str = ""
+    # SQL echo for debugging.
+    sql_echo: bool = False
+    db_pool_size: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
+            raise ValueError("SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
