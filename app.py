@@ -14,8 +14,8 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
 
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -23,7 +23,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from sqlalchemy import text
 
 from models import Database
 from models.migrate import upgrade
@@ -80,7 +79,9 @@ class BodyLimit:
                 await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = {"error": {"code": 413, "message": f"Request body is larger than {self.limit} bytes"}}
+        body = {
+            "error": {"code": 413, "message": f"Request body is larger than {self.limit} bytes"}
+        }
         await JSONResponse(body, status_code=413)(scope, receive, send)
 
 
@@ -112,7 +113,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     ]
     if graphiql:
         routes.append(
-            Route("/graphiql", GlificGraphQL(schema, database, graphiql=True), methods=["GET", "POST"])
+            Route(
+                "/graphiql", GlificGraphQL(schema, database, graphiql=True), methods=["GET", "POST"]
+            )
         )
 
     @contextlib.asynccontextmanager
@@ -164,8 +167,12 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> str:
                 session, args.org, name=args.org_name or args.org, contact_phone=args.phone
             )
             user, created = await seed.ensure_user(
-                session, org, phone=args.phone, password=args.password,
-                name=args.name or args.phone, roles=[args.role],
+                session,
+                org,
+                phone=args.phone,
+                password=args.password,
+                name=args.name or args.phone,
+                roles=[args.role],
             )
             verb = "created" if created else "already exists:"
             return f"user {verb} phone {user.phone}, role {args.role}, organization {org.shortcode}"
@@ -202,8 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--phone", required=True)
     cu.add_argument("--password", required=True)
     cu.add_argument("--name")
-    cu.add_argument("--role", default="manager",
-                    choices=["none", "staff", "manager", "admin", "glific_admin"])
+    cu.add_argument(
+        "--role", default="manager", choices=["none", "staff", "manager", "admin", "glific_admin"]
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
@@ -215,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
             print("migrations applied")
         elif args.command == "seed":
             result = asyncio.run(_seed(settings))
-            print(f"seeded organization {result.organization.shortcode}, admin {result.admin_phone}")
+            print(
+                f"seeded organization {result.organization.shortcode}, admin {result.admin_phone}"
+            )
         elif args.command == "create-user":
             asyncio.run(_migrate(settings))
             print(asyncio.run(_create_user(settings, args)))
@@ -230,4 +240,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -6,12 +6,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Integer
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 
 # BIGINT on PostgreSQL; INTEGER on SQLite so the column is the rowid alias and autoincrements.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 # JSONB on PostgreSQL (indexable, compact); JSON text on SQLite.
 JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class _SqliteDateTime(sqlite.DATETIME):
+    """SQLite stores DATETIME as ISO text; `datetime.fromisoformat` (C) reads it several times
+    faster than SQLAlchemy's regular-expression parser, which showed up in read profiles."""
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        parse = datetime.fromisoformat
+
+        def process(value: Any) -> datetime | None:
+            return None if value is None else parse(value)
+
+        return process
+
+
+Timestamp = DateTime(timezone=False).with_variant(_SqliteDateTime(), "sqlite")
 
 
 class OrgScoped:
@@ -36,7 +53,11 @@ def id_column() -> Any:
 
 
 def fk_column(
-    target: str, *, ondelete: str | None = None, nullable: bool = False, index: bool = True,
+    target: str,
+    *,
+    ondelete: str | None = None,
+    nullable: bool = False,
+    index: bool = True,
     use_alter: bool = False,
 ) -> Any:
     return Column(
@@ -47,18 +68,22 @@ def fk_column(
     )
 
 
-def org_column() -> Any:
-    return fk_column("organizations.id", ondelete="CASCADE")
+def org_column(*, index: bool = True) -> Any:
+    """`organization_id`. Tables queried per contact index (organization_id, contact_id)
+    together instead (index=False): SQLite's planner otherwise scans the whole tenant."""
+    return fk_column("organizations.id", ondelete="CASCADE", index=index)
 
 
 def json_column(*, nullable: bool = False) -> Any:
     return Column(JsonType, nullable=nullable)
 
 
-def timestamp_column(*, seconds: bool = False, onupdate: bool = False, nullable: bool = False) -> Any:
+def timestamp_column(
+    *, seconds: bool = False, onupdate: bool = False, nullable: bool = False
+) -> Any:
     factory = utcnow_seconds if seconds else utcnow
     return Column(
-        DateTime(timezone=False),
+        Timestamp,
         nullable=nullable,
         default=factory,
         onupdate=factory if onupdate else None,
@@ -66,4 +91,4 @@ def timestamp_column(*, seconds: bool = False, onupdate: bool = False, nullable:
 
 
 def optional_timestamp_column() -> Any:
-    return Column(DateTime(timezone=False), nullable=True)
+    return Column(Timestamp, nullable=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.base import (
@@ -26,11 +26,17 @@ class Contact(OrgScoped, SQLModel, table=True):
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("phone", "organization_id", name="contacts_phone_organization_id_index"),
-        Index("contacts_organization_id_name_index", "organization_id", "name"),
+        # Lists are ordered by lower(name) (Glific's rule); this index serves them in order.
+        Index(
+            "contacts_organization_id_lower_name_index",
+            "organization_id",
+            text("lower(name)"),
+            "id",
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=id_column())
-    organization_id: int = Field(sa_column=org_column())
+    organization_id: int = Field(sa_column=org_column(index=False))
     name: str | None = Field(default=None, sa_column=Column(String(255)))
     phone: str = Field(sa_column=Column(String(255), nullable=False))
     contact_type: str = Field(default="WABA", sa_column=Column(String(16), nullable=False))
@@ -63,10 +69,18 @@ class Contact(OrgScoped, SQLModel, table=True):
 
 class ContactHistory(OrgScoped, SQLModel, table=True):
     __tablename__ = "contact_histories"
-    __table_args__ = (Index("contact_histories_contact_id_id_index", "contact_id", "id"),)
+    __table_args__ = (
+        Index("contact_histories_contact_id_id_index", "contact_id", "id"),
+        Index(
+            "contact_histories_organization_id_contact_id_index",
+            "organization_id",
+            "contact_id",
+            "id",
+        ),
+    )
 
     id: int | None = Field(default=None, sa_column=id_column())
-    organization_id: int = Field(sa_column=org_column())
+    organization_id: int = Field(sa_column=org_column(index=False))
     contact_id: int = Field(sa_column=fk_column("contacts.id", ondelete="CASCADE", index=False))
     # The profile active when the row was written; SET NULL when that profile is deleted.
     profile_id: int | None = Field(
@@ -75,7 +89,9 @@ class ContactHistory(OrgScoped, SQLModel, table=True):
     event_type: str = Field(sa_column=Column(String(255), nullable=False))
     event_label: str = Field(sa_column=Column(Text, nullable=False))
     event_meta: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
-    event_datetime: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(seconds=True))
+    event_datetime: datetime = Field(
+        default_factory=utcnow, sa_column=timestamp_column(seconds=True)
+    )
     inserted_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(onupdate=True))
 
@@ -84,9 +100,12 @@ class Location(OrgScoped, SQLModel, table=True):
     """A location a contact shared (written by the webhook); `contactLocation` reads the latest."""
 
     __tablename__ = "locations"
+    __table_args__ = (
+        Index("locations_organization_id_contact_id_index", "organization_id", "contact_id"),
+    )
 
     id: int | None = Field(default=None, sa_column=id_column())
-    organization_id: int = Field(sa_column=org_column())
+    organization_id: int = Field(sa_column=org_column(index=False))
     contact_id: int = Field(sa_column=fk_column("contacts.id", ondelete="CASCADE"))
     message_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     longitude: float = Field(sa_column=Column(Float, nullable=False))

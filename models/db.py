@@ -9,16 +9,24 @@ it was opened with `all_organizations=True` (seeding, sign-in, maintenance).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from models.base import OrgScoped
+from models.sqlite_inline import inline_creator
 
 ORG_KEY = "organization_id"
 ALL_ORGS_KEY = "all_organizations"
@@ -42,10 +50,13 @@ def _filter_by_organization(state: ORMExecuteState) -> None:
                 "organization-scoped query on a session opened without an organization"
             )
         return
+    # `+ 0` keeps this guard out of index selection: resolvers filter by organization
+    # explicitly where that is the access path, and SQLite's planner (no statistics) would
+    # otherwise prefer the organization index over a primary key or contact_id lookup.
     state.statement = state.statement.options(
         with_loader_criteria(
             OrgScoped,
-            lambda cls: cls.organization_id == org_id,
+            lambda cls: cls.organization_id + 0 == org_id,
             include_aliases=True,
         )
     )
@@ -68,11 +79,10 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers take the write lock up front: a deferred transaction that later tries to
-        # write can fail with SQLITE_BUSY even with a busy timeout.
+        # write can fail with SQLITE_BUSY even with a busy timeout. Readers run each
+        # statement in autocommit (WAL gives each one a consistent snapshot).
         if conn.get_execution_options().get("writer"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
 
 
 class Database:
@@ -82,9 +92,14 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
-        if not self.is_sqlite:
+        if self.is_sqlite:
+            path = make_url(url).database or ":memory:"
+            kwargs["async_creator"] = inline_creator(path)
+        else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # See models.sqlite_inline: this process's SQLite writers take turns.
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _tune_sqlite(self.engine)
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
@@ -93,7 +108,10 @@ class Database:
         )
 
     def session(
-        self, organization_id: int | None = None, *, all_organizations: bool = False,
+        self,
+        organization_id: int | None = None,
+        *,
+        all_organizations: bool = False,
         write: bool = False,
     ) -> AsyncSession:
         """A session scoped to one organization (or, explicitly, to all of them)."""
@@ -110,11 +128,14 @@ class Database:
         self, organization_id: int | None = None, *, all_organizations: bool = False
     ) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
-        async with (
-            self.session(organization_id, all_organizations=all_organizations, write=True) as s,
-            s.begin(),
-        ):
-            yield s
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
+            session = await stack.enter_async_context(
+                self.session(organization_id, all_organizations=all_organizations, write=True)
+            )
+            await stack.enter_async_context(session.begin())
+            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

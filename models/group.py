@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import (
@@ -38,10 +38,13 @@ class Group(OrgScoped, SQLModel, table=True):
 
 class ContactGroup(OrgScoped, SQLModel, table=True):
     __tablename__ = "contacts_groups"
-    __table_args__ = (UniqueConstraint("contact_id", "group_id"),)
+    __table_args__ = (
+        UniqueConstraint("contact_id", "group_id"),
+        Index("contacts_groups_organization_id_contact_id_index", "organization_id", "contact_id"),
+    )
 
     id: int | None = Field(default=None, sa_column=id_column())
-    organization_id: int = Field(sa_column=org_column())
+    organization_id: int = Field(sa_column=org_column(index=False))
     contact_id: int = Field(sa_column=fk_column("contacts.id", ondelete="CASCADE"))
     group_id: int = Field(sa_column=fk_column("groups.id", ondelete="CASCADE"))
 

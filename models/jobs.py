@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import Column, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import OrgScoped, fk_column, id_column, json_column, org_column, timestamp_column, utcnow
+from models.base import (
+    OrgScoped,
+    Timestamp,
+    fk_column,
+    id_column,
+    json_column,
+    org_column,
+    timestamp_column,
+    utcnow,
+)
 
 
 class UserJob(OrgScoped, SQLModel, table=True):
@@ -41,4 +50,4 @@ class SimulatorLease(OrgScoped, SQLModel, table=True):
     organization_id: int = Field(sa_column=org_column())
     contact_id: int = Field(sa_column=fk_column("contacts.id", ondelete="CASCADE", index=False))
     user_id: int = Field(sa_column=fk_column("users.id", ondelete="CASCADE"))
-    expires_at: datetime = Field(sa_column=Column(DateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(Timestamp, nullable=False))

@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy import Boolean, Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
-from models.base import OrgScoped, fk_column, id_column, json_column, org_column, timestamp_column, utcnow
+from models.base import (
+    OrgScoped,
+    fk_column,
+    id_column,
+    json_column,
+    org_column,
+    timestamp_column,
+    utcnow,
+)
 
 
 class Profile(OrgScoped, SQLModel, table=True):
@@ -23,10 +31,11 @@ class Profile(OrgScoped, SQLModel, table=True):
             text("coalesce(type, '')"),
             unique=True,
         ),
+        Index("profiles_organization_id_contact_id_index", "organization_id", "contact_id"),
     )
 
     id: int | None = Field(default=None, sa_column=id_column())
-    organization_id: int = Field(sa_column=org_column())
+    organization_id: int = Field(sa_column=org_column(index=False))
     contact_id: int = Field(sa_column=fk_column("contacts.id", ondelete="CASCADE"))
     language_id: int = Field(sa_column=fk_column("languages.id", ondelete="RESTRICT"))
     name: str | None = Field(default=None, sa_column=Column(String(255)))

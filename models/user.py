@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import OrgScoped, fk_column, id_column, org_column, timestamp_column, utcnow
+from models.base import (
+    OrgScoped,
+    Timestamp,
+    fk_column,
+    id_column,
+    org_column,
+    timestamp_column,
+    utcnow,
+)
 
 
 class User(OrgScoped, SQLModel, table=True):
@@ -21,7 +29,9 @@ class User(OrgScoped, SQLModel, table=True):
     email: str | None = Field(default=None, sa_column=Column(String(255)))
     password_hash: str = Field(sa_column=Column(String(255), nullable=False))
     # Subset of none, staff, manager, admin, glific_admin.
-    roles: list[str] = Field(default_factory=lambda: ["none"], sa_column=Column(JSON, nullable=False))
+    roles: list[str] = Field(
+        default_factory=lambda: ["none"], sa_column=Column(JSON, nullable=False)
+    )
     is_restricted: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     contact_id: int | None = Field(
         default=None, sa_column=fk_column("contacts.id", ondelete="SET NULL", nullable=True)
@@ -29,7 +39,7 @@ class User(OrgScoped, SQLModel, table=True):
     language_id: int | None = Field(
         default=None, sa_column=fk_column("languages.id", ondelete="SET NULL", nullable=True)
     )
-    last_login_at: datetime | None = Field(default=None, sa_column=Column(DateTime))
+    last_login_at: datetime | None = Field(default=None, sa_column=Column(Timestamp))
     inserted_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(seconds=True))
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=timestamp_column(seconds=True, onupdate=True)
@@ -47,5 +57,5 @@ class UserToken(OrgScoped, SQLModel, table=True):
     kind: str = Field(sa_column=Column(String(16), nullable=False))  # access | renewal
     token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     session_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
-    expires_at: datetime = Field(sa_column=Column(DateTime, nullable=False, index=True))
+    expires_at: datetime = Field(sa_column=Column(Timestamp, nullable=False, index=True))
     inserted_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

@@ -83,13 +83,26 @@ async def issue_tokens(
     access, renewal = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     sid = session_id or secrets.token_hex(16)
     expiry = now + timedelta(minutes=settings.access_token_minutes)
-    session.add_all([
-        UserToken(user_id=user.id, organization_id=user.organization_id, kind=ACCESS,  # type: ignore[arg-type]
-                  token_hash=_digest(access), session_id=sid, expires_at=expiry),
-        UserToken(user_id=user.id, organization_id=user.organization_id, kind=RENEWAL,  # type: ignore[arg-type]
-                  token_hash=_digest(renewal), session_id=sid,
-                  expires_at=now + timedelta(days=settings.renewal_token_days)),
-    ])
+    session.add_all(
+        [
+            UserToken(
+                user_id=user.id,
+                organization_id=user.organization_id,
+                kind=ACCESS,  # type: ignore[arg-type]
+                token_hash=_digest(access),
+                session_id=sid,
+                expires_at=expiry,
+            ),
+            UserToken(
+                user_id=user.id,
+                organization_id=user.organization_id,
+                kind=RENEWAL,  # type: ignore[arg-type]
+                token_hash=_digest(renewal),
+                session_id=sid,
+                expires_at=now + timedelta(days=settings.renewal_token_days),
+            ),
+        ]
+    )
     # Expired tokens of this user are garbage; drop them while we are here.
     await session.execute(
         delete(UserToken).where(UserToken.user_id == user.id, UserToken.expires_at < now)
@@ -142,7 +155,9 @@ async def renew(session: AsyncSession, renewal_token: str) -> TokenPair | None:
 async def logout(session: AsyncSession, access_token: str) -> bool:
     """Drop both tokens of the sign-in that `access_token` belongs to."""
     row = await session.scalar(
-        select(UserToken).where(UserToken.token_hash == _digest(access_token), UserToken.kind == ACCESS)
+        select(UserToken).where(
+            UserToken.token_hash == _digest(access_token), UserToken.kind == ACCESS
+        )
     )
     if row is None:
         return False
@@ -155,8 +170,15 @@ async def authenticate(session: AsyncSession, access_token: str) -> AuthUser | N
     row = (
         await session.execute(
             select(
-                User.id, User.organization_id, User.name, User.phone, User.roles,
-                User.is_restricted, User.contact_id, User.language_id, UserToken.session_id,
+                User.id,
+                User.organization_id,
+                User.name,
+                User.phone,
+                User.roles,
+                User.is_restricted,
+                User.contact_id,
+                User.language_id,
+                UserToken.session_id,
             )
             .join(UserToken, UserToken.user_id == User.id)
             .join(Organization, Organization.id == User.organization_id)
@@ -171,7 +193,13 @@ async def authenticate(session: AsyncSession, access_token: str) -> AuthUser | N
     if row is None:
         return None
     return AuthUser(
-        id=row.id, organization_id=row.organization_id, name=row.name, phone=row.phone,
-        roles=tuple(row.roles or ()), is_restricted=row.is_restricted,
-        contact_id=row.contact_id, language_id=row.language_id, session_id=row.session_id,
+        id=row.id,
+        organization_id=row.organization_id,
+        name=row.name,
+        phone=row.phone,
+        roles=tuple(row.roles or ()),
+        is_restricted=row.is_restricted,
+        contact_id=row.contact_id,
+        language_id=row.language_id,
+        session_id=row.session_id,
     )

@@ -20,7 +20,7 @@ from resolvers import history, profiles
 from resolvers import validation as v
 from resolvers.errors import ClientError, InputErrors, not_found
 from resolvers.phones import is_simulator_phone, lookup_phone, normalize_phone
-from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, to_int_id
+from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, records, to_int_id
 from settings import get_settings
 
 STATUSES = ("blocked", "failed", "invalid", "processing", "valid")
@@ -42,7 +42,11 @@ _COLUMNS = {
     "updated_at": Contact.updated_at,
 }
 _DATE_COLUMNS = (
-    "inserted_at", "updated_at", "last_message_at", "last_communication_at", "optin_time",
+    "inserted_at",
+    "updated_at",
+    "last_message_at",
+    "last_communication_at",
+    "optin_time",
     "optout_time",
 )
 
@@ -61,7 +65,9 @@ def _visible_to(stmt: Any, org_id: int, viewer: Viewer | None) -> Any:
     if viewer is None or not viewer.restricted:
         return stmt
     in_my_groups = select(ContactGroup.contact_id).where(
-        ContactGroup.group_id.in_(select(UserGroup.group_id).where(UserGroup.user_id == viewer.user_id))
+        ContactGroup.group_id.in_(
+            select(UserGroup.group_id).where(UserGroup.user_id == viewer.user_id)
+        )
     )
     org_contact = select(Organization.contact_id).where(Organization.id == org_id)
     return stmt.where(
@@ -80,13 +86,14 @@ _MISSING = ("Contact", "Contact not found or permission denied.")
 
 async def get_contact(
     session: AsyncSession, org_id: int, raw_id: Any, viewer: Viewer | None = None
-) -> Contact:
+) -> Any:
+    """`contact(id)` (a read-only row); a miss is Glific's "Contact not found ..."."""
     try:
         cid = to_int_id(raw_id)
     except InputErrors:
         raise InputErrors.raw(*_MISSING) from None
-    stmt = select(Contact).where(Contact.id == cid, Contact.organization_id == org_id)
-    contact = await session.scalar(_visible_to(stmt, org_id, viewer))
+    stmt = records(Contact).where(Contact.id == cid, Contact.organization_id == org_id)
+    contact = (await session.execute(_visible_to(stmt, org_id, viewer))).first()
     if contact is None:
         raise InputErrors.raw(*_MISSING)
     return contact
@@ -94,10 +101,10 @@ async def get_contact(
 
 async def contact_by_phone(
     session: AsyncSession, org_id: int, phone: str, viewer: Viewer | None = None
-) -> Contact:
+) -> Any:
     stored = lookup_phone(phone, default_region=get_settings().default_phone_region)
-    stmt = select(Contact).where(Contact.phone == stored, Contact.organization_id == org_id)
-    contact = await session.scalar(_visible_to(stmt, org_id, viewer))
+    stmt = records(Contact).where(Contact.phone == stored, Contact.organization_id == org_id)
+    contact = (await session.execute(_visible_to(stmt, org_id, viewer))).first()
     if contact is None:
         raise InputErrors.raw(*_MISSING)
     return contact
@@ -117,9 +124,9 @@ async def fetch_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Cont
     return contact
 
 
-async def contacts_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Contact]:
-    rows = await session.scalars(select(Contact).where(Contact.id.in_(ids)))
-    return {row.id: row for row in rows}  # type: ignore[misc]
+async def contacts_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
+    rows = await session.execute(records(Contact).where(Contact.id.in_(ids)))
+    return {row.id: row for row in rows}
 
 
 def _end_of_day(value: datetime) -> datetime:
@@ -173,9 +180,9 @@ async def list_contacts(
     flt: dict[str, Any],
     opts: ListOpts,
     viewer: Viewer | None = None,
-) -> list[Contact]:
+) -> list[Any]:
     stmt = apply_opts(
-        _filtered(select(Contact), org_id, flt, viewer),
+        _filtered(records(Contact), org_id, flt, viewer),
         opts,
         columns=_COLUMNS,
         default_field="name",
@@ -183,7 +190,7 @@ async def list_contacts(
         max_limit=MAX_LIMIT,
         tiebreak=Contact.id,
     )
-    return list((await session.scalars(stmt)).all())
+    return list((await session.execute(stmt)).all())
 
 
 async def count_contacts(
@@ -291,7 +298,9 @@ async def update_contact(
             session, contact, v.json_map(params, "fields", values_are_maps=True)
         )
     if params.get("language_id") is not None:
-        await profiles.write_contact_language(session, contact, await v.language_id(session, params))
+        await profiles.write_contact_language(
+            session, contact, await v.language_id(session, params)
+        )
     contact.updated_at = utcnow()
     await session.flush()
     return contact
@@ -311,7 +320,9 @@ async def delete_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Non
     # Break the contact -> active profile reference first: the profile is deleted by the
     # same cascade and PostgreSQL refuses to SET NULL on a row it is deleting.
     await session.execute(
-        update(Contact).where(Contact.id == contact.id).values(active_profile_id=None)
+        update(Contact)
+        .where(Contact.id == contact.id)
+        .values(active_profile_id=None)
         .execution_options(synchronize_session=False)
     )
     await session.delete(contact)
@@ -319,8 +330,13 @@ async def delete_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Non
 
 
 async def optin_contact(
-    session: AsyncSession, org_id: int, phone: str, name: str | None = None, *,
-    method: str = "BSP", at: datetime | None = None,
+    session: AsyncSession,
+    org_id: int,
+    phone: str,
+    name: str | None = None,
+    *,
+    method: str = "BSP",
+    at: datetime | None = None,
 ) -> Contact:
     """Record that a phone number opted in (creating the contact if it is new)."""
     stored = normalize_phone(phone, default_region=get_settings().default_phone_region)
@@ -342,8 +358,10 @@ async def optin_contact(
     contact.updated_at = now
     await _flush_phone(session)
     await history.record(
-        session, contact, history.CONTACT_OPTED_IN, f"contact opted in, via {method}",
+        session,
+        contact,
+        history.CONTACT_OPTED_IN,
+        f"contact opted in, via {method}",
         {"method": method, "optin_time": contact.optin_time.isoformat() + "Z"},
     )
     return contact
-

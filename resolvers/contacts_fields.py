@@ -49,7 +49,9 @@ async def fetch_field(session: AsyncSession, org_id: int, raw_id: Any) -> Contac
     except InputErrors:
         raise not_found("Contacts.ContactsField") from None
     field = await session.scalar(
-        select(ContactsField).where(ContactsField.id == fid, ContactsField.organization_id == org_id)
+        select(ContactsField).where(
+            ContactsField.id == fid, ContactsField.organization_id == org_id
+        )
     )
     if field is None:
         raise not_found("Contacts.ContactsField")
@@ -71,8 +73,11 @@ async def list_fields(
     session: AsyncSession, org_id: int, flt: dict[str, Any], opts: ListOpts
 ) -> list[ContactsField]:
     stmt = apply_opts(
-        _filtered(select(ContactsField), org_id, flt), opts, columns=_COLUMNS,
-        default_field="inserted_at", tiebreak=ContactsField.id,
+        _filtered(select(ContactsField), org_id, flt),
+        opts,
+        columns=_COLUMNS,
+        default_field="inserted_at",
+        tiebreak=ContactsField.id,
     )
     return list((await session.scalars(stmt)).all())
 

@@ -86,8 +86,13 @@ async def add_contact(session: AsyncSession, group: Group, contact_id: int) -> b
     )
     if exists is not None:
         return False
-    session.add(ContactGroup(organization_id=group.organization_id, group_id=group.id,  # type: ignore[arg-type]
-                             contact_id=contact_id))
+    session.add(
+        ContactGroup(
+            organization_id=group.organization_id,
+            group_id=group.id,  # type: ignore[arg-type]
+            contact_id=contact_id,
+        )
+    )
     await session.flush()
     return True
 

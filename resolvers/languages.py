@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Contact, Language, Organization, Profile
 from resolvers import validation as v
 from resolvers.errors import InputErrors
-from resolvers.querying import ListOpts, apply_opts, ilike, to_int_id
+from resolvers.querying import ListOpts, apply_opts, ilike, records, to_int_id
 
 _COLUMNS = {
     "id": Language.id,
@@ -40,9 +40,9 @@ async def get_language(session: AsyncSession, raw_id: Any) -> Language:
     return language
 
 
-async def languages_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Language]:
-    rows = await session.scalars(select(Language).where(Language.id.in_(ids)))
-    return {row.id: row for row in rows}  # type: ignore[misc]
+async def languages_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
+    rows = await session.execute(records(Language).where(Language.id.in_(ids)))
+    return {row.id: row for row in rows}
 
 
 async def language_by_locale(session: AsyncSession, locale: str) -> Language | None:
@@ -53,7 +53,9 @@ async def language_by_locale(session: AsyncSession, locale: str) -> Language | N
 
 def _filtered(stmt: Any, flt: dict[str, Any]) -> Any:
     if flt.get("label"):
-        stmt = stmt.where(or_(ilike(Language.label, flt["label"]), ilike(Language.label_locale, flt["label"])))
+        stmt = stmt.where(
+            or_(ilike(Language.label, flt["label"]), ilike(Language.label_locale, flt["label"]))
+        )
     if flt.get("locale"):
         stmt = stmt.where(ilike(Language.locale, flt["locale"]))
     if flt.get("localized") is not None:
@@ -61,9 +63,14 @@ def _filtered(stmt: Any, flt: dict[str, Any]) -> Any:
     return stmt
 
 
-async def list_languages(session: AsyncSession, flt: dict[str, Any], opts: ListOpts) -> list[Language]:
+async def list_languages(
+    session: AsyncSession, flt: dict[str, Any], opts: ListOpts
+) -> list[Language]:
     stmt = apply_opts(
-        _filtered(select(Language), flt), opts, columns=_COLUMNS, default_field="label",
+        _filtered(select(Language), flt),
+        opts,
+        columns=_COLUMNS,
+        default_field="label",
         tiebreak=Language.id,
     )
     return list((await session.scalars(stmt)).all())

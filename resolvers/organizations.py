@@ -41,7 +41,10 @@ async def create_organization(
     if not shortcode.strip() or await organization_by_shortcode(session, shortcode) is not None:
         raise InputErrors.field("shortcode", "has already been taken")
     org = Organization(
-        name=name, shortcode=shortcode, email=email, default_language_id=default_language.id,  # type: ignore[arg-type]
+        name=name,
+        shortcode=shortcode,
+        email=email,
+        default_language_id=default_language.id,  # type: ignore[arg-type]
     )
     session.add(org)
     await session.flush()
@@ -76,8 +79,12 @@ async def create_organization(
         )
     for label, description in RESERVED_ROLES:
         session.add(
-            AccessRole(organization_id=org.id, label=label, description=description,  # type: ignore[arg-type]
-                       is_reserved=True)
+            AccessRole(
+                organization_id=org.id,
+                label=label,
+                description=description,  # type: ignore[arg-type]
+                is_reserved=True,
+            )
         )
     await session.flush()
     org.contact_id = root.id
@@ -92,4 +99,3 @@ def role_labels(roles: list[str] | tuple[str, ...]) -> list[str]:
 
 def access_role_label(role: str) -> str:
     return role_labels([role])[0]
-

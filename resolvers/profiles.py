@@ -23,7 +23,7 @@ from models import Contact, Profile, utcnow, utcnow_seconds
 from resolvers import history
 from resolvers import validation as v
 from resolvers.errors import InputErrors, not_found
-from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, to_int_id
+from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, records, to_int_id
 
 API_METHOD = "Switched profile via API"
 DUPLICATE_MESSAGE = "Sorry, a profile with same name and type already exists"
@@ -46,9 +46,17 @@ MENU_ORDER = (Profile.is_default.desc(), Profile.id.asc())
 # --- reading -------------------------------------------------------------------------------
 
 
-async def get_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Profile:
-    """`profile(id)`: a miss is Glific's `Profile not found or permission denied.`"""
-    profile = await _find(session, org_id, raw_id)
+async def get_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Any:
+    """`profile(id)` (a read-only row): a miss is `Profile not found or permission denied.`"""
+    try:
+        pid = to_int_id(raw_id)
+    except InputErrors:
+        pid = 0
+    profile = (
+        await session.execute(
+            records(Profile).where(Profile.id == pid, Profile.organization_id == org_id)
+        )
+    ).first()
     if profile is None:
         raise InputErrors.raw("Profile", "Profile not found or permission denied.")
     return profile
@@ -56,20 +64,16 @@ async def get_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Profil
 
 async def fetch_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Profile:
     """For writes: a miss is Glific's `Elixir.Glific.Profiles.Profile` / `Resource not found`."""
-    profile = await _find(session, org_id, raw_id)
-    if profile is None:
-        raise not_found("Profiles.Profile")
-    return profile
-
-
-async def _find(session: AsyncSession, org_id: int, raw_id: Any) -> Profile | None:
     try:
         pid = to_int_id(raw_id)
     except InputErrors:
-        return None
-    return await session.scalar(
+        raise not_found("Profiles.Profile") from None
+    profile = await session.scalar(
         select(Profile).where(Profile.id == pid, Profile.organization_id == org_id)
     )
+    if profile is None:
+        raise not_found("Profiles.Profile")
+    return profile
 
 
 def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
@@ -88,12 +92,15 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
 
 async def list_profiles(
     session: AsyncSession, org_id: int, flt: dict[str, Any], opts: ListOpts
-) -> list[Profile]:
+) -> list[Any]:
     stmt = apply_opts(
-        _filtered(select(Profile), org_id, flt), opts, columns=_COLUMNS, default_field="name",
+        _filtered(records(Profile), org_id, flt),
+        opts,
+        columns=_COLUMNS,
+        default_field="name",
         tiebreak=Profile.id,
     )
-    return list((await session.scalars(stmt)).all())
+    return list((await session.execute(stmt)).all())
 
 
 async def count_profiles(session: AsyncSession, org_id: int, flt: dict[str, Any]) -> int:
@@ -101,19 +108,19 @@ async def count_profiles(session: AsyncSession, org_id: int, flt: dict[str, Any]
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def profiles_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Profile]:
-    rows = await session.scalars(select(Profile).where(Profile.id.in_(ids)))
-    return {row.id: row for row in rows}  # type: ignore[misc]
+async def profiles_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
+    rows = await session.execute(records(Profile).where(Profile.id.in_(ids)))
+    return {row.id: row for row in rows}
 
 
 async def profiles_for_contacts(
     session: AsyncSession, contact_ids: list[int]
-) -> dict[int, list[Profile]]:
+) -> dict[int, list[Any]]:
     """All profiles of each contact (inactive ones too), default first, then oldest first."""
-    rows = await session.scalars(
-        select(Profile).where(Profile.contact_id.in_(contact_ids)).order_by(*MENU_ORDER)
+    rows = await session.execute(
+        records(Profile).where(Profile.contact_id.in_(contact_ids)).order_by(*MENU_ORDER)
     )
-    out: dict[int, list[Profile]] = {cid: [] for cid in contact_ids}
+    out: dict[int, list[Any]] = {cid: [] for cid in contact_ids}
     for row in rows:
         out[row.contact_id].append(row)
     return out
@@ -200,8 +207,11 @@ async def _pick(
     index: Any = None,
     name: str | None = None,
 ) -> Profile:
-    chosen = [k for k, val in (("profile_id", profile_id), ("index", index), ("name", name))
-              if val is not None]
+    chosen = [
+        k
+        for k, val in (("profile_id", profile_id), ("index", index), ("name", name))
+        if val is not None
+    ]
     if len(chosen) != 1:
         raise InputErrors.field("profile_id", "give exactly one of profileId, index or name")
     if profile_id is not None:
@@ -227,7 +237,9 @@ async def _pick(
     if not matches:
         raise InputErrors.field("name", f"no active profile is named '{name}'")
     if len(matches) > 1:
-        raise InputErrors.field("name", f"several active profiles are named '{name}'; use the index")
+        raise InputErrors.field(
+            "name", f"several active profiles are named '{name}'; use the index"
+        )
     return matches[0]
 
 
@@ -274,7 +286,10 @@ async def _fall_back_to_default(
 
 
 async def _check_unique(
-    session: AsyncSession, contact_id: int, name: str | None, type_: str | None,
+    session: AsyncSession,
+    contact_id: int,
+    name: str | None,
+    type_: str | None,
     exclude_id: int | None = None,
 ) -> None:
     clash = await session.scalar(
@@ -317,7 +332,8 @@ async def create_profile(
     type_ = v.text(params, "type")
     fields = v.json_map(params, "fields", values_are_maps=True)
     language = (
-        await v.language_id(session, params) if params.get("language_id") is not None
+        await v.language_id(session, params)
+        if params.get("language_id") is not None
         else contact.language_id
     )
     default = await ensure_default_profile(session, contact)
@@ -435,9 +451,7 @@ async def write_contact_fields(
         )
 
 
-async def write_contact_language(
-    session: AsyncSession, contact: Contact, language_id: int
-) -> None:
+async def write_contact_language(session: AsyncSession, contact: Contact, language_id: int) -> None:
     """Change the contact's language; the active profile's language follows."""
     contact.language_id = language_id
     contact.updated_at = utcnow()
@@ -456,4 +470,3 @@ async def profile_of_contact(
     return await session.scalar(
         select(Profile).where(and_(Profile.id == profile_id, Profile.contact_id == contact_id))
     )
-

@@ -39,8 +39,12 @@ async def seed_languages(session: AsyncSession) -> dict[str, Language]:
     existing = {(lang.label, lang.locale): lang for lang in await session.scalars(select(Language))}
     for label, label_locale, locale in LANGUAGES:
         if (label, locale) not in existing:
-            lang = Language(label=label, label_locale=label_locale, locale=locale,
-                            is_reserved=locale in ("en", "hi"))
+            lang = Language(
+                label=label,
+                label_locale=label_locale,
+                locale=locale,
+                is_reserved=locale in ("en", "hi"),
+            )
             session.add(lang)
             existing[(label, locale)] = lang
     await session.flush()
@@ -55,13 +59,21 @@ async def ensure_organization(
         return org
     languages = await seed_languages(session)
     return await organizations.create_organization(
-        session, name=name, shortcode=shortcode, contact_phone=contact_phone,
+        session,
+        name=name,
+        shortcode=shortcode,
+        contact_phone=contact_phone,
         default_language=languages["en"],
     )
 
 
 async def ensure_user(
-    session: AsyncSession, org: Organization, *, phone: str, password: str, name: str,
+    session: AsyncSession,
+    org: Organization,
+    *,
+    phone: str,
+    password: str,
+    name: str,
     roles: list[str],
 ) -> tuple[User, bool]:
     """The user with this phone in `org`, created if missing (an existing one is left as is)."""
@@ -82,11 +94,17 @@ async def seed_defaults(session: AsyncSession, settings: Settings) -> SeedResult
     await seed_languages(session)
     admin_phone = normalize_phone(settings.admin_phone)
     org = await ensure_organization(
-        session, settings.default_org_shortcode, name=settings.default_org_name,
+        session,
+        settings.default_org_shortcode,
+        name=settings.default_org_name,
         contact_phone=admin_phone,
     )
     _, created = await ensure_user(
-        session, org, phone=admin_phone, password=settings.admin_password,
-        name=settings.admin_name, roles=["glific_admin"],
+        session,
+        org,
+        phone=admin_phone,
+        password=settings.admin_password,
+        name=settings.admin_name,
+        roles=["glific_admin"],
     )
     return SeedResult(organization=org, admin_phone=admin_phone, admin_created=created)

@@ -39,8 +39,12 @@ async def create_user(
         select(Contact).where(Contact.phone == stored, Contact.organization_id == org.id)
     )
     if contact is None:
-        contact = Contact(organization_id=org.id, phone=stored, name=name,  # type: ignore[arg-type]
-                          language_id=org.default_language_id)
+        contact = Contact(
+            organization_id=org.id,
+            phone=stored,
+            name=name,  # type: ignore[arg-type]
+            language_id=org.default_language_id,
+        )
         session.add(contact)
         await session.flush()
     user = User(
@@ -74,9 +78,13 @@ async def access_roles_for_users(
 ) -> dict[int, list[AccessRole]]:
     """Each user's roles as the organization's reserved access-role rows."""
     org_ids = {u.organization_id for u in users}
-    rows = list(await session.scalars(
-        select(AccessRole).where(AccessRole.organization_id.in_(org_ids)).order_by(AccessRole.id)
-    ))
+    rows = list(
+        await session.scalars(
+            select(AccessRole)
+            .where(AccessRole.organization_id.in_(org_ids))
+            .order_by(AccessRole.id)
+        )
+    )
     out: dict[int, list[AccessRole]] = {}
     for user in users:
         labels = set(role_labels(user.roles))

@@ -50,7 +50,9 @@ def boolean(params: dict[str, Any], key: str) -> bool | None:
     return value
 
 
-async def language_id(session: AsyncSession, params: dict[str, Any], key: str = "language_id") -> int:
+async def language_id(
+    session: AsyncSession, params: dict[str, Any], key: str = "language_id"
+) -> int:
     """The id of an existing language, or `Language_id: does not exist`."""
     value = params.get(key)
     if value is None:

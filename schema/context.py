@@ -8,6 +8,7 @@ them on one session (and one connection) per request.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -30,6 +31,9 @@ class Context:
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self._loaders: Any = None
+        # Rows fetched ahead of the fields that will ask for them (schema.prefetch), so those
+        # fields resolve without an awaitable: {loader name: {key: value}}.
+        self.primed: dict[str, dict[Any, Any]] = {}
 
     @property
     def viewer(self) -> Viewer:
@@ -48,6 +52,21 @@ class Context:
 
             self._loaders = Loaders(self)
         return self._loaders
+
+    def prime(self, loader: str, values: dict[Any, Any]) -> None:
+        self.primed.setdefault(loader, {}).update(values)
+
+    def lookup(self, loader: str, key: Any) -> Any:
+        """The value for `key`: at once if it was prefetched, else an awaitable from the
+        DataLoader (which batches it with its siblings)."""
+        primed = self.primed.get(loader)
+        if primed is not None and key in primed:
+            return primed[key]
+        return self.loaders.get(loader).load(key)
+
+    async def fetch(self, loader: str, key: Any) -> Any:
+        value = self.lookup(loader, key)
+        return await value if inspect.isawaitable(value) else value
 
     async def read(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run `fn(session, *args)` on the request's read session, one statement at a time."""
@@ -70,6 +89,7 @@ class Context:
                 await self._session.close()
                 self._session = None
             self._loaders = None
+            self.primed = {}
 
     async def close(self) -> None:
         if self._session is not None:

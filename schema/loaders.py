@@ -1,4 +1,7 @@
-"""DataLoaders, built per request: every relation is fetched in one query per batch."""
+"""DataLoaders, built per request on first use: every relation is one query per batch.
+
+Each entry maps a loader name to the resolver batch function behind it and the value for a
+key the batch did not return (None, or an empty list for to-many relations)."""
 
 from __future__ import annotations
 
@@ -12,31 +15,45 @@ from schema.context import Context
 
 Batch = Callable[..., Awaitable[dict[Any, Any]]]
 
-
-def _loader(ctx: Context, batch: Batch, default: Any = None) -> DataLoader[Any, Any]:
-    async def load(keys: list[Hashable]) -> list[Any]:
-        found = await ctx.read(batch, list(keys))
-        return [found.get(k, default() if callable(default) else default) for k in keys]
-
-    return DataLoader(load_fn=load)
+BATCHES: dict[str, tuple[Batch, Callable[[], Any] | None]] = {
+    "language": (languages.languages_by_ids, None),
+    "profile": (profiles.profiles_by_ids, None),
+    "profiles_of_contact": (profiles.profiles_for_contacts, list),
+    "contact": (contacts.contacts_by_ids, None),
+    "organization": (organizations.organizations_by_ids, None),
+    "user": (users.users_by_ids, None),
+    "groups_of_contact": (groups.groups_for_contacts, list),
+    "groups_of_user": (groups.groups_for_users, list),
+    "users_of_group": (groups.users_for_groups, list),
+    "contacts_of_group": (groups.contacts_for_groups, list),
+    "history_of_contact": (history.history_for_contacts, list),
+    "access_roles_of_user": (users.access_roles_for_users, list),
+}
+# Loaders whose keys are rows rather than ids (the batch needs more than the id).
+ROW_KEYED = {"access_roles_of_user"}
 
 
 class Loaders:
     def __init__(self, ctx: Context) -> None:
-        self.language = _loader(ctx, languages.languages_by_ids)
-        self.profile = _loader(ctx, profiles.profiles_by_ids)
-        self.profiles_of_contact = _loader(ctx, profiles.profiles_for_contacts, list)
-        self.contact = _loader(ctx, contacts.contacts_by_ids)
-        self.organization = _loader(ctx, organizations.organizations_by_ids)
-        self.user = _loader(ctx, users.users_by_ids)
-        self.groups_of_contact = _loader(ctx, groups.groups_for_contacts, list)
-        self.groups_of_user = _loader(ctx, groups.groups_for_users, list)
-        self.users_of_group = _loader(ctx, groups.users_for_groups, list)
-        self.contacts_of_group = _loader(ctx, groups.contacts_for_groups, list)
-        self.history_of_contact = _loader(ctx, history.history_for_contacts, list)
+        self._ctx = ctx
+        self._made: dict[str, DataLoader[Any, Any]] = {}
 
-        async def roles_of(user_rows: list[Any]) -> list[Any]:
-            found = await ctx.read(users.access_roles_for_users, list(user_rows))
-            return [found.get(u.id, []) for u in user_rows]
+    def get(self, name: str) -> DataLoader[Any, Any]:
+        loader = self._made.get(name)
+        if loader is None:
+            loader = self._made[name] = self._make(name)
+        return loader
 
-        self.access_roles_of_user = DataLoader(load_fn=roles_of, cache_key_fn=lambda u: u.id)
+    def _make(self, name: str) -> DataLoader[Any, Any]:
+        batch, default = BATCHES[name]
+        ctx = self._ctx
+        row_keyed = name in ROW_KEYED
+
+        async def load(keys: list[Hashable]) -> list[Any]:
+            found = await ctx.read(batch, list(keys))
+            return [
+                found.get(getattr(k, "id", k) if row_keyed else k, default() if default else None)
+                for k in keys
+            ]
+
+        return DataLoader(load_fn=load, cache_key_fn=(lambda r: r.id) if row_keyed else None)

@@ -23,7 +23,7 @@ def _parse_json(value: Any) -> Any:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError("Json values are sent as a JSON-encoded string, e.g. \"{\\\"a\\\":1}\"")
+        raise ValueError('Json values are sent as a JSON-encoded string, e.g. "{\\"a\\":1}"')
     try:
         return json.loads(value)
     except json.JSONDecodeError as exc:

@@ -141,7 +141,7 @@ class GlificDocuments(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
         if ec.query and ec.graphql_document is not None and ec.pre_execution_errors is None:
-            key = (ec.query, tuple(ec.validation_rules))
+            key = ec.query  # the rules are fixed for the schema these caches belong to
             errors = self._validations.get_fresh(key)
             if errors is None:
                 errors = validate_document(

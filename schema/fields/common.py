@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from resolvers.errors import InputErrors
 from schema.context import Context
+from schema.prefetch import prefetch, selection
 from schema.types.common import InputError, input_errors
 
 T = TypeVar("T")
@@ -44,3 +45,11 @@ async def lookup(info: Info, work: Work) -> tuple[Any, list[InputError] | None]:
 
 async def read(info: Info, work: Work) -> Any:
     return await ctx_of(info).read(work)
+
+
+async def ahead(info: Info, type_name: str, found: Any, *path: str) -> Any:
+    """Prefetch the relations the selection asks for on `found` (a row, a list or None)."""
+    if found:
+        rows = found if isinstance(found, list) else [found]
+        await prefetch(ctx_of(info), type_name, rows, selection(info, *path))
+    return found

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-
 import strawberry
 from strawberry.types import Info
 
 from resolvers import contacts, history
-from schema.fields.common import ctx_of, lookup, payload, read
-from schema.inputs import ContactFilter, ContactInput, ContactsHistoryFilter, Opts, to_opts, to_params
+from schema.fields.common import ahead, ctx_of, lookup, payload, read
+from schema.inputs import (
+    ContactFilter,
+    ContactInput,
+    ContactsHistoryFilter,
+    Opts,
+    to_opts,
+    to_params,
+)
 from schema.permissions import Manager, Staff
 from schema.types.contact import Contact, ContactHistory, ContactResult, Location
 
@@ -21,7 +27,7 @@ class ContactQuery:
         found, errors = await lookup(
             info, lambda s: contacts.get_contact(s, ctx_of(info).org_id, id, viewer)
         )
-        return ContactResult(contact=found, errors=errors)
+        return ContactResult(contact=await ahead(info, "Contact", found, "contact"), errors=errors)
 
     @strawberry.field(permission_classes=[Staff])
     async def contact_by_phone(self, info: Info, phone: str) -> ContactResult:
@@ -29,19 +35,20 @@ class ContactQuery:
         found, errors = await lookup(
             info, lambda s: contacts.contact_by_phone(s, ctx_of(info).org_id, phone, viewer)
         )
-        return ContactResult(contact=found, errors=errors)
+        return ContactResult(contact=await ahead(info, "Contact", found, "contact"), errors=errors)
 
     @strawberry.field(permission_classes=[Staff])
     async def contacts(
         self, info: Info, filter: ContactFilter | None = None, opts: Opts | None = None
     ) -> list[Contact] | None:
         ctx = ctx_of(info)
-        return await read(
+        found = await read(
             info,
             lambda s: contacts.list_contacts(
                 s, ctx.org_id, to_params(filter) or {}, to_opts(opts), ctx.viewer
             ),
         )
+        return await ahead(info, "Contact", found)  # type: ignore[no-any-return]
 
     @strawberry.field(permission_classes=[Staff])
     async def count_contacts(self, info: Info, filter: ContactFilter | None = None) -> int | None:
@@ -101,13 +108,9 @@ class ContactMutation:
         return ContactResult(contact=None, errors=errors)
 
     @strawberry.mutation(permission_classes=[Manager])
-    async def optin_contact(
-        self, info: Info, phone: str, name: str | None = None
-    ) -> ContactResult:
+    async def optin_contact(self, info: Info, phone: str, name: str | None = None) -> ContactResult:
         org_id = ctx_of(info).org_id
         contact, errors = await payload(
             info, lambda s: contacts.optin_contact(s, org_id, phone, name)
         )
         return ContactResult(contact=contact, errors=errors)
-
-

@@ -27,7 +27,9 @@ class ContactsFieldQuery:
         org_id = ctx_of(info).org_id
         return await read(
             info,
-            lambda s: contacts_fields.list_fields(s, org_id, to_params(filter) or {}, to_opts(opts)),
+            lambda s: contacts_fields.list_fields(
+                s, org_id, to_params(filter) or {}, to_opts(opts)
+            ),
         )
 
     @strawberry.field(permission_classes=[Manager])

@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import profiles
-from schema.fields.common import ctx_of, lookup, payload, read
+from schema.fields.common import ahead, ctx_of, lookup, payload, read
 from schema.inputs import Opts, ProfileFilter, ProfileInput, to_opts, to_params
 from schema.permissions import Manager, Staff
 from schema.types.contact import ContactResult
@@ -19,21 +19,25 @@ class ProfileQuery:
     async def profile(self, info: Info, id: strawberry.ID) -> ProfileResult:
         org_id = ctx_of(info).org_id
         found, errors = await lookup(info, lambda s: profiles.get_profile(s, org_id, id))
-        return ProfileResult(profile=found, errors=errors)
+        return ProfileResult(profile=await ahead(info, "Profile", found, "profile"), errors=errors)
 
     @strawberry.field(permission_classes=[Staff])
     async def profiles(
         self, info: Info, filter: ProfileFilter | None = None, opts: Opts | None = None
     ) -> list[Profile] | None:
         org_id = ctx_of(info).org_id
-        return await read(
-            info, lambda s: profiles.list_profiles(s, org_id, to_params(filter) or {}, to_opts(opts))
+        found = await read(
+            info,
+            lambda s: profiles.list_profiles(s, org_id, to_params(filter) or {}, to_opts(opts)),
         )
+        return await ahead(info, "Profile", found)  # type: ignore[no-any-return]
 
     @strawberry.field(permission_classes=[Staff])
     async def count_profiles(self, info: Info, filter: ProfileFilter | None = None) -> int | None:
         org_id = ctx_of(info).org_id
-        return await read(info, lambda s: profiles.count_profiles(s, org_id, to_params(filter) or {}))
+        return await read(
+            info, lambda s: profiles.count_profiles(s, org_id, to_params(filter) or {})
+        )
 
 
 @strawberry.type
@@ -49,7 +53,9 @@ class ProfileMutation:
         org_id = ctx_of(info).org_id
         created, errors = await payload(
             info,
-            lambda s: profiles.create_profile(s, org_id, to_params(input), activate=activate is not False),
+            lambda s: profiles.create_profile(
+                s, org_id, to_params(input), activate=activate is not False
+            ),
         )
         return ProfileResult(profile=created, errors=errors)
 

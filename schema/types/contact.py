@@ -36,11 +36,11 @@ class ContactHistory:
     updated_at: datetime | None
 
     @strawberry.field
-    async def profile(self, info: Info) -> Profile | None:
+    def profile(self, info: Info) -> Profile | None:
         row: Any = self
         if row.profile_id is None:
             return None
-        return await info.context.loaders.profile.load(row.profile_id)
+        return info.context.lookup("profile", row.profile_id)
 
 
 @strawberry.type(name="Contact")
@@ -75,33 +75,33 @@ class Contact:
         return masked(row.phone)
 
     @strawberry.field
-    async def active_profile(self, info: Info) -> Profile | None:
+    def active_profile(self, info: Info) -> Profile | None:
         row: Any = self
         if row.active_profile_id is None:
             return None
-        return await info.context.loaders.profile.load(row.active_profile_id)
+        return info.context.lookup("profile", row.active_profile_id)
 
     @strawberry.field(description="All profiles of this contact, the default one first.")
-    async def profiles(self, info: Info) -> list[Profile] | None:
+    def profiles(self, info: Info) -> list[Profile] | None:
         row: Any = self
-        return await info.context.loaders.profiles_of_contact.load(row.id)
+        return info.context.lookup("profiles_of_contact", row.id)
 
     @strawberry.field
-    async def language(self, info: Info) -> Language | None:
+    def language(self, info: Info) -> Language | None:
         row: Any = self
-        return await info.context.loaders.language.load(row.language_id)
+        return info.context.lookup("language", row.language_id)
 
     @strawberry.field
-    async def groups(
+    def groups(
         self, info: Info
     ) -> list[Annotated[Group, strawberry.lazy("schema.types.user")]] | None:
         row: Any = self
-        return await info.context.loaders.groups_of_contact.load(row.id)
+        return info.context.lookup("groups_of_contact", row.id)
 
     @strawberry.field
-    async def history(self, info: Info) -> list[ContactHistory] | None:
+    def history(self, info: Info) -> list[ContactHistory] | None:
         row: Any = self
-        return await info.context.loaders.history_of_contact.load(row.id)
+        return info.context.lookup("history_of_contact", row.id)
 
 
 @strawberry.type(name="ContactResult")

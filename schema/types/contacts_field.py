@@ -30,9 +30,9 @@ class ContactsField:
         return contacts_fields.variable_of(row)
 
     @strawberry.field
-    async def organization(self, info: Info) -> Organization | None:
+    def organization(self, info: Info) -> Organization | None:
         row: Any = self
-        return await info.context.loaders.organization.load(row.organization_id)
+        return info.context.lookup("organization", row.organization_id)
 
 
 @strawberry.type(name="ContactsFieldResult")

@@ -28,16 +28,16 @@ class Profile:
     updated_at: datetime | None
 
     @strawberry.field
-    async def language(self, info: Info) -> Language | None:
+    def language(self, info: Info) -> Language | None:
         row: Any = self
-        return await info.context.loaders.language.load(row.language_id)
+        return info.context.lookup("language", row.language_id)
 
     @strawberry.field
-    async def contact(
+    def contact(
         self, info: Info
     ) -> Annotated[Contact, strawberry.lazy("schema.types.contact")] | None:
         row: Any = self
-        return await info.context.loaders.contact.load(row.contact_id)
+        return info.context.lookup("contact", row.contact_id)
 
 
 @strawberry.type(name="ProfileResult")

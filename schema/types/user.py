@@ -46,16 +46,16 @@ class Organization:
     updated_at: datetime | None
 
     @strawberry.field
-    async def contact(self, info: Info) -> ContactRef | None:
+    def contact(self, info: Info) -> ContactRef | None:
         row: Any = self
         if row.contact_id is None:
             return None
-        return await info.context.loaders.contact.load(row.contact_id)
+        return info.context.lookup("contact", row.contact_id)
 
     @strawberry.field
-    async def default_language(self, info: Info) -> Language | None:
+    def default_language(self, info: Info) -> Language | None:
         row: Any = self
-        return await info.context.loaders.language.load(row.default_language_id)
+        return info.context.lookup("language", row.default_language_id)
 
 
 @strawberry.type(name="Group")
@@ -67,24 +67,24 @@ class Group:
     last_communication_at: datetime | None
 
     @strawberry.field
-    async def users(self, info: Info) -> list[User] | None:
+    def users(self, info: Info) -> list[User] | None:
         row: Any = self
-        return await info.context.loaders.users_of_group.load(row.id)
+        return info.context.lookup("users_of_group", row.id)
 
     @strawberry.field
-    async def contacts(self, info: Info) -> list[ContactRef] | None:
+    def contacts(self, info: Info) -> list[ContactRef] | None:
         row: Any = self
-        return await info.context.loaders.contacts_of_group.load(row.id)
+        return info.context.lookup("contacts_of_group", row.id)
 
     @strawberry.field
     async def users_count(self, info: Info) -> int | None:
         row: Any = self
-        return len(await info.context.loaders.users_of_group.load(row.id))
+        return len(await info.context.fetch("users_of_group", row.id))
 
     @strawberry.field
     async def contacts_count(self, info: Info) -> int | None:
         row: Any = self
-        return len(await info.context.loaders.contacts_of_group.load(row.id))
+        return len(await info.context.fetch("contacts_of_group", row.id))
 
 
 @strawberry.type(name="User")
@@ -107,33 +107,33 @@ class User:
         return None if info.context.is_staff else row.is_restricted
 
     @strawberry.field
-    async def contact(self, info: Info) -> ContactRef | None:
+    def contact(self, info: Info) -> ContactRef | None:
         row: Any = self
         if row.contact_id is None:
             return None
-        return await info.context.loaders.contact.load(row.contact_id)
+        return info.context.lookup("contact", row.contact_id)
 
     @strawberry.field
-    async def language(self, info: Info) -> Language | None:
+    def language(self, info: Info) -> Language | None:
         row: Any = self
         if row.language_id is None:
             return None
-        return await info.context.loaders.language.load(row.language_id)
+        return info.context.lookup("language", row.language_id)
 
     @strawberry.field
-    async def groups(self, info: Info) -> list[Group] | None:
+    def groups(self, info: Info) -> list[Group] | None:
         row: Any = self
-        return await info.context.loaders.groups_of_user.load(row.id)
+        return info.context.lookup("groups_of_user", row.id)
 
     @strawberry.field
-    async def access_roles(self, info: Info) -> list[AccessRole] | None:
+    def access_roles(self, info: Info) -> list[AccessRole] | None:
         row: Any = self
-        return await info.context.loaders.access_roles_of_user.load(row)
+        return info.context.lookup("access_roles_of_user", row)
 
     @strawberry.field
-    async def organization(self, info: Info) -> Organization | None:
+    def organization(self, info: Info) -> Organization | None:
         row: Any = self
-        return await info.context.loaders.organization.load(row.organization_id)
+        return info.context.lookup("organization", row.organization_id)
 
 
 @strawberry.type(name="UserResult")

@@ -109,8 +109,12 @@ def start_server(database_url: str, **overrides: Any) -> LiveServer:
 
     port = _free_port()
     config = uvicorn.Config(
-        create_app(settings, db), host="127.0.0.1", port=port, log_level="warning",
-        lifespan="on", loop="asyncio",
+        create_app(settings, db),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        loop="asyncio",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)

@@ -77,7 +77,9 @@ class Tenant:
 
     def language_id(self, locale: str) -> str:
         async def find(session: AsyncSession) -> int:
-            return int((await session.scalar(select(Language.id).where(Language.locale == locale))) or 0)
+            return int(
+                (await session.scalar(select(Language.id).where(Language.locale == locale))) or 0
+            )
 
         return str(self.server.in_transaction(find))
 
@@ -91,20 +93,29 @@ def create_tenant(server: LiveServer, roles: tuple[str, ...] = ROLES) -> Tenant:
         english = await session.scalar(select(Language).where(Language.locale == "en"))
         assert english is not None
         org: Organization = await organizations.create_organization(
-            session, name=f"Org {shortcode}", shortcode=shortcode,
-            contact_phone=unique_phone(), default_language=english,
+            session,
+            name=f"Org {shortcode}",
+            shortcode=shortcode,
+            contact_phone=unique_phone(),
+            default_language=english,
         )
         tenant = Tenant(server, org.id, shortcode, org.contact_id)  # type: ignore[arg-type]
         for role in roles:
             user = User(
-                organization_id=org.id, name=f"{role.title()} User", phone=unique_phone(),  # type: ignore[arg-type]
-                password_hash=_PASSWORD_HASH[0], roles=[role], language_id=english.id,
+                organization_id=org.id,
+                name=f"{role.title()} User",
+                phone=unique_phone(),  # type: ignore[arg-type]
+                password_hash=_PASSWORD_HASH[0],
+                roles=[role],
+                language_id=english.id,
             )
             session.add(user)
             await session.flush()
             pair = await auth.issue_tokens(session, user)
             tenant.users[role] = {
-                "id": user.id, "phone": user.phone, "token": pair.access_token,
+                "id": user.id,
+                "phone": user.phone,
+                "token": pair.access_token,
                 "renewal_token": pair.renewal_token,
             }
         return tenant
