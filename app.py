@@ -12,10 +12,13 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -28,6 +31,7 @@ from models import Database
 from models.migrate import upgrade
 from resolvers import seed
 from resolvers.errors import DomainError, InputErrors
+from resolvers.phones import normalize_phone
 from schema import build_schema
 from schema.sessions import session_routes
 from schema.view import GlificGraphQL
@@ -159,17 +163,26 @@ async def _seed(settings: Settings) -> seed.SeedResult:
         await db.dispose()
 
 
+SHORTCODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
 async def _create_user(settings: Settings, args: argparse.Namespace) -> str:
+    if not SHORTCODE.fullmatch(args.org):
+        raise DomainError(
+            f"--org {args.org!r}: a shortcode is lower-case letters, digits, '-' or '_'"
+        )
+    # Checked before anything is written, and the organization's contact gets the stored form.
+    phone = normalize_phone(args.phone, default_region=settings.default_phone_region)
     db = Database(settings.database_url)
     try:
         async with db.transaction(all_organizations=True) as session:
             org = await seed.ensure_organization(
-                session, args.org, name=args.org_name or args.org, contact_phone=args.phone
+                session, args.org, name=args.org_name or args.org, contact_phone=phone
             )
             user, created = await seed.ensure_user(
                 session,
                 org,
-                phone=args.phone,
+                phone=phone,
                 password=args.password,
                 name=args.name or args.phone,
                 roles=[args.role],
@@ -178,6 +191,15 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> str:
             return f"user {verb} phone {user.phone}, role {args.role}, organization {org.shortcode}"
     finally:
         await db.dispose()
+
+
+def _check_sqlite_directory(settings: Settings) -> None:
+    """SQLite creates its file but not the folders above it: say so before connecting."""
+    if not settings.is_sqlite:
+        return
+    database = make_url(settings.database_url).database
+    if database and database != ":memory:" and not Path(database).parent.is_dir():
+        raise DomainError(f"the folder of the SQLite database {database!r} does not exist")
 
 
 def _serve(settings: Settings) -> None:
@@ -216,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     try:
+        _check_sqlite_directory(settings)
         if args.command == "serve":
             _serve(settings)
         elif args.command == "migrate":
@@ -235,6 +258,13 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (OSError, SQLAlchemyError) as exc:
+        # An unreachable or unwritable database: say so in one line, not a traceback.
+        reason = getattr(exc, "orig", None) or exc
+        print(
+            f"error: cannot use the database {settings.database_url!r}: {reason}", file=sys.stderr
+        )
+        return 1
     return 0
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Organization, User, UserToken, utcnow
+from resolvers.phones import lookup_phone
 from settings import get_settings
 
 ROLE_ORDER = ("none", "staff", "manager", "admin", "glific_admin")
@@ -116,10 +117,11 @@ async def login(
 ) -> TokenPair | None:
     """Check a phone and password. Users are per organization; when the same phone is a user
     in several, the request's host (`<shortcode>.example.org`) picks the organization."""
+    stored = lookup_phone(phone, default_region=get_settings().default_phone_region)
     stmt = (
         select(User, Organization.shortcode)
         .join(Organization, Organization.id == User.organization_id)
-        .where(User.phone == phone.strip().lstrip("+"), Organization.is_active.is_(True))
+        .where(User.phone == stored, Organization.is_active.is_(True))
     )
     candidates = (await session.execute(stmt)).all()
     if org_shortcode and len(candidates) > 1:

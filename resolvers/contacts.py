@@ -291,6 +291,8 @@ async def update_contact(
             profile = await profiles.profile_of_contact(session, contact.id, target)  # type: ignore[arg-type]
             if profile is None:
                 raise InputErrors.field("active_profile_id", "does not belong to this contact")
+            if not profile.is_active:
+                raise InputErrors.field("active_profile_id", "is deactivated; reactivate it first")
             contact = await profiles.switch_profile(session, org_id, contact.id, profile_id=target)
     await _apply_common(session, contact, params)
     if "fields" in params:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 from models import SIMULATOR_PHONE_PREFIX
 from resolvers.errors import InputErrors
+
+# Digits and the punctuation people write numbers with. phonenumbers would also read letters
+# ("1-800-FLOWERS") and drop extensions ("ext 5"); neither is a WhatsApp number.
+_WRITTEN_NUMBER = re.compile(r"[0-9+\-.()/\s]+")
 
 
 def is_simulator_phone(phone: str | None) -> bool:
@@ -16,8 +22,8 @@ def normalize_phone(raw: object, *, default_region: str = "", key: str = "phone"
     """'+91 98765-43210', '919876543210' -> '919876543210'; anything else is an input error."""
     if not isinstance(raw, str) or not raw.strip():
         raise InputErrors.field(key, "can't be blank")
-    text = raw.strip()
-    if len(text) > 32:
+    text = " ".join(raw.split())  # tabs, non-breaking spaces from copy-paste
+    if len(text) > 32 or not _WRITTEN_NUMBER.fullmatch(text):
         raise InputErrors.field(key, "is not a valid phone number")
     candidates = []
     if text.startswith("+"):

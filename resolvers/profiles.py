@@ -27,6 +27,11 @@ from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, records, to
 
 API_METHOD = "Switched profile via API"
 DUPLICATE_MESSAGE = "Sorry, a profile with same name and type already exists"
+DEFAULT_NOT_DELETED = (
+    "The default profile cannot be deleted: it is the contact's own identity "
+    "(delete the contact instead)"
+)
+DEFAULT_NOT_DEACTIVATED = "The default profile cannot be deactivated"
 
 _COLUMNS = {
     "id": Profile.id,
@@ -150,19 +155,9 @@ async def _lock_contact(session: AsyncSession, org_id: int, contact_id: int) -> 
 
 async def ensure_default_profile(session: AsyncSession, contact: Contact) -> Profile:
     """The contact's default profile, created on the first profile operation from the
-    contact's own name, fields and language (or, for profiles made before defaults existed,
-    the oldest one is marked default)."""
-    existing = await session.scalar(
-        select(Profile)
-        .where(Profile.contact_id == contact.id)
-        .order_by(Profile.is_default.desc(), Profile.id.asc())
-        .limit(1)
-    )
+    contact's own name, fields and language."""
+    existing = await _designate_default(session, contact)
     if existing is not None:
-        if not existing.is_default or not existing.is_active:
-            existing.is_default = True
-            existing.is_active = True
-            await session.flush()
         return existing
     profile = Profile(
         organization_id=contact.organization_id,
@@ -179,6 +174,24 @@ async def ensure_default_profile(session: AsyncSession, contact: Contact) -> Pro
     return profile
 
 
+async def _designate_default(
+    session: AsyncSession, contact: Contact, *, exclude_id: int | None = None
+) -> Profile | None:
+    """The existing default profile, or None if the contact has no profiles (besides
+    `exclude_id`, the one being deleted). Profiles made before defaults existed (Glific data)
+    keep their data: the oldest of them is marked default instead, as Glific does."""
+    stmt = select(Profile).where(Profile.contact_id == contact.id)
+    if exclude_id is not None:
+        stmt = stmt.where(Profile.id != exclude_id)
+    existing = await session.scalar(stmt.order_by(*MENU_ORDER).limit(1))
+    if existing is not None and (not existing.is_default or not existing.is_active):
+        existing.is_default = True
+        existing.is_active = True
+        existing.updated_at = utcnow_seconds()
+        await session.flush()
+    return existing
+
+
 async def _activate(
     session: AsyncSession, contact: Contact, profile: Profile, method: str
 ) -> Contact:
@@ -193,7 +206,8 @@ async def _activate(
         session,
         contact,
         history.PROFILE_SWITCHED,
-        f"Switched profile to {profile.name}",
+        # Glific interpolates a missing name as "".
+        f"Switched profile to {profile.name or ''}",
         {"method": method},
     )
     return contact
@@ -276,10 +290,19 @@ async def switch_profile(
 async def _fall_back_to_default(
     session: AsyncSession, contact: Contact, leaving: Profile, method: str
 ) -> None:
+    """`leaving` is being deactivated or deleted: if it was the active profile, the contact
+    switches to its default profile (never to `leaving` itself)."""
     if contact.active_profile_id != leaving.id:
         return
-    default = await ensure_default_profile(session, contact)
-    await _activate(session, contact, default, method)
+    default = await _designate_default(session, contact, exclude_id=leaving.id)
+    if default is not None:
+        await _activate(session, contact, default, method)
+        return
+    # Only possible with Glific data (no default, `leaving` the last profile): the contact
+    # becomes a plain contact again and keeps its fields.
+    contact.active_profile_id = None
+    contact.updated_at = utcnow()
+    await session.flush()
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -401,11 +424,7 @@ async def delete_profile(
     to its default profile; history rows keep existing with no profile."""
     profile = await fetch_profile(session, org_id, raw_id)
     if profile.is_default:
-        raise InputErrors.raw(
-            "profile",
-            "The default profile cannot be deleted: it is the contact's own identity "
-            "(delete the contact instead)",
-        )
+        raise InputErrors.raw("profile", DEFAULT_NOT_DELETED)
     contact = await _lock_contact(session, org_id, profile.contact_id)
     if contact is not None:
         await _fall_back_to_default(session, contact, profile, method)
@@ -421,15 +440,18 @@ async def set_profile_active(
     profile = await fetch_profile(session, org_id, raw_id)
     if profile.is_active == active:
         return profile
+    contact = await _lock_contact(session, org_id, profile.contact_id)
+    if not active and contact is not None:
+        # A profile operation: the default is settled first (with Glific data the oldest
+        # profile becomes it, and then it is the one that cannot be deactivated).
+        await ensure_default_profile(session, contact)
     if not active and profile.is_default:
-        raise InputErrors.raw("profile", "The default profile cannot be deactivated")
+        raise InputErrors.raw("profile", DEFAULT_NOT_DEACTIVATED)
     profile.is_active = active
     profile.updated_at = utcnow_seconds()
     await session.flush()
-    if not active:
-        contact = await _lock_contact(session, org_id, profile.contact_id)
-        if contact is not None:
-            await _fall_back_to_default(session, contact, profile, method)
+    if not active and contact is not None:
+        await _fall_back_to_default(session, contact, profile, method)
     return profile
 
 

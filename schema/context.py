@@ -23,12 +23,19 @@ T = TypeVar("T")
 
 
 class Context:
-    def __init__(self, db: Database, user: AuthUser, request: Any = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        user: AuthUser,
+        request: Any = None,
+        session: AsyncSession | None = None,
+    ) -> None:
         self.db = db
         self.user = user
         self.request = request
         self.org_id = user.organization_id
-        self._session: AsyncSession | None = None
+        # The session that checked the sign-in token may be handed over for the reads.
+        self._session = db.narrow(session, self.org_id) if session is not None else None
         self._lock = asyncio.Lock()
         self._loaders: Any = None
         # Rows fetched ahead of the fields that will ask for them (schema.prefetch), so those

@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from resolvers import contacts, groups, history, languages, organizations, profiles, users
 from schema.context import Context
+from schema.records import plain
 
 Batch = Callable[..., Awaitable[dict[Any, Any]]]
 
@@ -50,7 +51,7 @@ class Loaders:
         row_keyed = name in ROW_KEYED
 
         async def load(keys: list[Hashable]) -> list[Any]:
-            found = await ctx.read(batch, list(keys))
+            found = plain(await ctx.read(batch, list(keys)))
             return [
                 found.get(getattr(k, "id", k) if row_keyed else k, default() if default else None)
                 for k in keys

@@ -14,6 +14,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from schema.context import Context
 from schema.loaders import BATCHES
+from schema.records import plain
 
 Selection = dict[str, list[Any]]
 
@@ -58,7 +59,14 @@ def selection(info: Info, *path: str) -> Selection:
     return current
 
 
+# Rows of these types are themselves what a loader returns: a nested field that points back
+# at one of them (profile.contact) needs no query.
+SELF_LOADERS = {"Contact": "contact", "Profile": "profile"}
+
+
 async def prefetch(ctx: Context, type_name: str, rows: list[Any], selected: Selection) -> None:
+    if type_name in SELF_LOADERS and rows:
+        ctx.prime(SELF_LOADERS[type_name], {r.id: r for r in rows})
     relations = RELATIONS.get(type_name, {})
     for name, relation in relations.items():
         if name not in selected or not rows:
@@ -67,7 +75,7 @@ async def prefetch(ctx: Context, type_name: str, rows: list[Any], selected: Sele
         keys = list({k for r in rows if (k := relation.key(r)) is not None and k not in primed})
         if keys:
             batch, default = BATCHES[relation.loader]
-            found = await ctx.read(batch, keys)
+            found = plain(await ctx.read(batch, keys))
             values = {k: found.get(k, default() if default else None) for k in keys}
             ctx.prime(relation.loader, values)
             if relation.loader == "profiles_of_contact":

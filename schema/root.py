@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from schema.fields.contact_tools import ContactToolsMutation, ContactToolsQuery
 from schema.fields.contacts import ContactMutation, ContactQuery
 from schema.fields.contacts_fields import ContactsFieldMutation, ContactsFieldQuery
 from schema.fields.languages import LanguageMutation, LanguageQuery
@@ -11,8 +12,16 @@ from schema.fields.profiles import ProfileMutation, ProfileQuery
 from schema.fields.users import UserQuery
 
 RootQueryType = merge_types(
-    "RootQueryType", (ContactQuery, ProfileQuery, ContactsFieldQuery, LanguageQuery, UserQuery)
+    "RootQueryType",
+    (ContactQuery, ContactToolsQuery, ProfileQuery, ContactsFieldQuery, LanguageQuery, UserQuery),
 )
 RootMutationType = merge_types(
-    "RootMutationType", (ContactMutation, ProfileMutation, ContactsFieldMutation, LanguageMutation)
+    "RootMutationType",
+    (
+        ContactMutation,
+        ContactToolsMutation,
+        ProfileMutation,
+        ContactsFieldMutation,
+        LanguageMutation,
+    ),
 )

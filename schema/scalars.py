@@ -1,16 +1,24 @@
 """Glific's scalars: `Json` is a JSON-encoded string both ways; `DateTime` is ISO-8601 UTC
-with `Z` on output and must carry an offset on input."""
+with `Z` on output and must carry an offset on input; `RoleLabel` is a user role as Glific
+shows it ("Manager", "No access")."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from datetime import UTC, datetime
 from typing import Any, NewType
 
 import strawberry
 from graphql import StringValueNode, ValueNode
 
+from resolvers.auth import ROLE_ORDER
+from resolvers.organizations import role_labels
+
 JsonValue = NewType("JsonValue", object)
+RoleLabel = NewType("RoleLabel", str)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _serialize_json(value: Any) -> str | None:
@@ -19,15 +27,48 @@ def _serialize_json(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"is not valid JSON ({name} is not a JSON number)")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"is not valid JSON (the number {text[:40]} is too large)")
+    return number
+
+
+def _check_strings(decoded: Any) -> None:
+    """Refuse what Python's json module accepts but no store can keep: NUL characters
+    (PostgreSQL text and jsonb) and lone surrogates (not encodable as UTF-8)."""
+    pending = [decoded]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise ValueError("is not valid JSON here (strings cannot contain NUL, \\u0000)")
+            if _SURROGATE.search(item):
+                raise ValueError("is not valid JSON here (a lone surrogate such as \\ud800)")
+
+
 def _parse_json(value: Any) -> Any:
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValueError('Json values are sent as a JSON-encoded string, e.g. "{\\"a\\":1}"')
     try:
-        return json.loads(value)
+        decoded = json.loads(value, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
         raise ValueError(f"is not valid JSON ({exc.msg} at position {exc.pos})") from None
+    except RecursionError:
+        raise ValueError("is not valid JSON here (nested too deeply)") from None
+    _check_strings(decoded)
+    return decoded
 
 
 def _parse_json_literal(node: ValueNode, _variables: Any = None) -> Any:
@@ -60,6 +101,21 @@ def _parse_datetime_literal(node: ValueNode, _variables: Any = None) -> datetime
     return _parse_datetime(node.value)
 
 
+def _parse_role_label(value: Any) -> str:
+    """A label as Glific shows it, or the role's own name, read back as the role's name."""
+    if isinstance(value, str):
+        role = "none" if value.strip().lower() == "no access" else value.strip().lower()
+        if role in ROLE_ORDER:
+            return role
+    raise ValueError(f"{value!r} is not a role (one of {', '.join(role_labels(ROLE_ORDER))})")
+
+
+def _parse_role_label_literal(node: ValueNode, _variables: Any = None) -> str:
+    if not isinstance(node, StringValueNode):
+        raise ValueError('RoleLabel values are strings such as "Manager"')
+    return _parse_role_label(node.value)
+
+
 JSON_SCALAR = strawberry.scalar(
     name="Json",
     description="A JSON value encoded as a string (Glific's convention)",
@@ -76,4 +132,12 @@ DATETIME_SCALAR = strawberry.scalar(
     parse_literal=_parse_datetime_literal,
 )
 
-SCALAR_MAP = {JsonValue: JSON_SCALAR, datetime: DATETIME_SCALAR}
+ROLE_LABEL_SCALAR = strawberry.scalar(
+    name="RoleLabel",
+    description='A user role as Glific shows it: "No access", "Staff", "Manager", "Admin", ...',
+    serialize=str,
+    parse_value=_parse_role_label,
+    parse_literal=_parse_role_label_literal,
+)
+
+SCALAR_MAP = {JsonValue: JSON_SCALAR, datetime: DATETIME_SCALAR, RoleLabel: ROLE_LABEL_SCALAR}

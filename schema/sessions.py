@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -33,11 +35,31 @@ def _unauthorized(message: str) -> JSONResponse:
     return JSONResponse({"error": {"status": 401, "message": message}}, status_code=401)
 
 
+async def _form(request: Request, content_type: str) -> dict[str, Any] | None:
+    """`user[phone]` / `user[password]` from a form body, or None when it cannot be read."""
+    if "multipart/form-data" in content_type:
+        if importlib.util.find_spec("multipart") is None:  # python-multipart is optional
+            return None
+        try:
+            form = await request.form()
+        except Exception:  # a broken multipart body is a failed sign-in, not a crash
+            return None
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        text = (await request.body()).decode()
+    except UnicodeDecodeError:
+        return None
+    # The stdlib parser: urlencoded forms need no extra dependency.
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
 async def _credentials(request: Request) -> tuple[str, str] | None:
-    content_type = request.headers.get("content-type", "")
+    content_type = request.headers.get("content-type", "").lower()
     body: Any
     if "application/x-www-form-urlencoded" in content_type or "multipart/form-data" in content_type:
-        form = await request.form()
+        form = await _form(request, content_type)
+        if form is None:
+            return None
         body = {"user": {"phone": form.get("user[phone]"), "password": form.get("user[password]")}}
     else:
         try:

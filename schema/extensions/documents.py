@@ -6,12 +6,16 @@
 * variable values' input-object keys are camelised the same way (`{"contact_id": 1}`);
 * token and alias limits are enforced on the text the client sent (our own aliases from
   the rewrite do not count);
+* strings holding a NUL character or an unpaired UTF-16 surrogate (literals or variable
+  values) are refused with a clear error: neither can be stored as text (PostgreSQL refuses
+  NUL, nothing can encode a lone surrogate as UTF-8), so they would end as a crash;
 * the parsed, rewritten document and its validation errors are cached by query text
   (ParserCache + ValidationCache in one, so the rewrite is not redone per request).
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +27,7 @@ from graphql import (
     GraphQLError,
     NameNode,
     ObjectFieldNode,
+    StringValueNode,
     Visitor,
     parse,
     visit,
@@ -83,6 +88,47 @@ class _AliasCounter(Visitor):
             self.count += 1
 
 
+NUL_ERROR = "String values cannot contain the NUL character (\\u0000)"
+SURROGATE_ERROR = "String values cannot contain unpaired UTF-16 surrogates (\\ud800-\\udfff)"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable_error(text: str) -> str | None:
+    """The error for a string that cannot be stored as text, or None when it can."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return NUL_ERROR if found.group() == "\x00" else SURROGATE_ERROR
+
+
+class _UnstorableFinder(Visitor):
+    """The GraphQL lexer refuses lone surrogate escapes itself; NUL (`\\u0000`) it allows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error: str | None = None
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
+        self.error = _unstorable_error(node.value)
+        return self.BREAK if self.error else None
+
+
+def _unstorable_in(value: Any) -> str | None:
+    if isinstance(value, str):
+        return _unstorable_error(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            error = _unstorable_in(key) or _unstorable_in(item)
+            if error:
+                return error
+    elif isinstance(value, list):
+        for item in value:
+            error = _unstorable_in(item)
+            if error:
+                return error
+    return None
+
+
 class _LRU(OrderedDict[Any, Any]):
     def __init__(self, size: int) -> None:
         super().__init__()
@@ -126,6 +172,10 @@ class GlificDocuments(SchemaExtension):
             raise GraphQLError(
                 f"{counter.count} aliases found; at most {self.max_aliases} are allowed"
             )
+        unstorable = _UnstorableFinder()
+        visit(document, unstorable)
+        if unstorable.error:
+            raise GraphQLError(unstorable.error)
         document = visit(document, _ToCamel())
         self._documents.put(query, document)
         return document
@@ -135,6 +185,9 @@ class GlificDocuments(SchemaExtension):
         if ec.graphql_document is None and ec.query:
             ec.graphql_document = self._document(ec.query)
         if ec.variables:
+            error = _unstorable_in(ec.variables)
+            if error:
+                raise GraphQLError(error)
             ec.variables = {name: camelize_keys(v) for name, v in ec.variables.items()}
         yield
 

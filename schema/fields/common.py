@@ -15,6 +15,7 @@ from strawberry.types import Info
 from resolvers.errors import InputErrors
 from schema.context import Context
 from schema.prefetch import prefetch, selection
+from schema.records import plain
 from schema.types.common import InputError, input_errors
 
 T = TypeVar("T")
@@ -38,13 +39,13 @@ async def payload(info: Info, work: Work) -> tuple[Any, list[InputError] | None]
 
 async def lookup(info: Info, work: Work) -> tuple[Any, list[InputError] | None]:
     try:
-        return await ctx_of(info).read(work), None
+        return plain(await ctx_of(info).read(work)), None
     except InputErrors as exc:
         return None, input_errors(exc)
 
 
 async def read(info: Info, work: Work) -> Any:
-    return await ctx_of(info).read(work)
+    return plain(await ctx_of(info).read(work))
 
 
 async def ahead(info: Info, type_name: str, found: Any, *path: str) -> Any:

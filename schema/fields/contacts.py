@@ -40,7 +40,7 @@ class ContactQuery:
     @strawberry.field(permission_classes=[Staff])
     async def contacts(
         self, info: Info, filter: ContactFilter | None = None, opts: Opts | None = None
-    ) -> list[Contact] | None:
+    ) -> list[Contact | None] | None:
         ctx = ctx_of(info)
         found = await read(
             info,
@@ -61,7 +61,7 @@ class ContactQuery:
     @strawberry.field(permission_classes=[Staff])
     async def contact_history(
         self, info: Info, filter: ContactsHistoryFilter | None = None, opts: Opts | None = None
-    ) -> list[ContactHistory] | None:
+    ) -> list[ContactHistory | None] | None:
         org_id = ctx_of(info).org_id
         return await read(
             info, lambda s: history.list_history(s, org_id, to_params(filter) or {}, to_opts(opts))

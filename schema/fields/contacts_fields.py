@@ -23,7 +23,7 @@ class ContactsFieldQuery:
     @strawberry.field(permission_classes=[Manager])
     async def contacts_fields(
         self, info: Info, filter: ContactsFieldFilter | None = None, opts: Opts | None = None
-    ) -> list[ContactsField] | None:
+    ) -> list[ContactsField | None] | None:
         org_id = ctx_of(info).org_id
         return await read(
             info,

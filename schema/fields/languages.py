@@ -38,7 +38,7 @@ class LanguageQuery:
     @strawberry.field(permission_classes=[Staff])
     async def languages(
         self, info: Info, opts: Opts | None = None, filter: LanguageFilter | None = None
-    ) -> list[Language] | None:
+    ) -> list[Language | None] | None:
         return await read(
             info, lambda s: languages.list_languages(s, to_params(filter) or {}, to_opts(opts))
         )

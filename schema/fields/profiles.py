@@ -24,7 +24,7 @@ class ProfileQuery:
     @strawberry.field(permission_classes=[Staff])
     async def profiles(
         self, info: Info, filter: ProfileFilter | None = None, opts: Opts | None = None
-    ) -> list[Profile] | None:
+    ) -> list[Profile | None] | None:
         org_id = ctx_of(info).org_id
         found = await read(
             info,

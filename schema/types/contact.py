@@ -82,7 +82,7 @@ class Contact:
         return info.context.lookup("profile", row.active_profile_id)
 
     @strawberry.field(description="All profiles of this contact, the default one first.")
-    def profiles(self, info: Info) -> list[Profile] | None:
+    def profiles(self, info: Info) -> list[Profile | None] | None:
         row: Any = self
         return info.context.lookup("profiles_of_contact", row.id)
 
@@ -94,12 +94,12 @@ class Contact:
     @strawberry.field
     def groups(
         self, info: Info
-    ) -> list[Annotated[Group, strawberry.lazy("schema.types.user")]] | None:
+    ) -> list[Annotated[Group, strawberry.lazy("schema.types.user")] | None] | None:
         row: Any = self
         return info.context.lookup("groups_of_contact", row.id)
 
     @strawberry.field
-    def history(self, info: Info) -> list[ContactHistory] | None:
+    def history(self, info: Info) -> list[ContactHistory | None] | None:
         row: Any = self
         return info.context.lookup("history_of_contact", row.id)
 
@@ -107,7 +107,7 @@ class Contact:
 @strawberry.type(name="ContactResult")
 class ContactResult:
     contact: Contact | None = None
-    errors: list[InputError] | None = None
+    errors: list[InputError | None] | None = None
 
 
 @strawberry.type(name="Location")
@@ -119,7 +119,7 @@ class Location:
 @strawberry.type(name="ImportResult")
 class ImportResult:
     status: str | None = None
-    errors: list[InputError] | None = None
+    errors: list[InputError | None] | None = None
 
 
 @strawberry.type(name="ContactUploadReport")

@@ -38,4 +38,4 @@ class ContactsField:
 @strawberry.type(name="ContactsFieldResult")
 class ContactsFieldResult:
     contacts_field: ContactsField | None = None
-    errors: list[InputError] | None = None
+    errors: list[InputError | None] | None = None

@@ -20,4 +20,4 @@ class Language:
 @strawberry.type(name="LanguageResult")
 class LanguageResult:
     language: Language | None = None
-    errors: list[InputError] | None = None
+    errors: list[InputError | None] | None = None

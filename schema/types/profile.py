@@ -43,4 +43,4 @@ class Profile:
 @strawberry.type(name="ProfileResult")
 class ProfileResult:
     profile: Profile | None = None
-    errors: list[InputError] | None = None
+    errors: list[InputError | None] | None = None

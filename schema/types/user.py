@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from resolvers.organizations import role_labels
 from schema.enums import OrganizationStatusEnum
-from schema.scalars import JsonValue
+from schema.scalars import JsonValue, RoleLabel
 from schema.types.common import InputError
 from schema.types.language import Language
 
@@ -67,12 +67,12 @@ class Group:
     last_communication_at: datetime | None
 
     @strawberry.field
-    def users(self, info: Info) -> list[User] | None:
+    def users(self, info: Info) -> list[User | None] | None:
         row: Any = self
         return info.context.lookup("users_of_group", row.id)
 
     @strawberry.field
-    def contacts(self, info: Info) -> list[ContactRef] | None:
+    def contacts(self, info: Info) -> list[ContactRef | None] | None:
         row: Any = self
         return info.context.lookup("contacts_of_group", row.id)
 
@@ -97,9 +97,9 @@ class User:
     updated_at: datetime | None
 
     @strawberry.field
-    def roles(self) -> list[str] | None:
+    def roles(self) -> list[RoleLabel | None] | None:
         row: Any = self
-        return role_labels(row.roles or [])
+        return [RoleLabel(label) for label in role_labels(row.roles or [])]
 
     @strawberry.field
     def is_restricted(self, info: Info) -> bool | None:
@@ -121,12 +121,12 @@ class User:
         return info.context.lookup("language", row.language_id)
 
     @strawberry.field
-    def groups(self, info: Info) -> list[Group] | None:
+    def groups(self, info: Info) -> list[Group | None] | None:
         row: Any = self
         return info.context.lookup("groups_of_user", row.id)
 
     @strawberry.field
-    def access_roles(self, info: Info) -> list[AccessRole] | None:
+    def access_roles(self, info: Info) -> list[AccessRole | None] | None:
         row: Any = self
         return info.context.lookup("access_roles_of_user", row)
 
@@ -139,4 +139,4 @@ class User:
 @strawberry.type(name="UserResult")
 class UserResult:
     user: User | None = None
-    errors: list[InputError] | None = None
+    errors: list[InputError | None] | None = None

@@ -1,0 +1,389 @@
+"""Seed data and variables for running Glific's client documents (tests/test_client_ops.py).
+
+`seed_world` fills a fresh tenant the way a real NGO's account looks: contact fields, a
+contact on a shared phone with a default, an active and a spare profile, a group holding the
+contact and the signed-in manager, a shared location, a contact to delete. Whatever has a
+GraphQL operation is created through it; groups, locations and the user-contact link have none
+(yet) and are written directly.
+
+`variables_for` builds a document's variables from its declarations: a per-operation table
+first (root field + variable name), then rules by variable name and by type.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Language, Location, User, UserGroup, UserJob
+from resolvers import groups
+from tests.utils.client_ops import Operation, ShapeRules
+from tests.utils.tenants import Tenant, unique_phone
+
+LANGUAGE_MUTATIONS = {"createLanguage", "updateLanguage", "deleteLanguage"}
+
+
+def role_for(operation: Operation) -> str:
+    """The least role Glific's matrix allows for every root field of the operation that we
+    pick: languages are changed by glific_admin only; managers may do everything else."""
+    return "glific_admin" if LANGUAGE_MUTATIONS & set(operation.root_fields) else "manager"
+
+
+def shape_rules(operation: Operation) -> ShapeRules:
+    """Where null or empty is the right answer for the seeded data."""
+    nulls: list[str] = []
+    for root in operation.root_fields:
+        if root.startswith("delete"):
+            # Glific's quirk (spec §0): deletes answer {<object>: null, errors: null}.
+            nulls.append(f"{root}.*")
+        if root == "simulatorRelease":
+            nulls.append(root)  # releasing answers no contact
+        if root == "createContact":
+            nulls.append(f"{root}.contact.active_profile")  # a new contact has no profiles
+            nulls.append(f"{root}.contact.activeProfile")
+    return ShapeRules(null_objects=tuple(nulls))
+
+
+def _fields_json(**values: tuple[str, str]) -> str:
+    """Glific's contact-fields map: shortcode -> {value, label, type, inserted_at}."""
+    return json.dumps(
+        {
+            key: {
+                "value": value,
+                "label": label,
+                "type": "string",
+                "inserted_at": "2024-05-01T10:00:00Z",
+            }
+            for key, (label, value) in values.items()
+        }
+    )
+
+
+@dataclass
+class World:
+    tenant: Tenant
+    contact_id: str
+    phone: str
+    default_profile_id: str
+    active_profile_id: str
+    spare_profile_id: str
+    group_id: str
+    group_label: str
+    field_id: str
+    spare_field_id: str
+    spare_contact_id: str
+    hindi_id: str
+    english_id: str
+    # Languages created for this test; the languages table is global, so they are removed
+    # again when the test ends (see `cleanup`).
+    created_locales: list[str] = field(default_factory=list)
+    _scratch_language_id: str | None = None
+    scratch_locale: str = ""
+
+    # -- lazily made objects --------------------------------------------------------------
+
+    def scratch_language_id(self) -> str:
+        """A language nobody uses, for updateLanguage/deleteLanguage."""
+        if self._scratch_language_id is None:
+            locale = self.scratch_locale = self.new_locale()
+            result = self.tenant.data(
+                "mutation($input: LanguageInput!) { createLanguage(input: $input) {"
+                " language { id } errors { key message } } }",
+                {
+                    "input": {
+                        "label": f"Scratch {locale}",
+                        "labelLocale": "Scratch",
+                        "locale": locale,
+                    }
+                },
+                role="glific_admin",
+            )["createLanguage"]
+            assert result["errors"] is None, result
+            self._scratch_language_id = result["language"]["id"]
+        return self._scratch_language_id
+
+    def new_locale(self) -> str:
+        locale = f"x-{secrets.token_hex(4)}"
+        self.created_locales.append(locale)
+        return locale
+
+    def user_job_id(self) -> str:
+        """The job of a contact import this manager ran (what the frontend polls)."""
+        result = self.tenant.data(
+            "mutation($data: String!, $groupLabel: String, $type: ImportContactsTypeEnum) {"
+            " importContacts(data: $data, groupLabel: $groupLabel, type: $type) {"
+            " status errors { key message } } }",
+            {"data": self.import_csv(), "groupLabel": "Report check", "type": "DATA"},
+        )["importContacts"]
+        assert result["errors"] is None, result
+        org_id = self.tenant.org_id
+
+        async def newest(session: AsyncSession) -> int | None:
+            return await session.scalar(
+                select(UserJob.id)
+                .where(UserJob.organization_id == org_id)
+                .order_by(UserJob.id.desc())
+                .limit(1)
+            )
+
+        job_id = self.tenant.server.in_transaction(newest)
+        assert job_id is not None, "importContacts recorded no user job for its report"
+        return str(job_id)
+
+    def import_csv(self) -> str:
+        """Glific's import sheet: name, phone, language, opt_in, collection."""
+        rows = [
+            "name,phone,language,opt_in,collection",
+            f"Kiran,{unique_phone()},Hindi,2024-05-01 10:00:00,{self.group_label}",
+            f"Lata,{unique_phone()},English,2024-05-01 10:00:00,",
+        ]
+        return "\n".join(rows) + "\n"
+
+    def move_csv(self) -> str:
+        """Existing contacts moved into a collection (Glific's move_contact sheet)."""
+        return f"name,phone,language,collection\nAsha Devi,{self.phone},Hindi,Moved\n"
+
+    def cleanup(self) -> None:
+        locales = list(self.created_locales)
+        if not locales:
+            return
+
+        async def drop(session: AsyncSession) -> None:
+            await session.execute(delete(Language).where(Language.locale.in_(locales)))
+
+        self.tenant.server.in_transaction(drop)
+
+
+def _ok(tenant: Tenant, query: str, variables: dict[str, Any], role: str = "manager") -> Any:
+    data = tenant.data(query, variables, role=role)
+    (result,) = data.values()
+    assert result["errors"] is None, result
+    return result
+
+
+FIELD_MUTATION = (
+    "mutation($input: ContactsFieldInput!) { createContactsField(input: $input) {"
+    " contactsField { id } errors { key message } } }"
+)
+PROFILE_MUTATION = (
+    "mutation($input: ProfileInput!, $activate: Boolean) {"
+    " createProfile(input: $input, activate: $activate) {"
+    " profile { id } errors { key message } } }"
+)
+
+
+def seed_world(tenant: Tenant) -> World:
+    hindi, english = tenant.language_id("hi"), tenant.language_id("en")
+    field_ids = [
+        _ok(
+            tenant, FIELD_MUTATION, {"input": {"name": name, "shortcode": code, "valueType": kind}}
+        )["contactsField"]["id"]
+        for name, code, kind in (
+            ("Age", "age", "INTEGER"),
+            ("School", "school", "TEXT"),
+            ("Old survey answer", "old_survey_answer", "TEXT"),
+        )
+    ]
+    phone = unique_phone()
+    contact = tenant.create_contact(
+        "Asha Devi",
+        phone=phone,
+        languageId=hindi,
+        fields=_fields_json(age=("Age", "34"), school=("School", "GPS Rampur")),
+        settings=json.dumps({"preferences": {"daily_reminder": True}}),
+    )
+    child = _ok(
+        tenant,
+        PROFILE_MUTATION,
+        {
+            "input": {
+                "name": "Ravi",
+                "type": "child",
+                "contactId": contact["id"],
+                "languageId": hindi,
+                "fields": _fields_json(age=("Age", "9"), school=("School", "GPS Rampur")),
+            }
+        },
+    )["profile"]["id"]
+    spare = _ok(
+        tenant,
+        PROFILE_MUTATION,
+        {
+            "input": {"name": "Meena", "type": "child", "contactId": contact["id"]},
+            "activate": False,
+        },
+    )["profile"]["id"]
+    profiles = tenant.data(
+        "query($id: ID!) { contact(id: $id) { contact {"
+        " activeProfile { id } profiles { id isDefault } } } }",
+        {"id": contact["id"]},
+    )["contact"]["contact"]
+    assert profiles["activeProfile"]["id"] == child, profiles
+    default = next(p["id"] for p in profiles["profiles"] if p["isDefault"])
+    spare_contact = tenant.create_contact("Old Number", phone=unique_phone())
+    manager = tenant.users["manager"]
+    manager_contact = tenant.create_contact("Manager User", phone=manager["phone"])
+    label = f"Class 5 parents {secrets.token_hex(2)}"
+
+    async def link(session: AsyncSession) -> int:
+        group = await groups.group_by_label(session, tenant.org_id, label, create=True)
+        assert group is not None and group.id is not None
+        group.description = "Parents of class 5 children"
+        await groups.add_contact(session, group, int(contact["id"]))
+        await groups.add_contact(session, group, int(manager_contact["id"]))
+        session.add(
+            UserGroup(organization_id=tenant.org_id, user_id=manager["id"], group_id=group.id)
+        )
+        user = await session.get(User, manager["id"])
+        assert user is not None
+        user.contact_id = int(manager_contact["id"])
+        session.add(
+            Location(
+                organization_id=tenant.org_id,
+                contact_id=int(contact["id"]),
+                longitude=77.2090,
+                latitude=28.6139,
+            )
+        )
+        await session.flush()
+        return group.id
+
+    group_id = tenant.server.in_transaction(link)
+    return World(
+        tenant=tenant,
+        contact_id=contact["id"],
+        phone=phone,
+        default_profile_id=default,
+        active_profile_id=child,
+        spare_profile_id=spare,
+        group_id=str(group_id),
+        group_label=label,
+        field_id=field_ids[0],
+        spare_field_id=field_ids[2],
+        spare_contact_id=spare_contact["id"],
+        hindi_id=hindi,
+        english_id=english,
+    )
+
+
+# --- variables -----------------------------------------------------------------------------
+
+Rule = Callable[[World], Any]
+
+# The object `$id` names, per root field.
+IDS: dict[str, Rule] = {
+    "contact": lambda w: w.contact_id,
+    "updateContact": lambda w: w.contact_id,
+    "contactLocation": lambda w: w.contact_id,
+    "deleteContact": lambda w: w.spare_contact_id,
+    "profile": lambda w: w.active_profile_id,
+    "updateProfile": lambda w: w.active_profile_id,
+    "deleteProfile": lambda w: w.spare_profile_id,
+    "contactsField": lambda w: w.field_id,
+    "updateContactsField": lambda w: w.field_id,
+    "deleteContactsField": lambda w: w.spare_field_id,
+    "language": lambda w: w.hindi_id,
+    "updateLanguage": lambda w: w.scratch_language_id(),
+    "deleteLanguage": lambda w: w.scratch_language_id(),
+}
+
+
+def _new_language(w: World) -> dict[str, Any]:
+    locale = w.new_locale()
+    return {
+        "label": f"Test language {locale}",
+        "labelLocale": "Test",
+        "locale": locale,
+        "isActive": True,
+        "localized": False,
+    }
+
+
+def _renamed_language(w: World) -> dict[str, Any]:
+    w.scratch_language_id()
+    locale = w.scratch_locale
+    return {"label": f"Renamed {locale}", "labelLocale": "Renamed", "locale": locale}
+
+
+# Values that depend on the operation: (root field, variable name) -> rule.
+PER_OPERATION: dict[tuple[str, str], Rule] = {
+    ("contactByPhone", "phone"): lambda w: w.phone,
+    ("optinContact", "phone"): lambda w: unique_phone(),
+    ("optinContact", "name"): lambda w: "Sunita",
+    ("importContacts", "data"): lambda w: w.import_csv(),
+    ("moveContacts", "data"): lambda w: w.move_csv(),
+    ("getContactUploadReport", "userJobId"): lambda w: w.user_job_id(),
+    ("deleteContactsField", "deleteAssoc"): lambda w: True,
+    ("createContact", "input"): lambda w: {
+        "name": "Farida",
+        "phone": unique_phone(),
+        "languageId": w.hindi_id,
+        "fields": _fields_json(age=("Age", "28")),
+    },
+    ("updateContact", "input"): lambda w: {
+        "name": "Asha Devi Sharma",
+        "fields": _fields_json(age=("Age", "35"), school=("School", "GPS Rampur")),
+    },
+    ("createProfile", "input"): lambda w: {
+        "name": "Sita",
+        "type": "child",
+        "contactId": w.contact_id,
+        "languageId": w.hindi_id,
+        "fields": _fields_json(age=("Age", "7")),
+    },
+    ("updateProfile", "input"): lambda w: {
+        "name": "Ravi Kumar",
+        "type": "child",
+        "fields": _fields_json(age=("Age", "10"), school=("School", "GPS Rampur")),
+    },
+    ("createContactsField", "input"): lambda w: {
+        "name": "Favourite colour",
+        "shortcode": "favourite_colour",
+        "valueType": "TEXT",
+    },
+    ("updateContactsField", "input"): lambda w: {
+        "name": "Age in years",
+        "shortcode": "age",
+        "valueType": "INTEGER",
+    },
+    ("createLanguage", "input"): _new_language,
+    ("updateLanguage", "input"): _renamed_language,
+}
+
+BY_NAME: dict[str, Rule] = {
+    "groupLabel": lambda w: f"Imported {secrets.token_hex(2)}",
+    "group_label": lambda w: f"Imported {secrets.token_hex(2)}",
+}
+
+BY_TYPE: dict[str, Rule] = {
+    "ContactFilter": lambda w: {"includeGroups": [w.group_id]},
+    "ContactsHistoryFilter": lambda w: {"contactId": w.contact_id},
+    "ContactsFieldFilter": lambda w: {"scope": "CONTACT"},
+    "ProfileFilter": lambda w: {"contactId": w.contact_id},
+    "LanguageFilter": lambda w: {"label": "Hindi"},
+    "Opts": lambda w: {"limit": 25, "offset": 0, "order": "ASC"},
+    "ImportContactsTypeEnum": lambda w: "DATA",
+}
+
+
+def variables_for(operation: Operation, world: World) -> dict[str, Any]:
+    roots = operation.root_fields
+    values: dict[str, Any] = {}
+    for name, type_name in operation.variables():
+        rule = next((PER_OPERATION[(r, name)] for r in roots if (r, name) in PER_OPERATION), None)
+        if rule is None and name == "id" and type_name == "ID":
+            rule = next((IDS[r] for r in roots if r in IDS), None)
+        rule = rule or BY_NAME.get(name) or BY_TYPE.get(type_name)
+        if rule is None:
+            raise AssertionError(
+                f"no value for ${name}: {type_name} in {roots}; add a rule to "
+                "tests/utils/client_ops_data.py"
+            )
+        values[name] = rule(world)
+    return values
