@@ -92,8 +92,13 @@ class BodyLimit:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
     settings = settings or get_settings()
     database = db or Database(
-        settings.database_url, echo=settings.sql_echo, pool_size=settings.db_pool_size
+        settings.database_url,
+        settings=settings,
+        echo=settings.sql_echo,
+        pool_size=settings.db_pool_size,
     )
+    if database.settings is None:
+        database.settings = settings
     schema = build_schema(settings)
     graphiql = settings.environment != "production"
     api = GlificGraphQL(schema, database, graphiql=False)
@@ -155,7 +160,7 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _seed(settings: Settings) -> seed.SeedResult:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings=settings)
     try:
         async with db.transaction(all_organizations=True) as session:
             return await seed.seed_defaults(session, settings)
@@ -173,7 +178,7 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> str:
         )
     # Checked before anything is written, and the organization's contact gets the stored form.
     phone = normalize_phone(args.phone, default_region=settings.default_phone_region)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings=settings)
     try:
         async with db.transaction(all_organizations=True) as session:
             org = await seed.ensure_organization(

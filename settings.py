@@ -42,6 +42,10 @@ class Settings(BaseSettings):
 
     # contact_histories rows kept per contact (Glific keeps about 25); 0 keeps all.
     history_rows_per_contact: int = 25
+    # Contact import: rows per CSV (one transaction), and whether a URL import may reach
+    # private or loopback addresses (off: the API must not be a door into the server's network).
+    import_max_rows: int = Field(default=2_000, ge=1)
+    import_url_allow_private: bool = False
     # Region used to read phone numbers written without a country code; empty = refuse them.
     default_phone_region: str = ""
     # SQL echo for debugging.

@@ -16,6 +16,12 @@ from models.user import User, UserToken
 
 metadata = SQLModel.metadata
 
+# SQLite reuses the highest rowid after a delete unless AUTOINCREMENT is declared: a new
+# contact could get a deleted contact's id, and anything still pointing at that id (a
+# client cache, a queued job) would reach the wrong person.
+for _table in metadata.tables.values():
+    _table.dialect_kwargs["sqlite_autoincrement"] = True
+
 # A stand-in column on the mixin, for SQLAlchemy's analysis of the organization filter's
 # lambda (models.db). Set only now, after the tables, so SQLModel does not see it as a field.
 OrgScoped.organization_id = column("organization_id", BigInteger)  # type: ignore[attr-defined]

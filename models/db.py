@@ -30,6 +30,7 @@ from models.base import OrgScoped
 from models.sqlite_inline import inline_creator
 
 ORG_KEY = "organization_id"
+SETTINGS_KEY = "settings"
 ALL_ORGS_KEY = "all_organizations"
 
 
@@ -110,8 +111,12 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """One engine per process; sessions are cheap and short-lived."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, settings: Any = None, echo: bool = False, pool_size: int = 10
+    ) -> None:
         self.url = url
+        # Handed to every session (resolvers.config.settings_of).
+        self.settings = settings
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
@@ -139,6 +144,8 @@ class Database:
         """A session scoped to one organization (or, explicitly, to all of them)."""
         factory = self._writer if write else self._reader
         session = factory()
+        if self.settings is not None:
+            session.info[SETTINGS_KEY] = self.settings
         if organization_id is not None:
             session.info[ORG_KEY] = organization_id
         elif all_organizations:

@@ -19,8 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Organization, User, UserToken, utcnow
+from resolvers.config import settings_of
 from resolvers.phones import lookup_phone
-from settings import get_settings
 
 ROLE_ORDER = ("none", "staff", "manager", "admin", "glific_admin")
 ACCESS, RENEWAL = "access", "renewal"
@@ -71,15 +71,15 @@ class TokenPair:
     last_login_time: datetime | None
 
 
-def _digest(token: str) -> str:
-    key = get_settings().secret_key.encode()
+def _digest(session: AsyncSession, token: str) -> str:
+    key = settings_of(session).secret_key.encode()
     return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
 
 
 async def issue_tokens(
     session: AsyncSession, user: User, session_id: str | None = None
 ) -> TokenPair:
-    settings = get_settings()
+    settings = settings_of(session)
     now = utcnow()
     access, renewal = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     sid = session_id or secrets.token_hex(16)
@@ -90,7 +90,7 @@ async def issue_tokens(
                 user_id=user.id,
                 organization_id=user.organization_id,
                 kind=ACCESS,  # type: ignore[arg-type]
-                token_hash=_digest(access),
+                token_hash=_digest(session, access),
                 session_id=sid,
                 expires_at=expiry,
             ),
@@ -98,7 +98,7 @@ async def issue_tokens(
                 user_id=user.id,
                 organization_id=user.organization_id,
                 kind=RENEWAL,  # type: ignore[arg-type]
-                token_hash=_digest(renewal),
+                token_hash=_digest(session, renewal),
                 session_id=sid,
                 expires_at=now + timedelta(days=settings.renewal_token_days),
             ),
@@ -117,7 +117,7 @@ async def login(
 ) -> TokenPair | None:
     """Check a phone and password. Users are per organization; when the same phone is a user
     in several, the request's host (`<shortcode>.example.org`) picks the organization."""
-    stored = lookup_phone(phone, default_region=get_settings().default_phone_region)
+    stored = lookup_phone(phone, default_region=settings_of(session).default_phone_region)
     stmt = (
         select(User, Organization.shortcode)
         .join(Organization, Organization.id == User.organization_id)
@@ -140,7 +140,7 @@ async def renew(session: AsyncSession, renewal_token: str) -> TokenPair | None:
     """Swap a renewal token for a new pair; the old access and renewal tokens stop working."""
     row = await session.scalar(
         select(UserToken).where(
-            UserToken.token_hash == _digest(renewal_token),
+            UserToken.token_hash == _digest(session, renewal_token),
             UserToken.kind == RENEWAL,
             UserToken.expires_at > utcnow(),
         )
@@ -158,7 +158,7 @@ async def logout(session: AsyncSession, access_token: str) -> bool:
     """Drop both tokens of the sign-in that `access_token` belongs to."""
     row = await session.scalar(
         select(UserToken).where(
-            UserToken.token_hash == _digest(access_token), UserToken.kind == ACCESS
+            UserToken.token_hash == _digest(session, access_token), UserToken.kind == ACCESS
         )
     )
     if row is None:
@@ -185,7 +185,7 @@ async def authenticate(session: AsyncSession, access_token: str) -> AuthUser | N
             .join(UserToken, UserToken.user_id == User.id)
             .join(Organization, Organization.id == User.organization_id)
             .where(
-                UserToken.token_hash == _digest(access_token),
+                UserToken.token_hash == _digest(session, access_token),
                 UserToken.kind == ACCESS,
                 UserToken.expires_at > utcnow(),
                 Organization.is_active.is_(True),

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Contact, ContactGroup, Location, Organization, UserGroup, utcnow
 from resolvers import history, profiles
 from resolvers import validation as v
+from resolvers.config import settings_of
 from resolvers.errors import ClientError, InputErrors, not_found
 from resolvers.phones import is_simulator_phone, lookup_phone, normalize_phone
 from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, records, to_int_id
-from settings import get_settings
 
 STATUSES = ("blocked", "failed", "invalid", "processing", "valid")
 BSP_STATUSES = ("none", "session", "session_and_hsm", "hsm")
@@ -102,7 +102,7 @@ async def get_contact(
 async def contact_by_phone(
     session: AsyncSession, org_id: int, phone: str, viewer: Viewer | None = None
 ) -> Any:
-    stored = lookup_phone(phone, default_region=get_settings().default_phone_region)
+    stored = lookup_phone(phone, default_region=settings_of(session).default_phone_region)
     stmt = records(Contact).where(Contact.phone == stored, Contact.organization_id == org_id)
     contact = (await session.execute(_visible_to(stmt, org_id, viewer))).first()
     if contact is None:
@@ -246,7 +246,9 @@ async def _flush_phone(session: AsyncSession) -> None:
 async def create_contact(session: AsyncSession, org_id: int, params: dict[str, Any]) -> Contact:
     """Create a contact. The phone is normalised to E.164 digits; the language defaults to
     the organization's. A new contact has no profiles, so `active_profile_id` is refused."""
-    phone = normalize_phone(params.get("phone"), default_region=get_settings().default_phone_region)
+    phone = normalize_phone(
+        params.get("phone"), default_region=settings_of(session).default_phone_region
+    )
     if params.get("active_profile_id") is not None:
         raise InputErrors.field("active_profile_id", "does not belong to this contact")
     if params.get("language_id") is not None:
@@ -341,7 +343,7 @@ async def optin_contact(
     at: datetime | None = None,
 ) -> Contact:
     """Record that a phone number opted in (creating the contact if it is new)."""
-    stored = normalize_phone(phone, default_region=get_settings().default_phone_region)
+    stored = normalize_phone(phone, default_region=settings_of(session).default_phone_region)
     now = at or utcnow()
     contact = await session.scalar(
         select(Contact).where(Contact.phone == stored, Contact.organization_id == org_id)
@@ -357,7 +359,7 @@ async def optin_contact(
     contact.optout_method = None
     contact.status = "valid"
     contact.bsp_status = "session_and_hsm" if contact.bsp_status == "session" else "hsm"
-    contact.updated_at = now
+    contact.updated_at = utcnow()  # `at` may be an old opt-in date from an import
     await _flush_phone(session)
     await history.record(
         session,

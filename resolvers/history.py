@@ -9,8 +9,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Contact, ContactHistory, utcnow
+from resolvers.config import settings_of
 from resolvers.querying import ListOpts, apply_opts, ilike, int_ids
-from settings import get_settings
 
 PROFILE_SWITCHED = "profile_switched"
 CONTACT_FIELDS_UPDATED = "contact_fields_updated"
@@ -58,7 +58,7 @@ async def record(
 
 
 async def _prune(session: AsyncSession, contact_id: int | None) -> None:
-    keep = get_settings().history_rows_per_contact
+    keep = settings_of(session).history_rows_per_contact
     if keep <= 0:
         return
     boundary = (

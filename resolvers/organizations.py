@@ -38,7 +38,9 @@ async def create_organization(
 ) -> Organization:
     """A new tenant with its chatbot contact ("NGO Main Account"), five simulator contacts
     and the reserved access roles."""
-    if not shortcode.strip() or await organization_by_shortcode(session, shortcode) is not None:
+    if not shortcode.strip():
+        raise InputErrors.field("shortcode", "can't be blank")
+    if await organization_by_shortcode(session, shortcode) is not None:
         raise InputErrors.field("shortcode", "has already been taken")
     org = Organization(
         name=name,

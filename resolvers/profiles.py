@@ -279,7 +279,11 @@ async def switch_profile(
     method: str = API_METHOD,
 ) -> Contact:
     """Switch the contact to one of its active profiles, picked by id, 1-based index or name."""
-    contact = await _lock_contact(session, org_id, to_int_id(contact_id, "contact_id"))
+    try:
+        cid = to_int_id(contact_id, "contact_id")
+    except InputErrors:
+        raise not_found("Contacts.Contact") from None
+    contact = await _lock_contact(session, org_id, cid)
     if contact is None:
         raise not_found("Contacts.Contact")
     await ensure_default_profile(session, contact)

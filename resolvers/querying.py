@@ -46,28 +46,28 @@ def ilike(column: Any, term: str) -> Any:
     return column.ilike(like_pattern(term), escape="\\")
 
 
+def _parse_id(value: Any) -> int | None:
+    """A database id from `6` or `"6"`; None for anything else ("1_000", "٣", "-1", 2**63)."""
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip() if isinstance(value, (int, str)) else ""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= 2**63 - 1 else None
+
+
 def to_int_id(value: Any, key: str = "id") -> int:
     """IDs arrive as strings (`"6"`) or ints; anything else is a clear input error."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise InputErrors.field(key, "is invalid") from None
-    if number <= 0 or number > 2**63 - 1:
-        raise InputErrors.field(key, "is invalid") from None
+    number = _parse_id(value)
+    if number is None:
+        raise InputErrors.field(key, "is invalid")
     return number
 
 
 def int_ids(values: list[Any] | None) -> list[int]:
     """Parse a list of IDs for a filter; ids that cannot exist simply match nothing."""
-    out: list[int] = []
-    for value in values or []:
-        try:
-            number = int(str(value).strip())
-        except (TypeError, ValueError):
-            continue
-        if 0 < number <= 2**63 - 1:
-            out.append(number)
-    return out
+    return [n for v in values or [] if (n := _parse_id(v)) is not None]
 
 
 def apply_opts(

@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AccessRole, Contact, Organization, User
 from resolvers import auth
+from resolvers.config import settings_of
 from resolvers.errors import InputErrors
 from resolvers.organizations import role_labels
 from resolvers.phones import normalize_phone
-from settings import get_settings
 
 
 async def create_user(
@@ -29,7 +29,7 @@ async def create_user(
         raise InputErrors.field("roles", f"unknown role(s): {', '.join(unknown)}")
     if len(password) < 8:
         raise InputErrors.field("password", "should be at least 8 character(s)")
-    stored = normalize_phone(phone, default_region=get_settings().default_phone_region)
+    stored = normalize_phone(phone, default_region=settings_of(session).default_phone_region)
     taken = await session.scalar(
         select(User.id).where(User.phone == stored, User.organization_id == org.id)
     )

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLNonNull
+from graphql import GraphQLError
 from strawberry.extensions import QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -40,19 +40,6 @@ class GlificSchema(strawberry.Schema):
                 log.error("resolver crashed at %s", error.path, exc_info=error.original_error)
 
 
-def _nullable_roots(schema: strawberry.Schema) -> None:
-    """Every root field is nullable, as in Glific's schema: a refusal ("Unauthorized") or a
-    crash then nulls only that field (`data.createContact: null`), never the whole `data`
-    of a document that asked for several fields."""
-    graphql_schema = schema._schema
-    for root in (graphql_schema.query_type, graphql_schema.mutation_type):
-        if root is None:
-            continue
-        for field in root.fields.values():
-            if isinstance(field.type, GraphQLNonNull):
-                field.type = field.type.of_type
-
-
 def build_schema(settings: Settings) -> strawberry.Schema:
     caches = DocumentCaches()
     extensions: list[Any] = [
@@ -67,5 +54,4 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
-    _nullable_roots(schema)
     return schema

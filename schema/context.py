@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Database
 from resolvers.auth import AuthUser
 from resolvers.contacts import Viewer
+from settings import Settings, get_settings
 
 T = TypeVar("T")
 
@@ -41,6 +42,10 @@ class Context:
         # Rows fetched ahead of the fields that will ask for them (schema.prefetch), so those
         # fields resolve without an awaitable: {loader name: {key: value}}.
         self.primed: dict[str, dict[Any, Any]] = {}
+
+    @property
+    def settings(self) -> Settings:
+        return self.db.settings if isinstance(self.db.settings, Settings) else get_settings()
 
     @property
     def viewer(self) -> Viewer:

@@ -8,7 +8,7 @@ import io
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Group, UserJob
 from resolvers import imports
-from tests.utils.tenants import Tenant, unique_phone
+from tests.utils.server import LiveServer, start_server
+from tests.utils.tenants import Tenant, create_tenant, unique_phone
 
 IMPORT = """
 mutation ($data: String!, $groupLabel: String, $type: ImportContactsTypeEnum) {
@@ -350,8 +351,22 @@ def test_unreadable_input_is_a_payload_error_and_writes_nothing(
     assert job_count(tenant) == 0
 
 
-def test_too_many_rows_is_refused(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(imports, "MAX_ROWS", 2)
+@pytest.fixture
+def server_with(database_url: str) -> Iterator[Callable[..., LiveServer]]:
+    """Another live server on the same database, with some settings changed."""
+    started: list[LiveServer] = []
+
+    def start(**overrides: Any) -> LiveServer:
+        started.append(start_server(database_url, **overrides))
+        return started[-1]
+
+    yield start
+    for live in started:
+        live.stop()
+
+
+def test_too_many_rows_is_refused(server_with: Callable[..., LiveServer]) -> None:
+    tenant = create_tenant(server_with(import_max_rows=2))
     rows = "".join(f"P{i},{unique_phone()}\n" for i in range(3))
     result = run_import(tenant, "name,phone\n" + rows)
     assert result["errors"] == [
@@ -448,9 +463,9 @@ def test_url_must_be_http_or_https(tenant: Tenant, url: str) -> None:
     assert result["errors"][0]["message"].startswith("URL: ")
 
 
-def test_import_from_url(tenant: Tenant, csv_site: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_from_url(csv_site: str, server_with: Callable[..., LiveServer]) -> None:
     # The test's CSV server listens on loopback, which the import refuses by default.
-    monkeypatch.setattr(imports, "ALLOW_PRIVATE_ADDRESSES", True)
+    tenant = create_tenant(server_with(import_url_allow_private=True))
     p1, p2 = unique_phone(), unique_phone()
     _CsvServer.csv_body = f"name,phone\nFrom Url,{p1}\nSecond,{p2}\n".encode()
 

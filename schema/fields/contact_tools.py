@@ -17,11 +17,15 @@ from schema.types.contact import Contact, ContactUploadReport, ImportResult
 
 async def _import(
     info: Info, kind: str, source: ImportContactsTypeEnum | None, data: str, label: str | None
-) -> ImportResult:
+) -> ImportResult | None:
     ctx = ctx_of(info)
     # Downloading happens before the transaction opens: a slow URL must not hold the write lock.
     try:
-        text = await imports.load_source(source.value if source else None, data)
+        text = await imports.load_source(
+            source.value if source else None,
+            data,
+            allow_private=ctx.settings.import_url_allow_private,
+        )
     except InputErrors as exc:
         return ImportResult(status=None, errors=input_errors(exc))
     outcome, errors = await payload(

@@ -22,7 +22,7 @@ from schema.types.contact import Contact, ContactHistory, ContactResult, Locatio
 @strawberry.type
 class ContactQuery:
     @strawberry.field(permission_classes=[Staff])
-    async def contact(self, info: Info, id: strawberry.ID) -> ContactResult:
+    async def contact(self, info: Info, id: strawberry.ID) -> ContactResult | None:
         viewer = ctx_of(info).viewer
         found, errors = await lookup(
             info, lambda s: contacts.get_contact(s, ctx_of(info).org_id, id, viewer)
@@ -30,7 +30,7 @@ class ContactQuery:
         return ContactResult(contact=await ahead(info, "Contact", found, "contact"), errors=errors)
 
     @strawberry.field(permission_classes=[Staff])
-    async def contact_by_phone(self, info: Info, phone: str) -> ContactResult:
+    async def contact_by_phone(self, info: Info, phone: str) -> ContactResult | None:
         viewer = ctx_of(info).viewer
         found, errors = await lookup(
             info, lambda s: contacts.contact_by_phone(s, ctx_of(info).org_id, phone, viewer)
@@ -84,7 +84,7 @@ class ContactQuery:
 @strawberry.type
 class ContactMutation:
     @strawberry.mutation(permission_classes=[Manager])
-    async def create_contact(self, info: Info, input: ContactInput) -> ContactResult:
+    async def create_contact(self, info: Info, input: ContactInput) -> ContactResult | None:
         org_id = ctx_of(info).org_id
         created, errors = await payload(
             info, lambda s: contacts.create_contact(s, org_id, to_params(input))
@@ -94,7 +94,7 @@ class ContactMutation:
     @strawberry.mutation(permission_classes=[Staff])
     async def update_contact(
         self, info: Info, id: strawberry.ID, input: ContactInput | None = None
-    ) -> ContactResult:
+    ) -> ContactResult | None:
         org_id = ctx_of(info).org_id
         updated, errors = await payload(
             info, lambda s: contacts.update_contact(s, org_id, id, to_params(input) or {})
@@ -102,13 +102,15 @@ class ContactMutation:
         return ContactResult(contact=updated, errors=errors)
 
     @strawberry.mutation(permission_classes=[Manager])
-    async def delete_contact(self, info: Info, id: strawberry.ID) -> ContactResult:
+    async def delete_contact(self, info: Info, id: strawberry.ID) -> ContactResult | None:
         org_id = ctx_of(info).org_id
         _, errors = await payload(info, lambda s: contacts.delete_contact(s, org_id, id))
         return ContactResult(contact=None, errors=errors)
 
     @strawberry.mutation(permission_classes=[Manager])
-    async def optin_contact(self, info: Info, phone: str, name: str | None = None) -> ContactResult:
+    async def optin_contact(
+        self, info: Info, phone: str, name: str | None = None
+    ) -> ContactResult | None:
         org_id = ctx_of(info).org_id
         contact, errors = await payload(
             info, lambda s: contacts.optin_contact(s, org_id, phone, name)

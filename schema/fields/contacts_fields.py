@@ -15,7 +15,7 @@ from schema.types.contacts_field import ContactsField, ContactsFieldResult
 @strawberry.type
 class ContactsFieldQuery:
     @strawberry.field(permission_classes=[Manager])
-    async def contacts_field(self, info: Info, id: strawberry.ID) -> ContactsFieldResult:
+    async def contacts_field(self, info: Info, id: strawberry.ID) -> ContactsFieldResult | None:
         org_id = ctx_of(info).org_id
         found, errors = await lookup(info, lambda s: contacts_fields.fetch_field(s, org_id, id))
         return ContactsFieldResult(contacts_field=found, errors=errors)
@@ -47,7 +47,7 @@ class ContactsFieldMutation:
     @strawberry.mutation(permission_classes=[Manager])
     async def create_contacts_field(
         self, info: Info, input: ContactsFieldInput
-    ) -> ContactsFieldResult:
+    ) -> ContactsFieldResult | None:
         org_id = ctx_of(info).org_id
         created, errors = await payload(
             info, lambda s: contacts_fields.create_field(s, org_id, to_params(input))
@@ -57,7 +57,7 @@ class ContactsFieldMutation:
     @strawberry.mutation(permission_classes=[Manager])
     async def update_contacts_field(
         self, info: Info, id: strawberry.ID, input: ContactsFieldInput | None = None
-    ) -> ContactsFieldResult:
+    ) -> ContactsFieldResult | None:
         org_id = ctx_of(info).org_id
         updated, errors = await payload(
             info, lambda s: contacts_fields.update_field(s, org_id, id, to_params(input) or {})
@@ -67,7 +67,7 @@ class ContactsFieldMutation:
     @strawberry.mutation(permission_classes=[Manager])
     async def delete_contacts_field(
         self, info: Info, id: strawberry.ID, delete_assoc: bool | None = False
-    ) -> ContactsFieldResult:
+    ) -> ContactsFieldResult | None:
         org_id = ctx_of(info).org_id
         _, errors = await payload(
             info,

@@ -31,7 +31,7 @@ async def _change(info: Info, work: object) -> LanguageResult:
 @strawberry.type
 class LanguageQuery:
     @strawberry.field(permission_classes=[Staff])
-    async def language(self, info: Info, id: strawberry.ID) -> LanguageResult:
+    async def language(self, info: Info, id: strawberry.ID) -> LanguageResult | None:
         found, errors = await lookup(info, lambda s: languages.get_language(s, id))
         return LanguageResult(language=found, errors=errors)
 
@@ -51,18 +51,18 @@ class LanguageQuery:
 @strawberry.type
 class LanguageMutation:
     @strawberry.mutation(permission_classes=[GlificAdmin])
-    async def create_language(self, info: Info, input: LanguageInput) -> LanguageResult:
+    async def create_language(self, info: Info, input: LanguageInput) -> LanguageResult | None:
         return await _change(info, lambda s: languages.create_language(s, to_params(input)))
 
     @strawberry.mutation(permission_classes=[GlificAdmin])
     async def update_language(
         self, info: Info, id: strawberry.ID, input: LanguageInput | None = None
-    ) -> LanguageResult:
+    ) -> LanguageResult | None:
         return await _change(
             info, lambda s: languages.update_language(s, id, to_params(input) or {})
         )
 
     @strawberry.mutation(permission_classes=[GlificAdmin])
-    async def delete_language(self, info: Info, id: strawberry.ID) -> LanguageResult:
+    async def delete_language(self, info: Info, id: strawberry.ID) -> LanguageResult | None:
         result = await _change(info, lambda s: languages.delete_language(s, id))
         return LanguageResult(language=None, errors=result.errors)

@@ -16,7 +16,7 @@ from schema.types.profile import Profile, ProfileResult
 @strawberry.type
 class ProfileQuery:
     @strawberry.field(permission_classes=[Staff])
-    async def profile(self, info: Info, id: strawberry.ID) -> ProfileResult:
+    async def profile(self, info: Info, id: strawberry.ID) -> ProfileResult | None:
         org_id = ctx_of(info).org_id
         found, errors = await lookup(info, lambda s: profiles.get_profile(s, org_id, id))
         return ProfileResult(profile=await ahead(info, "Profile", found, "profile"), errors=errors)
@@ -49,7 +49,7 @@ class ProfileMutation:
     )
     async def create_profile(
         self, info: Info, input: ProfileInput, activate: bool | None = True
-    ) -> ProfileResult:
+    ) -> ProfileResult | None:
         org_id = ctx_of(info).org_id
         created, errors = await payload(
             info,
@@ -62,7 +62,7 @@ class ProfileMutation:
     @strawberry.mutation(permission_classes=[Staff])
     async def update_profile(
         self, info: Info, id: strawberry.ID, input: ProfileInput | None = None
-    ) -> ProfileResult:
+    ) -> ProfileResult | None:
         org_id = ctx_of(info).org_id
         updated, errors = await payload(
             info, lambda s: profiles.update_profile(s, org_id, id, to_params(input) or {})
@@ -70,7 +70,7 @@ class ProfileMutation:
         return ProfileResult(profile=updated, errors=errors)
 
     @strawberry.mutation(permission_classes=[Manager])
-    async def delete_profile(self, info: Info, id: strawberry.ID) -> ProfileResult:
+    async def delete_profile(self, info: Info, id: strawberry.ID) -> ProfileResult | None:
         org_id = ctx_of(info).org_id
         _, errors = await payload(info, lambda s: profiles.delete_profile(s, org_id, id))
         return ProfileResult(profile=None, errors=errors)
@@ -87,7 +87,7 @@ class ProfileMutation:
         profile_id: strawberry.ID | None = None,
         index: int | None = None,
         name: str | None = None,
-    ) -> ContactResult:
+    ) -> ContactResult | None:
         org_id = ctx_of(info).org_id
         contact, errors = await payload(
             info,
@@ -102,7 +102,7 @@ class ProfileMutation:
         description="Take a profile out of the switch menu; if it was active the contact "
         "falls back to its default profile. The default profile cannot be deactivated.",
     )
-    async def deactivate_profile(self, info: Info, id: strawberry.ID) -> ProfileResult:
+    async def deactivate_profile(self, info: Info, id: strawberry.ID) -> ProfileResult | None:
         org_id = ctx_of(info).org_id
         profile, errors = await payload(
             info, lambda s: profiles.set_profile_active(s, org_id, id, False)
@@ -110,7 +110,7 @@ class ProfileMutation:
         return ProfileResult(profile=profile, errors=errors)
 
     @strawberry.mutation(permission_classes=[Manager], description="Undo deactivateProfile.")
-    async def reactivate_profile(self, info: Info, id: strawberry.ID) -> ProfileResult:
+    async def reactivate_profile(self, info: Info, id: strawberry.ID) -> ProfileResult | None:
         org_id = ctx_of(info).org_id
         profile, errors = await payload(
             info, lambda s: profiles.set_profile_active(s, org_id, id, True)

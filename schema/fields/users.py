@@ -14,7 +14,7 @@ from schema.types.user import UserResult
 @strawberry.type
 class UserQuery:
     @strawberry.field(permission_classes=[Staff])
-    async def current_user(self, info: Info) -> UserResult:
+    async def current_user(self, info: Info) -> UserResult | None:
         ctx = ctx_of(info)
         user = await read(info, lambda s: users.get_user(s, ctx.org_id, ctx.user.id))
         return UserResult(user=user, errors=None)

@@ -101,7 +101,7 @@ def start_server(database_url: str, **overrides: Any) -> LiveServer:
     upgrade_sync(database_url)
     settings = test_settings(database_url, **overrides)
     loop = asyncio.new_event_loop()
-    db = Database(database_url)
+    db = Database(database_url, settings=settings)
 
     async def seed() -> None:
         async with db.transaction(all_organizations=True) as session:

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("label", "locale", name="languages_label_locale_index"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "organizations",
@@ -75,6 +76,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["default_language_id"], ["languages.id"], ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("shortcode"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.create_index(
@@ -105,6 +107,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("label", "organization_id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("access_roles", schema=None) as batch_op:
         batch_op.create_index(
@@ -163,6 +166,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "phone", "organization_id", name="contacts_phone_organization_id_index"
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(
@@ -193,6 +197,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "shortcode", "organization_id", "scope", name="contacts_fields_shortcode_index"
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contacts_fields", schema=None) as batch_op:
         batch_op.create_index(
@@ -219,6 +224,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("label", "organization_id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("groups", schema=None) as batch_op:
         batch_op.create_index(
@@ -245,6 +251,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("contact_id", "group_id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contacts_groups", schema=None) as batch_op:
         batch_op.create_index(
@@ -279,6 +286,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("locations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_locations_contact_id"), ["contact_id"], unique=False)
@@ -320,6 +328,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["language_id"], ["languages.id"], ondelete="RESTRICT"),
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("profiles", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_profiles_contact_id"), ["contact_id"], unique=False)
@@ -361,6 +370,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("phone", "organization_id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_users_contact_id"), ["contact_id"], unique=False)
@@ -400,6 +410,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["profile_id"], ["profiles.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contact_histories", schema=None) as batch_op:
         batch_op.create_index(
@@ -435,6 +446,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("contact_id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("simulator_leases", schema=None) as batch_op:
         batch_op.create_index(
@@ -468,6 +480,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("user_jobs", schema=None) as batch_op:
         batch_op.create_index(
@@ -496,6 +509,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("user_tokens", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_tokens_expires_at"), ["expires_at"], unique=False)
@@ -523,6 +537,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("user_id", "group_id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("users_groups", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_users_groups_group_id"), ["group_id"], unique=False)
@@ -531,11 +546,13 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_users_groups_user_id"), ["user_id"], unique=False)
 
-    with op.batch_alter_table("organizations") as batch_op:
+    with op.batch_alter_table(
+        "organizations", table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.create_foreign_key(
             "organizations_contact_id_fkey", "contacts", ["contact_id"], ["id"], ondelete="SET NULL"
         )
-    with op.batch_alter_table("contacts") as batch_op:
+    with op.batch_alter_table("contacts", table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.create_foreign_key(
             "contacts_active_profile_id_fkey",
             "profiles",
