@@ -185,15 +185,34 @@ def load(
     asyncio.run(main())
 
 
-def run_load(url: str, token: str, key: str, ids: list[str], clients: int, seconds: float) -> dict:
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc), to tell whether the server or the
+    load generator was the bottleneck."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_load(
+    url: str, token: str, key: str, ids: list[str], clients: int, seconds: float, server_pid: int
+) -> dict:
     query, var = QUERIES[key]
     queue: mp.Queue = mp.Queue()
     proc = mp.Process(
         target=load, args=(url, token, query, ids if var else None, clients, seconds, queue)
     )
+    cpu_before, wall_before = cpu_seconds(server_pid), time.perf_counter()
     proc.start()
     result = queue.get(timeout=seconds + 120)
     proc.join()
+    cpu_after, wall = cpu_seconds(server_pid), time.perf_counter() - wall_before
+    if cpu_before is not None and cpu_after is not None:
+        # Server CPU over the whole run (warm-up included) per measured request, and how
+        # busy the server was: near 100% means the server, not the load generator, set the pace.
+        result["server_cpu_ms"] = (cpu_after - cpu_before) * 1000 / max(result["requests"], 1)
+        result["server_busy_pct"] = (cpu_after - cpu_before) * 100 / wall
     return result
 
 
@@ -263,12 +282,17 @@ def main() -> int:
 
         results = {}
         for key in ("a", "b", "c"):
-            results[key] = run_load(base, token, key, ids, args.clients, args.seconds)
-            r = results[key]
-            print(
+            r = results[key] = run_load(
+                base, token, key, ids, args.clients, args.seconds, server.pid
+            )
+            line = (
                 f"({key}) {r['rps']:8.1f} req/s   p50 {r['p50']:6.1f} ms   "
                 f"p99 {r['p99']:6.1f} ms   requests {r['requests']}   errors {r['errors']}"
             )
+            if "server_cpu_ms" in r:
+                cpu, busy = r["server_cpu_ms"], r["server_busy_pct"]
+                line += f"   server CPU {cpu:.2f} ms/req, busy {busy:.0f}%"
+            print(line)
         a = results["a"]["rps"]
         print(f"(b)/(a) = {results['b']['rps'] / a:.2f}   (c)/(a) = {results['c']['rps'] / a:.2f}")
         print(json.dumps({k: {m: round(v, 2) for m, v in r.items()} for k, r in results.items()}))

@@ -55,14 +55,18 @@ class GlificGraphQL(GraphQL):
             await (await self.render_graphql_ide(request))(scope, receive, send)
             return
         token = bearer_token(request)
-        user = None
-        if token:
-            async with self.db.session(all_organizations=True) as session:
-                user = await auth.authenticate(session, token)
+        # The session that checks the token goes on to serve the request's reads.
+        session = self.db.session(all_organizations=True)
+        try:
+            user = await auth.authenticate(session, token) if token else None
+        except BaseException:
+            await session.close()
+            raise
         if user is None:
+            await session.close()
             await JSONResponse(NOT_AUTHENTICATED, status_code=401)(scope, receive, send)
             return
-        context = Context(self.db, user, request)
+        context = Context(self.db, user, request, session=session)
         scope.setdefault("state", {})["glific_context"] = context
         try:
             await super().__call__(scope, receive, send)
