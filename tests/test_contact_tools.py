@@ -562,3 +562,14 @@ def test_an_import_never_touches_another_tenants_contacts(
     assert (still["name"], field_value(still, "city"), still["groups"]) == ("Theirs", "Goa", [])
     assert contact(other_tenant, theirs) is not None
     assert "Mine" not in group_labels(other_tenant) and "Stolen" not in group_labels(other_tenant)
+
+
+def test_import_result_names_its_upload_report(tenant: Tenant) -> None:
+    good, bad = unique_phone(), "12"
+    answer = tenant.data(
+        "mutation($data: String!) { importContacts(data: $data) { status userJobId } }",
+        {"data": f"name,phone\nGood,{good}\nBad,{bad}\n"},
+    )["importContacts"]
+    assert answer["userJobId"] is not None
+    rows = report(tenant, answer["userJobId"])
+    assert [phone for phone, _ in rows] == [good, bad]

@@ -34,7 +34,9 @@ async def _import(
             s, ctx.org_id, ctx.user.id, text, kind=kind, group_label=label
         ),
     )
-    return ImportResult(status=outcome.status if outcome else None, errors=errors)
+    if outcome is None:
+        return ImportResult(status=None, errors=errors)
+    return ImportResult(status=outcome.status, errors=errors, user_job_id=str(outcome.job_id))
 
 
 @strawberry.type

@@ -120,6 +120,9 @@ class Location:
 class ImportResult:
     status: str | None = None
     errors: list[InputError | None] | None = None
+    user_job_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Pass to getContactUploadReport for the per-row report."
+    )
 
 
 @strawberry.type(name="ContactUploadReport")
