@@ -19,9 +19,17 @@ from models import Contact, ContactGroup, Location, Organization, UserGroup, utc
 from resolvers import history, profiles
 from resolvers import validation as v
 from resolvers.config import settings_of
-from resolvers.errors import ClientError, InputErrors, not_found
+from resolvers.errors import ClientError, InputErrors
 from resolvers.phones import is_simulator_phone, lookup_phone, normalize_phone
-from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, records, to_int_id
+from resolvers.querying import (
+    ListOpts,
+    apply_opts,
+    fetch_for_write,
+    ilike,
+    int_ids,
+    records,
+    to_int_id,
+)
 
 STATUSES = ("blocked", "failed", "invalid", "processing", "valid")
 BSP_STATUSES = ("none", "session", "session_and_hsm", "hsm")
@@ -112,16 +120,7 @@ async def contact_by_phone(
 
 async def fetch_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Contact:
     """For writes: a miss is Glific's `Elixir.Glific.Contacts.Contact` / `Resource not found`."""
-    try:
-        cid = to_int_id(raw_id)
-    except InputErrors:
-        raise not_found("Contacts.Contact") from None
-    contact = await session.scalar(
-        select(Contact).where(Contact.id == cid, Contact.organization_id == org_id)
-    )
-    if contact is None:
-        raise not_found("Contacts.Contact")
-    return contact
+    return await fetch_for_write(session, Contact, org_id, raw_id, "Contacts.Contact")
 
 
 async def contacts_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:

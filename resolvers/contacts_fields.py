@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Contact, ContactsField, Profile, utcnow
 from resolvers import validation as v
-from resolvers.errors import InputErrors, not_found
-from resolvers.querying import ListOpts, apply_opts, ilike, to_int_id
+from resolvers.errors import InputErrors
+from resolvers.querying import ListOpts, apply_opts, fetch_for_write, ilike
 
 VALUE_TYPES = ("text", "integer", "number", "boolean", "date")
 SCOPES = ("contact", "globals", "wa_group")
@@ -44,18 +44,7 @@ def variable_of(field: ContactsField) -> str:
 
 
 async def fetch_field(session: AsyncSession, org_id: int, raw_id: Any) -> ContactsField:
-    try:
-        fid = to_int_id(raw_id)
-    except InputErrors:
-        raise not_found("Contacts.ContactsField") from None
-    field = await session.scalar(
-        select(ContactsField).where(
-            ContactsField.id == fid, ContactsField.organization_id == org_id
-        )
-    )
-    if field is None:
-        raise not_found("Contacts.ContactsField")
-    return field
+    return await fetch_for_write(session, ContactsField, org_id, raw_id, "Contacts.ContactsField")
 
 
 def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:

@@ -2,66 +2,55 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Contact, ContactGroup, Group, User, UserGroup
 
 
-async def groups_for_contacts(
-    session: AsyncSession, contact_ids: list[int]
-) -> dict[int, list[Group]]:
+async def _members(
+    session: AsyncSession, key: Any, link: Any, model: Any, ids: list[int], *order: Any
+) -> dict[int, list[Any]]:
+    """Rows of `model` reached through the join table column `link`, grouped by `key`."""
     rows = await session.execute(
-        select(ContactGroup.contact_id, Group)
-        .join(Group, Group.id == ContactGroup.group_id)
-        .where(ContactGroup.contact_id.in_(contact_ids))
-        .order_by(Group.label, Group.id)
+        select(key, model).join(model, model.id == link).where(key.in_(ids)).order_by(*order)
     )
-    out: dict[int, list[Group]] = {cid: [] for cid in contact_ids}
-    for contact_id, group in rows:
-        out[contact_id].append(group)
+    out: dict[int, list[Any]] = {i: [] for i in ids}
+    for owner, member in rows:
+        out[owner].append(member)
     return out
 
 
-async def groups_for_users(session: AsyncSession, user_ids: list[int]) -> dict[int, list[Group]]:
-    rows = await session.execute(
-        select(UserGroup.user_id, Group)
-        .join(Group, Group.id == UserGroup.group_id)
-        .where(UserGroup.user_id.in_(user_ids))
-        .order_by(Group.label, Group.id)
+async def groups_for_contacts(session: AsyncSession, ids: list[int]) -> dict[int, list[Group]]:
+    return await _members(
+        session, ContactGroup.contact_id, ContactGroup.group_id, Group, ids, Group.label, Group.id
     )
-    out: dict[int, list[Group]] = {uid: [] for uid in user_ids}
-    for user_id, group in rows:
-        out[user_id].append(group)
-    return out
 
 
-async def users_for_groups(session: AsyncSession, group_ids: list[int]) -> dict[int, list[User]]:
-    rows = await session.execute(
-        select(UserGroup.group_id, User)
-        .join(User, User.id == UserGroup.user_id)
-        .where(UserGroup.group_id.in_(group_ids))
-        .order_by(User.name, User.id)
+async def groups_for_users(session: AsyncSession, ids: list[int]) -> dict[int, list[Group]]:
+    return await _members(
+        session, UserGroup.user_id, UserGroup.group_id, Group, ids, Group.label, Group.id
     )
-    out: dict[int, list[User]] = {gid: [] for gid in group_ids}
-    for group_id, user in rows:
-        out[group_id].append(user)
-    return out
 
 
-async def contacts_for_groups(
-    session: AsyncSession, group_ids: list[int]
-) -> dict[int, list[Contact]]:
-    rows = await session.execute(
-        select(ContactGroup.group_id, Contact)
-        .join(Contact, Contact.id == ContactGroup.contact_id)
-        .where(ContactGroup.group_id.in_(group_ids))
-        .order_by(Contact.name, Contact.id)
+async def users_for_groups(session: AsyncSession, ids: list[int]) -> dict[int, list[User]]:
+    return await _members(
+        session, UserGroup.group_id, UserGroup.user_id, User, ids, User.name, User.id
     )
-    out: dict[int, list[Contact]] = {gid: [] for gid in group_ids}
-    for group_id, contact in rows:
-        out[group_id].append(contact)
-    return out
+
+
+async def contacts_for_groups(session: AsyncSession, ids: list[int]) -> dict[int, list[Contact]]:
+    return await _members(
+        session,
+        ContactGroup.group_id,
+        ContactGroup.contact_id,
+        Contact,
+        ids,
+        Contact.name,
+        Contact.id,
+    )
 
 
 async def group_by_label(

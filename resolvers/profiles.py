@@ -23,7 +23,15 @@ from models import Contact, Profile, utcnow, utcnow_seconds
 from resolvers import history
 from resolvers import validation as v
 from resolvers.errors import InputErrors, not_found
-from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, records, to_int_id
+from resolvers.querying import (
+    ListOpts,
+    apply_opts,
+    fetch_for_write,
+    ilike,
+    int_ids,
+    records,
+    to_int_id,
+)
 
 API_METHOD = "Switched profile via API"
 DUPLICATE_MESSAGE = "Sorry, a profile with same name and type already exists"
@@ -69,16 +77,7 @@ async def get_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Any:
 
 async def fetch_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Profile:
     """For writes: a miss is Glific's `Elixir.Glific.Profiles.Profile` / `Resource not found`."""
-    try:
-        pid = to_int_id(raw_id)
-    except InputErrors:
-        raise not_found("Profiles.Profile") from None
-    profile = await session.scalar(
-        select(Profile).where(Profile.id == pid, Profile.organization_id == org_id)
-    )
-    if profile is None:
-        raise not_found("Profiles.Profile")
-    return profile
+    return await fetch_for_write(session, Profile, org_id, raw_id, "Profiles.Profile")
 
 
 def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
@@ -467,25 +466,22 @@ async def write_contact_fields(
 ) -> None:
     """Replace the contact's fields; the active profile gets the same copy."""
     contact.fields = fields
-    contact.updated_at = utcnow()
-    if contact.active_profile_id is not None:
-        await session.execute(
-            update(Profile)
-            .where(Profile.id == contact.active_profile_id)
-            .values(fields=copy.deepcopy(fields), updated_at=utcnow_seconds())
-            .execution_options(synchronize_session=False)
-        )
+    await _write_through(session, contact, fields=copy.deepcopy(fields))
 
 
 async def write_contact_language(session: AsyncSession, contact: Contact, language_id: int) -> None:
     """Change the contact's language; the active profile's language follows."""
     contact.language_id = language_id
+    await _write_through(session, contact, language_id=language_id)
+
+
+async def _write_through(session: AsyncSession, contact: Contact, **values: Any) -> None:
     contact.updated_at = utcnow()
     if contact.active_profile_id is not None:
         await session.execute(
             update(Profile)
             .where(Profile.id == contact.active_profile_id)
-            .values(language_id=language_id, updated_at=utcnow_seconds())
+            .values(**values, updated_at=utcnow_seconds())
             .execution_options(synchronize_session=False)
         )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from resolvers.errors import ClientError, InputErrors
+from resolvers.errors import ClientError, InputErrors, not_found
 
 
 @dataclass(frozen=True)
@@ -107,3 +107,18 @@ def apply_opts(
             raise ClientError("offset: must not be negative")
         stmt = stmt.offset(opts.offset)
     return stmt
+
+
+async def fetch_for_write(session: Any, model: Any, org_id: int, raw_id: Any, entity: str) -> Any:
+    """The ORM row `raw_id` of `model` in the organization, loaded to be changed; a miss (or
+    an id that cannot exist) is Glific's `Elixir.Glific.<entity>` / `Resource not found`."""
+    try:
+        row_id = to_int_id(raw_id)
+    except InputErrors:
+        raise not_found(entity) from None
+    row = await session.scalar(
+        select(model).where(model.id == row_id, model.organization_id == org_id)
+    )
+    if row is None:
+        raise not_found(entity)
+    return row
