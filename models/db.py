@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
 
 from models.base import OrgScoped
 from models.sqlite_inline import inline_creator
@@ -35,13 +36,15 @@ ALL_ORGS_KEY = "all_organizations"
 
 
 _GUARD_PARAM = "guard_organization_id"
-# `+ 0` keeps the guard out of index selection: resolvers filter by organization explicitly
-# where that is the access path, and SQLite's planner (no statistics) would otherwise
-# prefer the organization index over a primary key or contact_id lookup.
+_PREGUARDED = "organization_guard_built_in"
+_UNSCOPED = "organization_unscoped"
 
 
 @cache
 def _guard() -> Any:
+    # `+ 0` keeps the guard out of index selection: resolvers filter by organization
+    # explicitly where that is the access path, and SQLite's planner (no statistics) would
+    # otherwise prefer the organization index over a primary key or contact_id lookup.
     return with_loader_criteria(
         OrgScoped,
         lambda cls: cls.organization_id + 0 == bindparam("guard_organization_id"),
@@ -50,32 +53,56 @@ def _guard() -> Any:
     )
 
 
+def guarded(statement: Any) -> Any:
+    """A statement built once (at import) with the organization guard already attached; each
+    execution then only binds the session's organization. For hot read paths: attaching the
+    guard per execution rebuilds the statement and its cache key every time."""
+    return statement.options(_guard()).execution_options(**{_PREGUARDED: True})
+
+
 class OrganizationScopeError(RuntimeError):
     """A session without an organization touched organization-scoped tables."""
+
+
+def unscoped(statement: Any) -> Any:
+    """Mark a statement over global tables only (languages): the guard has nothing to do."""
+    return statement.execution_options(**{_UNSCOPED: True})
+
+
+@cache
+def _tenant_tables() -> frozenset[Any]:
+    return frozenset(m.__table__ for m in OrgScoped.__subclasses__() if hasattr(m, "__table__"))
+
+
+def _touches_tenant_tables(statement: Any) -> bool:
+    return any(t in _tenant_tables() for t in find_tables(statement, check_columns=True))
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _filter_by_organization(state: ORMExecuteState) -> Any:
     if not (state.is_select or state.is_update or state.is_delete):
-        return
+        return None
+    options = state.execution_options
+    if options.get(_UNSCOPED):
+        return None
     info = state.session.info
     org_id = info.get(ORG_KEY)
+    preguarded = options.get(_PREGUARDED, False)
     if org_id is None:
-        if info.get(ALL_ORGS_KEY):
-            return
-        if any(issubclass(m.class_, OrgScoped) for m in state.all_mappers):
+        if info.get(ALL_ORGS_KEY) and not preguarded:
+            return None
+        if preguarded or _touches_tenant_tables(state.statement):
             raise OrganizationScopeError(
                 "organization-scoped query on a session opened without an organization"
             )
-        return
-    # One prebuilt option for every statement (building the criteria per statement cost a
-    # tenth of a millisecond each); the organization arrives as a bound parameter.
-    if state.parameters is None:
-        state.parameters = {}
-    if isinstance(state.parameters, dict):
-        return state.invoke_statement(
-            statement=state.statement.options(_guard()), params={_GUARD_PARAM: org_id}
-        )
+        return None
+    params = state.parameters if state.parameters is not None else {}
+    if isinstance(params, dict):
+        # One option object for every statement; the organization is a bound parameter.
+        if not preguarded:
+            state.statement = state.statement.options(_guard())
+        state.parameters = {**params, _GUARD_PARAM: org_id}
+        return None
     # executemany-style parameter lists: fall back to criteria with the value inlined.
     state.statement = state.statement.options(
         with_loader_criteria(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, Language, Organization, Profile
+from models import Contact, Language, Organization, Profile, unscoped
 from resolvers import validation as v
 from resolvers.errors import InputErrors
 from resolvers.querying import ListOpts, apply_opts, ilike, records, to_int_id
@@ -40,8 +40,11 @@ async def get_language(session: AsyncSession, raw_id: Any) -> Language:
     return language
 
 
+_BY_IDS = unscoped(records(Language).where(Language.id.in_(bindparam("ids", expanding=True))))
+
+
 async def languages_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
-    rows = await session.execute(records(Language).where(Language.id.in_(ids)))
+    rows = await session.execute(_BY_IDS, {"ids": ids})
     return {row.id: row for row in rows}
 
 

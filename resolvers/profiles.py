@@ -15,11 +15,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, Profile, utcnow, utcnow_seconds
+from models import Contact, Profile, guarded, utcnow, utcnow_seconds
 from resolvers import history
 from resolvers import validation as v
 from resolvers.errors import InputErrors, not_found
@@ -58,6 +58,19 @@ MENU_ORDER = (Profile.is_default.desc(), Profile.id.asc())
 
 # --- reading -------------------------------------------------------------------------------
 
+# The API's hot reads, built once (see models.guarded).
+_BY_ID = guarded(
+    records(Profile).where(
+        Profile.id == bindparam("id"), Profile.organization_id == bindparam("org")
+    )
+)
+_BY_IDS = guarded(records(Profile).where(Profile.id.in_(bindparam("ids", expanding=True))))
+_OF_CONTACTS = guarded(
+    records(Profile)
+    .where(Profile.contact_id.in_(bindparam("ids", expanding=True)))
+    .order_by(*MENU_ORDER)
+)
+
 
 async def get_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Any:
     """`profile(id)` (a read-only row): a miss is `Profile not found or permission denied.`"""
@@ -65,11 +78,7 @@ async def get_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Any:
         pid = to_int_id(raw_id)
     except InputErrors:
         pid = 0
-    profile = (
-        await session.execute(
-            records(Profile).where(Profile.id == pid, Profile.organization_id == org_id)
-        )
-    ).first()
+    profile = (await session.execute(_BY_ID, {"id": pid, "org": org_id})).first()
     if profile is None:
         raise InputErrors.raw("Profile", "Profile not found or permission denied.")
     return profile
@@ -113,7 +122,7 @@ async def count_profiles(session: AsyncSession, org_id: int, flt: dict[str, Any]
 
 
 async def profiles_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
-    rows = await session.execute(records(Profile).where(Profile.id.in_(ids)))
+    rows = await session.execute(_BY_IDS, {"ids": ids})
     return {row.id: row for row in rows}
 
 
@@ -121,9 +130,7 @@ async def profiles_for_contacts(
     session: AsyncSession, contact_ids: list[int]
 ) -> dict[int, list[Any]]:
     """All profiles of each contact (inactive ones too), default first, then oldest first."""
-    rows = await session.execute(
-        records(Profile).where(Profile.contact_id.in_(contact_ids)).order_by(*MENU_ORDER)
-    )
+    rows = await session.execute(_OF_CONTACTS, {"ids": contact_ids})
     out: dict[int, list[Any]] = {cid: [] for cid in contact_ids}
     for row in rows:
         out[row.contact_id].append(row)

@@ -8,7 +8,8 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import QueryDepthLimiter
+from strawberry.extensions import AddValidationRules
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -42,11 +43,13 @@ class GlificSchema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     caches = DocumentCaches()
+    depth_rule = create_validator(settings.max_query_depth, None, None)
     extensions: list[Any] = [
         lambda: GlificDocuments(
             caches, max_tokens=settings.max_tokens, max_aliases=settings.max_aliases
         ),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        # One rule class for the schema (QueryDepthLimiter would build one per request).
+        lambda: AddValidationRules([depth_rule]),
     ]
     schema = GlificSchema(
         query=RootQueryType,

@@ -92,3 +92,15 @@ def test_a_session_without_an_organization_refuses_tenant_tables(tenant: Tenant)
 
     with pytest.raises(OrganizationScopeError):
         tenant.server.run(go)
+
+
+def test_a_count_without_an_organization_is_refused_too(tenant: Tenant) -> None:
+    # select_from(...) names no ORM entity in its columns; the guard must still see it.
+    db = tenant.server.db
+
+    async def go() -> None:
+        async with db.session() as session:
+            await session.execute(select(func.count()).select_from(Profile))
+
+    with pytest.raises(OrganizationScopeError):
+        tenant.server.run(go)
