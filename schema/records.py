@@ -8,6 +8,7 @@ one such miss."""
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -21,10 +22,19 @@ def _record_type(fields: tuple[str, ...]) -> Any:
 
 def plain(value: Any) -> Any:
     """A Row (or a list of them, or a dict of either) as named tuples; anything else as is."""
+    return _plain(value, {})
+
+
+def _plain(value: Any, makers: dict[int, Callable[[Any], Any]]) -> Any:
     if isinstance(value, Row):
-        return _record_type(value._fields)._make(value)
+        # Rows of one result share their metadata: look the record type up once per result.
+        parent = value._parent  # type: ignore[attr-defined]
+        make = makers.get(id(parent))
+        if make is None:
+            make = makers[id(parent)] = _record_type(value._fields)._make
+        return make(value)
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [_plain(v, makers) for v in value]
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: _plain(v, makers) for k, v in value.items()}
     return value
