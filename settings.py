@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # private or loopback addresses (off: the API must not be a door into the server's network).
     import_max_rows: int = Field(default=2_000, ge=1)
     import_url_allow_private: bool = False
+    # How long a process reuses language rows before reading them again (0: always read).
+    language_cache_seconds: float = Field(default=60, ge=0)
     # Region used to read phone numbers written without a country code; empty = refuse them.
     default_phone_region: str = ""
     # SQL echo for debugging.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Contact, Language, Organization, Profile, unscoped
 from resolvers import validation as v
+from resolvers.config import settings_of
 from resolvers.errors import InputErrors
 from resolvers.querying import ListOpts, apply_opts, ilike, records, to_int_id
 
@@ -41,11 +43,43 @@ async def get_language(session: AsyncSession, raw_id: Any) -> Language:
 
 
 _BY_IDS = unscoped(records(Language).where(Language.id.in_(bindparam("ids", expanding=True))))
+# Languages are reference data that nearly every query shows (`contact { language { label } }`)
+# and only glific_admin changes: rows are kept per database for LANGUAGE_CACHE_SECONDS. This
+# process forgets them when a change commits; other processes may show an old label until then.
+_cache: dict[tuple[str, int], tuple[float, Any]] = {}
+
+
+def _database(session: AsyncSession) -> str:
+    return str(session.bind.url) if session.bind is not None else ""
 
 
 async def languages_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
-    rows = await session.execute(_BY_IDS, {"ids": ids})
-    return {row.id: row for row in rows}
+    now, database = time.monotonic(), _database(session)
+    found: dict[int, Any] = {}
+    missing: list[int] = []
+    for lid in ids:
+        hit = _cache.get((database, lid))
+        if hit is not None and hit[0] > now:
+            found[lid] = hit[1]
+        else:
+            missing.append(lid)
+    if missing:
+        ttl = settings_of(session).language_cache_seconds
+        for row in await session.execute(_BY_IDS, {"ids": missing}):
+            found[row.id] = row
+            if ttl > 0:
+                _cache[(database, row.id)] = (now + ttl, row)
+    return found
+
+
+def _forget_after_commit(session: AsyncSession) -> None:
+    database = _database(session)
+
+    def forget(_: Any) -> None:
+        for key in [k for k in _cache if k[0] == database]:
+            _cache.pop(key, None)
+
+    event.listen(session.sync_session, "after_commit", forget, once=True)
 
 
 async def language_by_locale(session: AsyncSession, locale: str) -> Language | None:
@@ -97,6 +131,7 @@ def _apply(language: Language, params: dict[str, Any], *, creating: bool) -> Non
 
 
 async def _save(session: AsyncSession, language: Language) -> Language:
+    _forget_after_commit(session)
     clash = await session.scalar(
         select(Language.id).where(
             Language.label == language.label,
@@ -130,6 +165,7 @@ async def delete_language(session: AsyncSession, raw_id: Any) -> None:
     """Refused while anyone, in any organization, still uses the language (run this on a
     session opened with `all_organizations=True`)."""
     language = await get_language(session, raw_id)
+    _forget_after_commit(session)
     users = (
         select(Contact.id).where(Contact.language_id == language.id),
         select(Profile.id).where(Profile.language_id == language.id),
