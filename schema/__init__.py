@@ -14,6 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import DomainError
+from schema.executor import FastLeafExecutionContext
 from schema.extensions.documents import DocumentCaches, GlificDocuments
 from schema.root import RootMutationType, RootQueryType
 from schema.scalars import SCALAR_MAP
@@ -56,5 +57,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=RootMutationType,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=FastLeafExecutionContext,
     )
     return schema
