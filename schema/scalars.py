@@ -18,7 +18,6 @@ from resolvers.organizations import role_labels
 
 JsonValue = NewType("JsonValue", object)
 RoleLabel = NewType("RoleLabel", str)
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _serialize_json(value: Any) -> str | None:
@@ -38,10 +37,16 @@ def _finite(text: str) -> float:
     return number
 
 
-def _check_strings(decoded: Any) -> None:
-    """Refuse what Python's json module accepts but no store can keep: NUL characters
-    (PostgreSQL text and jsonb) and lone surrogates (not encodable as UTF-8)."""
-    pending = [decoded]
+NUL_ERROR = "String values cannot contain the NUL character (\\u0000)"
+SURROGATE_ERROR = "String values cannot contain unpaired UTF-16 surrogates (\\ud800-\\udfff)"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text(value: Any) -> str | None:
+    """Why a string, or any string inside lists and maps, cannot be stored as text: NUL
+    (PostgreSQL refuses it in text and jsonb) or a lone surrogate (not encodable as UTF-8).
+    None when everything can be stored."""
+    pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, dict):
@@ -50,10 +55,16 @@ def _check_strings(decoded: Any) -> None:
         elif isinstance(item, list):
             pending.extend(item)
         elif isinstance(item, str):
-            if "\x00" in item:
-                raise ValueError("is not valid JSON here (strings cannot contain NUL, \\u0000)")
-            if _SURROGATE.search(item):
-                raise ValueError("is not valid JSON here (a lone surrogate such as \\ud800)")
+            found = _UNSTORABLE.search(item)
+            if found is not None:
+                return NUL_ERROR if found.group() == "\x00" else SURROGATE_ERROR
+    return None
+
+
+def _check_strings(decoded: Any) -> None:
+    reason = unstorable_text(decoded)
+    if reason is not None:
+        raise ValueError(f"is not valid JSON here ({reason})")
 
 
 def _parse_json(value: Any) -> Any:

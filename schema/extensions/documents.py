@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -34,6 +33,8 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+
+from schema.scalars import unstorable_text
 
 
 def camel(name: str) -> str:
@@ -88,19 +89,6 @@ class _AliasCounter(Visitor):
             self.count += 1
 
 
-NUL_ERROR = "String values cannot contain the NUL character (\\u0000)"
-SURROGATE_ERROR = "String values cannot contain unpaired UTF-16 surrogates (\\ud800-\\udfff)"
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _unstorable_error(text: str) -> str | None:
-    """The error for a string that cannot be stored as text, or None when it can."""
-    found = _UNSTORABLE.search(text)
-    if found is None:
-        return None
-    return NUL_ERROR if found.group() == "\x00" else SURROGATE_ERROR
-
-
 class _UnstorableFinder(Visitor):
     """The GraphQL lexer refuses lone surrogate escapes itself; NUL (`\\u0000`) it allows."""
 
@@ -109,24 +97,8 @@ class _UnstorableFinder(Visitor):
         self.error: str | None = None
 
     def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
-        self.error = _unstorable_error(node.value)
+        self.error = unstorable_text(node.value)
         return self.BREAK if self.error else None
-
-
-def _unstorable_in(value: Any) -> str | None:
-    if isinstance(value, str):
-        return _unstorable_error(value)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            error = _unstorable_in(key) or _unstorable_in(item)
-            if error:
-                return error
-    elif isinstance(value, list):
-        for item in value:
-            error = _unstorable_in(item)
-            if error:
-                return error
-    return None
 
 
 class _LRU(OrderedDict[Any, Any]):
@@ -185,7 +157,7 @@ class GlificDocuments(SchemaExtension):
         if ec.graphql_document is None and ec.query:
             ec.graphql_document = self._document(ec.query)
         if ec.variables:
-            error = _unstorable_in(ec.variables)
+            error = unstorable_text(ec.variables)
             if error:
                 raise GraphQLError(error)
             ec.variables = {name: camelize_keys(v) for name, v in ec.variables.items()}
