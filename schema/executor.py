@@ -53,6 +53,52 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._leaf_plan = _plan(self.schema)
+        # id(grouped field set) -> (the set, its steps or None): graphql-core reuses one
+        # grouped field set for every object of a list, so the plan is worked out once.
+        self._object_plans: dict[int, tuple[Any, list[tuple[Any, ...]] | None]] = {}
+
+    def execute_fields(
+        self,
+        parent_type: Any,
+        source_value: Any,
+        path: Any,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """An object whose selected fields are all plain leaves (`profiles { id name }`) is
+        built directly; anything else, or any surprise, goes the usual way."""
+        cached = self._object_plans.get(id(grouped_field_set))
+        if cached is None:
+            steps: list[tuple[Any, ...]] | None = []
+            for response_name, details in grouped_field_set.items():
+                step = self._leaf_plan.get((parent_type.name, details[0].node.name.value))
+                if step is None:
+                    steps = None
+                    break
+                steps.append((response_name, *step))  # type: ignore[union-attr]
+            cached = self._object_plans[id(grouped_field_set)] = (grouped_field_set, steps)
+        steps = cached[1]
+        if steps:
+            out: dict[str, Any] = {}
+            for response_name, python_name, serialize, non_null in steps:
+                value = getattr(source_value, python_name, _MISSING)
+                if value is None and not non_null:
+                    out[response_name] = None
+                    continue
+                if value is _MISSING or value is None:
+                    break
+                try:
+                    serialized = serialize(value)
+                except Exception:  # graphql-core reports it, below
+                    break
+                if serialized is None:
+                    break
+                out[response_name] = serialized
+            else:
+                return out
+        return super().execute_fields(
+            parent_type, source_value, path, grouped_field_set, position_context
+        )
 
     def execute_field(
         self,

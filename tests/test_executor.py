@@ -32,10 +32,21 @@ ROWS: list[Any] = []
 
 
 @strawberry.type
+class Box:
+    label: str
+    items: list[Item]
+    first: Item | None
+
+
+@strawberry.type
 class Query:
     @strawberry.field
     def items(self) -> list[Item]:
         return ROWS
+
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        return [SimpleNamespace(label="box", items=ROWS, first=ROWS[0] if ROWS else None)]
 
 
 def _run(execution_context_class: Any, query: str) -> Any:
@@ -58,4 +69,20 @@ CASES = [
 def test_fast_path_matches_graphql_core(row: Any) -> None:
     ROWS[:] = [row]
     query = "{ items { id name nick colour size } }"
+    assert _run(FastLeafExecutionContext, query) == _run(None, query)
+
+
+NESTED = [
+    "{ items { id name nick colour size } }",
+    "{ items { __typename id name } }",
+    "{ items { n: name name id } }",
+    "{ items { ... on Item { id name } nick } }",
+    "{ items { id @skip(if: true) name } }",
+    "{ boxes { label items { id name } first { id nick colour } } }",
+]
+
+
+@pytest.mark.parametrize("query", NESTED)
+def test_whole_objects_of_plain_fields_match_graphql_core(query: str) -> None:
+    ROWS[:] = CASES
     assert _run(FastLeafExecutionContext, query) == _run(None, query)
