@@ -6,7 +6,7 @@ from sqlmodel import SQLModel
 from models.base import OrgScoped, utcnow, utcnow_seconds
 from models.contact import SIMULATOR_PHONE_PREFIX, Contact, ContactHistory, Location
 from models.contacts_field import ContactsField
-from models.db import Database, OrganizationScopeError, guarded, unscoped
+from models.db import Database, OrganizationScopeError, guarded, read_rows, unscoped
 from models.group import ContactGroup, Group, UserGroup
 from models.jobs import SimulatorLease, UserJob
 from models.language import Language
@@ -48,6 +48,7 @@ __all__ = [
     "UserToken",
     "guarded",
     "metadata",
+    "read_rows",
     "unscoped",
     "utcnow",
     "utcnow_seconds",

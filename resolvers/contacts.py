@@ -15,7 +15,16 @@ from sqlalchemy import bindparam, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, ContactGroup, Location, Organization, UserGroup, guarded, utcnow
+from models import (
+    Contact,
+    ContactGroup,
+    Location,
+    Organization,
+    UserGroup,
+    guarded,
+    read_rows,
+    utcnow,
+)
 from resolvers import history, profiles
 from resolvers import validation as v
 from resolvers.config import settings_of
@@ -109,7 +118,8 @@ async def get_contact(
     except InputErrors:
         raise InputErrors.raw(*_MISSING) from None
     if viewer is None or not viewer.restricted:
-        contact = (await session.execute(_BY_ID, {"id": cid, "org": org_id})).first()
+        found = await read_rows(session, _BY_ID, {"id": cid, "org": org_id})
+        contact = found[0] if found else None
     else:
         stmt = records(Contact).where(Contact.id == cid, Contact.organization_id == org_id)
         contact = (await session.execute(_visible_to(stmt, org_id, viewer))).first()
@@ -135,7 +145,7 @@ async def fetch_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Cont
 
 
 async def contacts_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
-    rows = await session.execute(_BY_IDS, {"ids": ids})
+    rows = await read_rows(session, _BY_IDS, {"ids": ids})
     return {row.id: row for row in rows}
 
 
@@ -200,7 +210,7 @@ async def list_contacts(
         max_limit=MAX_LIMIT,
         tiebreak=Contact.id,
     )
-    return list((await session.execute(stmt)).all())
+    return await read_rows(session, guarded(stmt), {})
 
 
 async def count_contacts(

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, Language, Organization, Profile, unscoped
+from models import Contact, Language, Organization, Profile, read_rows, unscoped
 from resolvers import validation as v
 from resolvers.config import settings_of
 from resolvers.errors import InputErrors
@@ -65,7 +65,7 @@ async def languages_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, A
             missing.append(lid)
     if missing:
         ttl = settings_of(session).language_cache_seconds
-        for row in await session.execute(_BY_IDS, {"ids": missing}):
+        for row in await read_rows(session, _BY_IDS, {"ids": missing}):
             found[row.id] = row
             if ttl > 0:
                 _cache[(database, row.id)] = (now + ttl, row)

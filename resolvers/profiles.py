@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, Profile, guarded, utcnow, utcnow_seconds
+from models import Contact, Profile, guarded, read_rows, utcnow, utcnow_seconds
 from resolvers import history
 from resolvers import validation as v
 from resolvers.errors import InputErrors, not_found
@@ -78,7 +78,8 @@ async def get_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Any:
         pid = to_int_id(raw_id)
     except InputErrors:
         pid = 0
-    profile = (await session.execute(_BY_ID, {"id": pid, "org": org_id})).first()
+    found = await read_rows(session, _BY_ID, {"id": pid, "org": org_id})
+    profile = found[0] if found else None
     if profile is None:
         raise InputErrors.raw("Profile", "Profile not found or permission denied.")
     return profile
@@ -122,7 +123,7 @@ async def count_profiles(session: AsyncSession, org_id: int, flt: dict[str, Any]
 
 
 async def profiles_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
-    rows = await session.execute(_BY_IDS, {"ids": ids})
+    rows = await read_rows(session, _BY_IDS, {"ids": ids})
     return {row.id: row for row in rows}
 
 
@@ -130,7 +131,7 @@ async def profiles_for_contacts(
     session: AsyncSession, contact_ids: list[int]
 ) -> dict[int, list[Any]]:
     """All profiles of each contact (inactive ones too), default first, then oldest first."""
-    rows = await session.execute(_OF_CONTACTS, {"ids": contact_ids})
+    rows = await read_rows(session, _OF_CONTACTS, {"ids": contact_ids})
     out: dict[int, list[Any]] = {cid: [] for cid in contact_ids}
     for row in rows:
         out[row.contact_id].append(row)
