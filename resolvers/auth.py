@@ -84,25 +84,20 @@ async def issue_tokens(
     access, renewal = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     sid = session_id or secrets.token_hex(16)
     expiry = now + timedelta(minutes=settings.access_token_minutes)
+    lifetimes = (
+        (ACCESS, access, expiry),
+        (RENEWAL, renewal, now + timedelta(days=settings.renewal_token_days)),
+    )
     session.add_all(
-        [
-            UserToken(
-                user_id=user.id,
-                organization_id=user.organization_id,
-                kind=ACCESS,  # type: ignore[arg-type]
-                token_hash=_digest(session, access),
-                session_id=sid,
-                expires_at=expiry,
-            ),
-            UserToken(
-                user_id=user.id,
-                organization_id=user.organization_id,
-                kind=RENEWAL,  # type: ignore[arg-type]
-                token_hash=_digest(session, renewal),
-                session_id=sid,
-                expires_at=now + timedelta(days=settings.renewal_token_days),
-            ),
-        ]
+        UserToken(
+            user_id=user.id,  # type: ignore[arg-type]
+            organization_id=user.organization_id,
+            kind=kind,
+            token_hash=_digest(session, token),
+            session_id=sid,
+            expires_at=expires_at,
+        )
+        for kind, token, expires_at in lifetimes
     )
     # Expired tokens of this user are garbage; drop them while we are here.
     await session.execute(

@@ -84,16 +84,3 @@ async def add_contact(session: AsyncSession, group: Group, contact_id: int) -> b
     )
     await session.flush()
     return True
-
-
-async def remove_contact(session: AsyncSession, group: Group, contact_id: int) -> bool:
-    row = await session.scalar(
-        select(ContactGroup).where(
-            ContactGroup.group_id == group.id, ContactGroup.contact_id == contact_id
-        )
-    )
-    if row is None:
-        return False
-    await session.delete(row)
-    await session.flush()
-    return True

@@ -82,12 +82,6 @@ def _forget_after_commit(session: AsyncSession) -> None:
     event.listen(session.sync_session, "after_commit", forget, once=True)
 
 
-async def language_by_locale(session: AsyncSession, locale: str) -> Language | None:
-    return await session.scalar(
-        select(Language).where(func.lower(Language.locale) == locale.lower()).order_by(Language.id)
-    )
-
-
 def _filtered(stmt: Any, flt: dict[str, Any]) -> Any:
     if flt.get("label"):
         stmt = stmt.where(

@@ -97,7 +97,3 @@ async def create_organization(
 def role_labels(roles: list[str] | tuple[str, ...]) -> list[str]:
     """Glific's RoleLabel scalar: `none` -> "No access", others capitalised."""
     return ["No access" if r == "none" else r[:1].upper() + r[1:] for r in roles]
-
-
-def access_role_label(role: str) -> str:
-    return role_labels([role])[0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NewType
 
@@ -82,12 +83,6 @@ def _parse_json(value: Any) -> Any:
     return decoded
 
 
-def _parse_json_literal(node: ValueNode, _variables: Any = None) -> Any:
-    if not isinstance(node, StringValueNode):
-        raise ValueError("Json values are sent as a JSON-encoded string")
-    return _parse_json(node.value)
-
-
 def _serialize_datetime(value: datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
@@ -106,12 +101,6 @@ def _parse_datetime(value: Any) -> datetime:
     return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
-def _parse_datetime_literal(node: ValueNode, _variables: Any = None) -> datetime:
-    if not isinstance(node, StringValueNode):
-        raise ValueError("DateTime values are ISO-8601 strings")
-    return _parse_datetime(node.value)
-
-
 def _parse_role_label(value: Any) -> str:
     """A label as Glific shows it, or the role's own name, read back as the role's name."""
     if isinstance(value, str):
@@ -121,10 +110,16 @@ def _parse_role_label(value: Any) -> str:
     raise ValueError(f"{value!r} is not a role (one of {', '.join(role_labels(ROLE_ORDER))})")
 
 
-def _parse_role_label_literal(node: ValueNode, _variables: Any = None) -> str:
-    if not isinstance(node, StringValueNode):
-        raise ValueError('RoleLabel values are strings such as "Manager"')
-    return _parse_role_label(node.value)
+def _string_literal(parse: Callable[[str], Any], refusal: str) -> Callable[..., Any]:
+    """A literal parser for scalars written as strings in a document: `parse` its text, or
+    refuse any other kind of literal with `refusal`."""
+
+    def parse_literal(node: ValueNode, _variables: Any = None) -> Any:
+        if not isinstance(node, StringValueNode):
+            raise ValueError(refusal)
+        return parse(node.value)
+
+    return parse_literal
 
 
 JSON_SCALAR = strawberry.scalar(
@@ -132,7 +127,7 @@ JSON_SCALAR = strawberry.scalar(
     description="A JSON value encoded as a string (Glific's convention)",
     serialize=_serialize_json,
     parse_value=_parse_json,
-    parse_literal=_parse_json_literal,
+    parse_literal=_string_literal(_parse_json, "Json values are sent as a JSON-encoded string"),
 )
 
 DATETIME_SCALAR = strawberry.scalar(
@@ -140,7 +135,7 @@ DATETIME_SCALAR = strawberry.scalar(
     description="An ISO-8601 date and time in UTC (output ends in Z; input needs an offset)",
     serialize=_serialize_datetime,
     parse_value=_parse_datetime,
-    parse_literal=_parse_datetime_literal,
+    parse_literal=_string_literal(_parse_datetime, "DateTime values are ISO-8601 strings"),
 )
 
 ROLE_LABEL_SCALAR = strawberry.scalar(
@@ -148,7 +143,9 @@ ROLE_LABEL_SCALAR = strawberry.scalar(
     description='A user role as Glific shows it: "No access", "Staff", "Manager", "Admin", ...',
     serialize=str,
     parse_value=_parse_role_label,
-    parse_literal=_parse_role_label_literal,
+    parse_literal=_string_literal(
+        _parse_role_label, 'RoleLabel values are strings such as "Manager"'
+    ),
 )
 
 SCALAR_MAP = {JsonValue: JSON_SCALAR, datetime: DATETIME_SCALAR, RoleLabel: ROLE_LABEL_SCALAR}
