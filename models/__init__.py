@@ -12,6 +12,7 @@ from models.jobs import SimulatorLease, UserJob
 from models.language import Language
 from models.organization import AccessRole, Organization
 from models.profile import Profile
+from models.records import records
 from models.user import User, UserToken
 
 metadata = SQLModel.metadata
@@ -49,6 +50,7 @@ __all__ = [
     "guarded",
     "metadata",
     "read_rows",
+    "records",
     "unscoped",
     "utcnow",
     "utcnow_seconds",

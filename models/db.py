@@ -28,6 +28,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
 from models.base import OrgScoped
+from models.records import JSON_TEXT, as_records
 from models.sqlite_inline import inline_creator
 
 ORG_KEY = "organization_id"
@@ -66,8 +67,9 @@ class OrganizationScopeError(RuntimeError):
 
 async def read_rows(session: AsyncSession, statement: Any, params: dict[str, Any]) -> list[Any]:
     """Run a statement built with `guarded()` or `unscoped()` on the session's connection,
-    past the ORM's result machinery (half the cost of a small read). A guarded statement
-    gets the session's organization here, and cannot run without one."""
+    past the ORM's result machinery (half the cost of a small read), and return its rows as
+    records (models.records). A guarded statement gets the session's organization here, and
+    cannot run without one."""
     options = statement.get_execution_options()
     if options.get(_PREGUARDED):
         org_id = session.info.get(ORG_KEY)
@@ -79,7 +81,8 @@ async def read_rows(session: AsyncSession, statement: Any, params: dict[str, Any
     elif not options.get(_UNSCOPED):
         raise ValueError("read_rows takes only statements built with guarded() or unscoped()")
     connection = await session.connection()
-    return list((await connection.execute(statement, params)).all())
+    rows = (await connection.execute(statement, params)).all()
+    return as_records(rows, options.get(JSON_TEXT, frozenset()))
 
 
 def unscoped(statement: Any) -> Any:
@@ -101,6 +104,8 @@ def _filter_by_organization(state: ORMExecuteState) -> Any:
     if not (state.is_select or state.is_update or state.is_delete):
         return None
     options = state.execution_options
+    if options.get(JSON_TEXT):
+        raise TypeError("a records() statement selects JSON as text: run it with read_rows()")
     if options.get(_UNSCOPED):
         return None
     info = state.session.info

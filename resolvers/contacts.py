@@ -23,6 +23,7 @@ from models import (
     UserGroup,
     guarded,
     read_rows,
+    records,
     utcnow,
 )
 from resolvers import history, profiles
@@ -36,7 +37,6 @@ from resolvers.querying import (
     fetch_for_write,
     ilike,
     int_ids,
-    records,
     to_int_id,
 )
 
@@ -122,7 +122,8 @@ async def get_contact(
         contact = found[0] if found else None
     else:
         stmt = records(Contact).where(Contact.id == cid, Contact.organization_id == org_id)
-        contact = (await session.execute(_visible_to(stmt, org_id, viewer))).first()
+        found = await read_rows(session, guarded(_visible_to(stmt, org_id, viewer)), {})
+        contact = found[0] if found else None
     if contact is None:
         raise InputErrors.raw(*_MISSING)
     return contact
@@ -133,10 +134,10 @@ async def contact_by_phone(
 ) -> Any:
     stored = lookup_phone(phone, default_region=settings_of(session).default_phone_region)
     stmt = records(Contact).where(Contact.phone == stored, Contact.organization_id == org_id)
-    contact = (await session.execute(_visible_to(stmt, org_id, viewer))).first()
-    if contact is None:
+    found = await read_rows(session, guarded(_visible_to(stmt, org_id, viewer)), {})
+    if not found:
         raise InputErrors.raw(*_MISSING)
-    return contact
+    return found[0]
 
 
 async def fetch_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Contact:

@@ -9,11 +9,11 @@ from sqlalchemy import bindparam, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, Language, Organization, Profile, read_rows, unscoped
+from models import Contact, Language, Organization, Profile, read_rows, records, unscoped
 from resolvers import validation as v
 from resolvers.config import settings_of
 from resolvers.errors import InputErrors
-from resolvers.querying import ListOpts, apply_opts, ilike, records, to_int_id
+from resolvers.querying import ListOpts, apply_opts, ilike, to_int_id
 
 _COLUMNS = {
     "id": Language.id,

@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, Profile, guarded, read_rows, utcnow, utcnow_seconds
+from models import Contact, Profile, guarded, read_rows, records, utcnow, utcnow_seconds
 from resolvers import history
 from resolvers import validation as v
 from resolvers.errors import InputErrors, not_found
@@ -29,7 +29,6 @@ from resolvers.querying import (
     fetch_for_write,
     ilike,
     int_ids,
-    records,
     to_int_id,
 )
 
@@ -114,7 +113,7 @@ async def list_profiles(
         default_field="name",
         tiebreak=Profile.id,
     )
-    return list((await session.execute(stmt)).all())
+    return await read_rows(session, guarded(stmt), {})
 
 
 async def count_profiles(session: AsyncSession, org_id: int, flt: dict[str, Any]) -> int:

@@ -4,7 +4,6 @@ and the small filter helpers (case-insensitive substring, id lists)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -24,17 +23,6 @@ class ListOpts:
 
 
 NO_OPTS = ListOpts(present=False)
-
-
-@cache
-def records(model: type) -> Select[Any]:
-    """SELECT every column of `model` as plain rows (attribute access, read-only).
-
-    Reads that only feed the API use rows instead of ORM objects: building ORM instances
-    was a third of the time of list queries. The statement stays ORM-enabled, so the
-    automatic organization filter still applies. Writes load ORM objects (`fetch_*`).
-    Statements are immutable, so the base SELECT is built once per model."""
-    return select(*(getattr(model, c.key) for c in model.__table__.columns))  # type: ignore[attr-defined]
 
 
 def like_pattern(term: str) -> str:

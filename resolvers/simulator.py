@@ -19,8 +19,16 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import SIMULATOR_PHONE_PREFIX, Contact, SimulatorLease, User, utcnow
-from resolvers.querying import records
+from models import (
+    SIMULATOR_PHONE_PREFIX,
+    Contact,
+    SimulatorLease,
+    User,
+    guarded,
+    read_rows,
+    records,
+    utcnow,
+)
 
 LEASE_MINUTES = 10
 
@@ -54,7 +62,8 @@ async def simulator_get(session: AsyncSession, org_id: int, user_id: int) -> Any
         contact_id = await _lease_free(session, org_id, user_id, now, expires)
     if contact_id is None:
         return None
-    return (await session.execute(records(Contact).where(Contact.id == contact_id))).first()
+    found = await read_rows(session, guarded(records(Contact).where(Contact.id == contact_id)), {})
+    return found[0] if found else None
 
 
 async def _lease_free(

@@ -7,14 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+from strawberry.utils.str_converters import to_camel_case
 
 from schema.context import Context
 from schema.loaders import BATCHES
 from schema.records import plain
+from schema.types.common import RELATED
+from schema.types.contact import Contact as ContactType
+from schema.types.profile import Profile as ProfileType
 
 Selection = dict[str, list[Any]]
 
@@ -24,22 +30,36 @@ class Relation:
     loader: str
     key: Callable[[Any], Any]
     target: str | None  # the GraphQL type of the related rows, for nested prefetching
-    many: bool = False
+    many: bool
 
 
-RELATIONS: dict[str, dict[str, Relation]] = {
+# What a root field prefetches when its selection asks for it: {type: {field: target type}}.
+# `profiles` comes first: it also primes `profile`, which `activeProfile` then reuses.
+PREFETCHED: dict[str, dict[str, str | None]] = {
     "Contact": {
-        # `profiles` first: it also primes `profile`, which `activeProfile` then reuses.
-        "profiles": Relation("profiles_of_contact", lambda r: r.id, "Profile", many=True),
-        "activeProfile": Relation("profile", lambda r: r.active_profile_id, "Profile"),
-        "language": Relation("language", lambda r: r.language_id, None),
-        "groups": Relation("groups_of_contact", lambda r: r.id, None, many=True),
+        "profiles": "Profile",
+        "activeProfile": "Profile",
+        "language": None,
+        "groups": None,
     },
-    "Profile": {
-        "language": Relation("language", lambda r: r.language_id, None),
-        "contact": Relation("contact", lambda r: r.contact_id, "Contact"),
-    },
+    "Profile": {"language": None, "contact": "Contact"},
 }
+_TYPES = {"Contact": ContactType, "Profile": ProfileType}
+
+
+@cache
+def relations(type_name: str) -> dict[str, Relation]:
+    """The prefetched relations of a type, read off its `related` fields: the loader and key
+    are the ones the field itself resolves with."""
+    fields = {
+        f.graphql_name or to_camel_case(f.python_name): f
+        for f in _TYPES[type_name].__strawberry_definition__.fields  # type: ignore[attr-defined]
+    }
+    out = {}
+    for name, target in PREFETCHED[type_name].items():
+        loader, key = fields[name].metadata[RELATED]
+        out[name] = Relation(loader, attrgetter(key), target, BATCHES[loader][1] is list)
+    return out
 
 
 def _merge(selections: Iterable[Any], into: Selection) -> Selection:
@@ -67,9 +87,10 @@ SELF_LOADERS = {"Contact": "contact", "Profile": "profile"}
 async def prefetch(ctx: Context, type_name: str, rows: list[Any], selected: Selection) -> None:
     if type_name in SELF_LOADERS and rows:
         ctx.prime(SELF_LOADERS[type_name], {r.id: r for r in rows})
-    relations = RELATIONS.get(type_name, {})
-    for name, relation in relations.items():
-        if name not in selected or not rows:
+    if type_name not in PREFETCHED or not rows:
+        return
+    for name, relation in relations(type_name).items():
+        if name not in selected:
             continue
         primed = ctx.primed.get(relation.loader, {})
         keys = list({k for r in rows if (k := relation.key(r)) is not None and k not in primed})

@@ -12,6 +12,7 @@ import pytest
 import strawberry
 
 from schema.executor import FastLeafExecutionContext
+from schema.types.common import related
 
 
 @strawberry.enum
@@ -86,3 +87,124 @@ NESTED = [
 def test_whole_objects_of_plain_fields_match_graphql_core(query: str) -> None:
     ROWS[:] = CASES
     assert _run(FastLeafExecutionContext, query) == _run(None, query)
+
+
+# --- `related` fields: prefetched rows are completed by the executor, the rest by the field ---
+
+
+@strawberry.type
+class Pet:
+    name: str
+    nick: str | None
+
+    @strawberry.field
+    def shout(self) -> str:  # a resolver: objects selecting it go through graphql-core
+        return str(getattr(self, "name", "")).upper()
+
+
+@strawberry.type
+class Owner:
+    id: strawberry.ID
+    best: Pet | None = related("pet", "best_id")
+    sure: Pet = related("pet", "best_id")
+    pets: list[Pet | None] | None = related("pets_of_owner", "id")
+    strict_pets: list[Pet] | None = related("pets_of_owner", "id")
+
+
+class FakeContext:
+    """The request context's contract: `primed` rows, and `lookup` for anything else."""
+
+    def __init__(self, primed: dict[str, dict[Any, Any]], loaded: dict[str, dict[Any, Any]]):
+        self.primed = primed
+        self.loaded = loaded
+
+    def lookup(self, loader: str, key: Any) -> Any:
+        if key in self.primed.get(loader, {}):
+            return self.primed[loader][key]
+        return self.loaded[loader].get(key)
+
+
+OWNERS: list[Any] = []
+
+
+@strawberry.type
+class OwnerQuery:
+    @strawberry.field
+    def owners(self) -> list[Owner]:
+        return OWNERS
+
+
+REX, TOM = SimpleNamespace(name="Rex", nick=None), SimpleNamespace(name="Tom", nick="t")
+NAMELESS = SimpleNamespace(nick="?")  # a row without `name`: String! cannot be completed
+OWNER_CASES = {
+    "primed": (
+        SimpleNamespace(id=1, best_id=10),
+        {"pet": {10: REX}, "pets_of_owner": {1: [REX, TOM]}},
+        {},
+    ),
+    "null key": (SimpleNamespace(id=2, best_id=None), {"pets_of_owner": {2: []}}, {}),
+    "not primed": (
+        SimpleNamespace(id=3, best_id=11),
+        {},
+        {"pet": {11: TOM}, "pets_of_owner": {3: [TOM]}},
+    ),
+    "null in list": (
+        SimpleNamespace(id=4, best_id=10),
+        {"pet": {10: REX}, "pets_of_owner": {4: [None, REX]}},
+        {},
+    ),
+    "primed null": (
+        SimpleNamespace(id=5, best_id=12),
+        {"pet": {12: None}, "pets_of_owner": {5: None}},
+        {},
+    ),
+    "bad row": (
+        SimpleNamespace(id=6, best_id=13),
+        {"pet": {13: NAMELESS}, "pets_of_owner": {6: [NAMELESS]}},
+        {},
+    ),
+}
+OWNER_QUERIES = [
+    "{ owners { id best { name nick } pets { name } } }",
+    "{ owners { id pets { name } strictPets { name } } }",
+    "{ owners { id sure { name } } }",
+    "{ owners { best { name shout } pets { nick } } }",
+    "{ owners { a: best { n: name } b: best { nick } ... on Owner { pets { name } } } }",
+    "{ owners { best @include(if: false) { name } pets @skip(if: false) { name } } }",
+]
+
+
+def _run_with(execution_context_class: Any, query: str, ctx: Any) -> Any:
+    schema = strawberry.Schema(OwnerQuery, execution_context_class=execution_context_class)
+    result = asyncio.run(schema.execute(query, context_value=ctx))
+    return result.data, sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
+
+
+@pytest.mark.parametrize("query", OWNER_QUERIES)
+@pytest.mark.parametrize("case", OWNER_CASES, ids=list(OWNER_CASES))
+def test_related_fields_match_their_resolvers(case: str, query: str) -> None:
+    owner, primed, loaded = OWNER_CASES[case]
+    OWNERS[:] = [owner]
+    fast = _run_with(FastLeafExecutionContext, query, FakeContext(primed, loaded))
+    assert fast == _run_with(None, query, FakeContext(primed, loaded))
+
+
+def test_prefetched_related_fields_do_not_call_their_resolvers() -> None:
+    owner, primed, _ = OWNER_CASES["primed"]
+    OWNERS[:] = [owner]
+    calls: list[Any] = []
+
+    class Counting(FakeContext):
+        def lookup(self, loader: str, key: Any) -> Any:
+            calls.append((loader, key))
+            return super().lookup(loader, key)
+
+    query = "{ owners { id best { name } pets { name nick } } }"
+    data, errors = _run_with(FastLeafExecutionContext, query, Counting(primed, {}))
+    assert errors == [] and data["owners"][0]["pets"] == [
+        {"name": "Rex", "nick": None},
+        {"name": "Tom", "nick": "t"},
+    ]
+    assert calls == []
+    _run_with(None, query, Counting(primed, {}))
+    assert len(calls) == 2  # graphql-core calls both resolvers

@@ -1,8 +1,12 @@
-"""Types shared by every domain: Glific's `InputError`."""
+"""Types shared by every domain: Glific's `InputError`, and `related`, the one way a type
+points at other rows."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from strawberry.types import Info
 
 from resolvers.errors import InputErrors
 
@@ -15,3 +19,22 @@ class InputError:
 
 def input_errors(exc: InputErrors) -> list[InputError]:
     return [InputError(key=key, message=message) for key, message in exc.errors]
+
+
+# Metadata key of a `related` field: (loader name, attribute of the row holding the key).
+RELATED = "related"
+
+
+def related(loader: str, key: str, *, description: str | None = None) -> Any:
+    """A field whose value is what the DataLoader `loader` holds for `getattr(row, key)`, or
+    null when that key is null. The pair is kept in the field's metadata, so look-ahead
+    prefetching (schema/prefetch.py) and the executor (schema/executor.py) resolve the field
+    the same way without calling it."""
+
+    def resolve(root: Any, info: Info) -> Any:
+        value = getattr(root, key)
+        return None if value is None else info.context.lookup(loader, value)
+
+    return strawberry.field(
+        resolver=resolve, description=description, metadata={RELATED: (loader, key)}
+    )

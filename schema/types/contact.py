@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from schema.enums import ContactProviderStatusEnum, ContactStatusEnum
 from schema.scalars import JsonValue
-from schema.types.common import InputError
+from schema.types.common import InputError, related
 from schema.types.language import Language
 from schema.types.profile import Profile
 
@@ -35,12 +35,7 @@ class ContactHistory:
     inserted_at: datetime | None
     updated_at: datetime | None
 
-    @strawberry.field
-    def profile(self, info: Info) -> Profile | None:
-        row: Any = self
-        if row.profile_id is None:
-            return None
-        return info.context.lookup("profile", row.profile_id)
+    profile: Profile | None = related("profile", "profile_id")
 
 
 @strawberry.type(name="Contact")
@@ -74,34 +69,17 @@ class Contact:
         row: Any = self
         return masked(row.phone)
 
-    @strawberry.field
-    def active_profile(self, info: Info) -> Profile | None:
-        row: Any = self
-        if row.active_profile_id is None:
-            return None
-        return info.context.lookup("profile", row.active_profile_id)
-
-    @strawberry.field(description="All profiles of this contact, the default one first.")
-    def profiles(self, info: Info) -> list[Profile | None] | None:
-        row: Any = self
-        return info.context.lookup("profiles_of_contact", row.id)
-
-    @strawberry.field
-    def language(self, info: Info) -> Language | None:
-        row: Any = self
-        return info.context.lookup("language", row.language_id)
-
-    @strawberry.field
-    def groups(
-        self, info: Info
-    ) -> list[Annotated[Group, strawberry.lazy("schema.types.user")] | None] | None:
-        row: Any = self
-        return info.context.lookup("groups_of_contact", row.id)
-
-    @strawberry.field
-    def history(self, info: Info) -> list[ContactHistory | None] | None:
-        row: Any = self
-        return info.context.lookup("history_of_contact", row.id)
+    active_profile: Profile | None = related("profile", "active_profile_id")
+    profiles: list[Profile | None] | None = related(
+        "profiles_of_contact",
+        "id",
+        description="All profiles of this contact, the default one first.",
+    )
+    language: Language | None = related("language", "language_id")
+    groups: list[Annotated[Group, strawberry.lazy("schema.types.user")] | None] | None = related(
+        "groups_of_contact", "id"
+    )
+    history: list[ContactHistory | None] | None = related("history_of_contact", "id")
 
 
 @strawberry.type(name="ContactResult")

@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from strawberry.types import Info
 
 from resolvers import contacts_fields
 from schema.enums import ContactFieldScopeEnum, ContactFieldValueTypeEnum
-from schema.types.common import InputError
+from schema.types.common import InputError, related
 from schema.types.user import Organization
 
 
@@ -29,10 +28,7 @@ class ContactsField:
         row: Any = self
         return contacts_fields.variable_of(row)
 
-    @strawberry.field
-    def organization(self, info: Info) -> Organization | None:
-        row: Any = self
-        return info.context.lookup("organization", row.organization_id)
+    organization: Organization | None = related("organization", "organization_id")
 
 
 @strawberry.type(name="ContactsFieldResult")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from schema.scalars import JsonValue
-from schema.types.common import InputError
+from schema.types.common import InputError, related
 from schema.types.language import Language
 
 if TYPE_CHECKING:
@@ -27,17 +26,10 @@ class Profile:
     inserted_at: datetime | None
     updated_at: datetime | None
 
-    @strawberry.field
-    def language(self, info: Info) -> Language | None:
-        row: Any = self
-        return info.context.lookup("language", row.language_id)
-
-    @strawberry.field
-    def contact(
-        self, info: Info
-    ) -> Annotated[Contact, strawberry.lazy("schema.types.contact")] | None:
-        row: Any = self
-        return info.context.lookup("contact", row.contact_id)
+    language: Language | None = related("language", "language_id")
+    contact: Annotated[Contact, strawberry.lazy("schema.types.contact")] | None = related(
+        "contact", "contact_id"
+    )
 
 
 @strawberry.type(name="ProfileResult")

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from resolvers.organizations import role_labels
 from schema.enums import OrganizationStatusEnum
 from schema.scalars import JsonValue, RoleLabel
-from schema.types.common import InputError
+from schema.types.common import InputError, related
 from schema.types.language import Language
 
 if TYPE_CHECKING:
@@ -45,17 +45,8 @@ class Organization:
     inserted_at: datetime | None
     updated_at: datetime | None
 
-    @strawberry.field
-    def contact(self, info: Info) -> ContactRef | None:
-        row: Any = self
-        if row.contact_id is None:
-            return None
-        return info.context.lookup("contact", row.contact_id)
-
-    @strawberry.field
-    def default_language(self, info: Info) -> Language | None:
-        row: Any = self
-        return info.context.lookup("language", row.default_language_id)
+    contact: ContactRef | None = related("contact", "contact_id")
+    default_language: Language | None = related("language", "default_language_id")
 
 
 @strawberry.type(name="Group")
@@ -66,15 +57,8 @@ class Group:
     is_restricted: bool | None
     last_communication_at: datetime | None
 
-    @strawberry.field
-    def users(self, info: Info) -> list[User | None] | None:
-        row: Any = self
-        return info.context.lookup("users_of_group", row.id)
-
-    @strawberry.field
-    def contacts(self, info: Info) -> list[ContactRef | None] | None:
-        row: Any = self
-        return info.context.lookup("contacts_of_group", row.id)
+    users: list[User | None] | None = related("users_of_group", "id")
+    contacts: list[ContactRef | None] | None = related("contacts_of_group", "id")
 
     @strawberry.field
     async def users_count(self, info: Info) -> int | None:
@@ -106,34 +90,16 @@ class User:
         row: Any = self
         return None if info.context.is_staff else row.is_restricted
 
-    @strawberry.field
-    def contact(self, info: Info) -> ContactRef | None:
-        row: Any = self
-        if row.contact_id is None:
-            return None
-        return info.context.lookup("contact", row.contact_id)
-
-    @strawberry.field
-    def language(self, info: Info) -> Language | None:
-        row: Any = self
-        if row.language_id is None:
-            return None
-        return info.context.lookup("language", row.language_id)
-
-    @strawberry.field
-    def groups(self, info: Info) -> list[Group | None] | None:
-        row: Any = self
-        return info.context.lookup("groups_of_user", row.id)
+    contact: ContactRef | None = related("contact", "contact_id")
+    language: Language | None = related("language", "language_id")
+    groups: list[Group | None] | None = related("groups_of_user", "id")
 
     @strawberry.field
     def access_roles(self, info: Info) -> list[AccessRole | None] | None:
         row: Any = self
         return info.context.lookup("access_roles_of_user", row)
 
-    @strawberry.field
-    def organization(self, info: Info) -> Organization | None:
-        row: Any = self
-        return info.context.lookup("organization", row.organization_id)
+    organization: Organization | None = related("organization", "organization_id")
 
 
 @strawberry.type(name="UserResult")
