@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import bindparam, false, func, or_, select, update
+from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +33,10 @@ from resolvers.errors import ClientError, InputErrors
 from resolvers.phones import is_simulator_phone, lookup_phone, normalize_phone
 from resolvers.querying import (
     ListOpts,
+    StatementCache,
     apply_opts,
+    by_id,
+    by_ids,
     fetch_for_write,
     ilike,
     int_ids,
@@ -98,19 +101,16 @@ def _visible_to(stmt: Any, org_id: int, viewer: Viewer | None) -> Any:
 
 # --- reading -------------------------------------------------------------------------------
 
-# The API's hot reads, built once (see models.guarded).
-_BY_ID = guarded(
-    records(Contact).where(
-        Contact.id == bindparam("id"), Contact.organization_id == bindparam("org")
-    )
-)
-_BY_IDS = guarded(records(Contact).where(Contact.id.in_(bindparam("ids", expanding=True))))
 
 _MISSING = ("Contact", "Contact not found or permission denied.")
 
 
 async def get_contact(
-    session: AsyncSession, org_id: int, raw_id: Any, viewer: Viewer | None = None
+    session: AsyncSession,
+    org_id: int,
+    raw_id: Any,
+    viewer: Viewer | None = None,
+    only: frozenset[str] | None = None,
 ) -> Any:
     """`contact(id)` (a read-only row); a miss is Glific's "Contact not found ..."."""
     try:
@@ -118,10 +118,10 @@ async def get_contact(
     except InputErrors:
         raise InputErrors.raw(*_MISSING) from None
     if viewer is None or not viewer.restricted:
-        found = await read_rows(session, _BY_ID, {"id": cid, "org": org_id})
+        found = await read_rows(session, by_id(Contact, only), {"id": cid, "org": org_id})
         contact = found[0] if found else None
     else:
-        stmt = records(Contact).where(Contact.id == cid, Contact.organization_id == org_id)
+        stmt = records(Contact, only).where(Contact.id == cid, Contact.organization_id == org_id)
         found = await read_rows(session, guarded(_visible_to(stmt, org_id, viewer)), {})
         contact = found[0] if found else None
     if contact is None:
@@ -145,8 +145,10 @@ async def fetch_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Cont
     return await fetch_for_write(session, Contact, org_id, raw_id, "Contacts.Contact")
 
 
-async def contacts_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
-    rows = await read_rows(session, _BY_IDS, {"ids": ids})
+async def contacts_by_ids(
+    session: AsyncSession, ids: list[int], only: frozenset[str] | None = None
+) -> dict[int, Any]:
+    rows = await read_rows(session, by_ids(Contact, only), {"ids": ids})
     return {row.id: row for row in rows}
 
 
@@ -195,23 +197,32 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None
     return stmt
 
 
+_LISTS = StatementCache()
+
+
 async def list_contacts(
     session: AsyncSession,
     org_id: int,
     flt: dict[str, Any],
     opts: ListOpts,
     viewer: Viewer | None = None,
+    only: frozenset[str] | None = None,
 ) -> list[Any]:
-    stmt = apply_opts(
-        _filtered(records(Contact), org_id, flt, viewer),
-        opts,
-        columns=_COLUMNS,
-        default_field="name",
-        default_limit=DEFAULT_LIMIT,
-        max_limit=MAX_LIMIT,
-        tiebreak=Contact.id,
-    )
-    return await read_rows(session, guarded(stmt), {})
+    def build() -> Any:
+        stmt = apply_opts(
+            _filtered(records(Contact, only), org_id, flt, viewer),
+            opts,
+            columns=_COLUMNS,
+            default_field="name",
+            default_limit=DEFAULT_LIMIT,
+            max_limit=MAX_LIMIT,
+            tiebreak=Contact.id,
+        )
+        return guarded(stmt)
+
+    restricted = viewer if viewer is not None and viewer.restricted else None
+    key = (org_id, repr(sorted(flt.items())), opts, restricted, only)
+    return await read_rows(session, _LISTS.get(key, build), {})
 
 
 async def count_contacts(

@@ -13,6 +13,7 @@ so GraphQL, the flow engine and the WhatsApp webhook all call the same rules.
 from __future__ import annotations
 
 import copy
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, update
@@ -26,6 +27,8 @@ from resolvers.errors import InputErrors, not_found
 from resolvers.querying import (
     ListOpts,
     apply_opts,
+    by_id,
+    by_ids,
     fetch_for_write,
     ilike,
     int_ids,
@@ -57,27 +60,26 @@ MENU_ORDER = (Profile.is_default.desc(), Profile.id.asc())
 
 # --- reading -------------------------------------------------------------------------------
 
-# The API's hot reads, built once (see models.guarded).
-_BY_ID = guarded(
-    records(Profile).where(
-        Profile.id == bindparam("id"), Profile.organization_id == bindparam("org")
+
+# The API's hot reads, built once per column set (see models.guarded, models.records).
+@cache
+def _of_contacts(only: frozenset[str] | None) -> Any:
+    return guarded(
+        records(Profile, None if only is None else only | {"contact_id"})
+        .where(Profile.contact_id.in_(bindparam("ids", expanding=True)))
+        .order_by(*MENU_ORDER)
     )
-)
-_BY_IDS = guarded(records(Profile).where(Profile.id.in_(bindparam("ids", expanding=True))))
-_OF_CONTACTS = guarded(
-    records(Profile)
-    .where(Profile.contact_id.in_(bindparam("ids", expanding=True)))
-    .order_by(*MENU_ORDER)
-)
 
 
-async def get_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Any:
+async def get_profile(
+    session: AsyncSession, org_id: int, raw_id: Any, only: frozenset[str] | None = None
+) -> Any:
     """`profile(id)` (a read-only row): a miss is `Profile not found or permission denied.`"""
     try:
         pid = to_int_id(raw_id)
     except InputErrors:
         pid = 0
-    found = await read_rows(session, _BY_ID, {"id": pid, "org": org_id})
+    found = await read_rows(session, by_id(Profile, only), {"id": pid, "org": org_id})
     profile = found[0] if found else None
     if profile is None:
         raise InputErrors.raw("Profile", "Profile not found or permission denied.")
@@ -104,10 +106,14 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
 
 
 async def list_profiles(
-    session: AsyncSession, org_id: int, flt: dict[str, Any], opts: ListOpts
+    session: AsyncSession,
+    org_id: int,
+    flt: dict[str, Any],
+    opts: ListOpts,
+    only: frozenset[str] | None = None,
 ) -> list[Any]:
     stmt = apply_opts(
-        _filtered(records(Profile), org_id, flt),
+        _filtered(records(Profile, only), org_id, flt),
         opts,
         columns=_COLUMNS,
         default_field="name",
@@ -121,16 +127,18 @@ async def count_profiles(session: AsyncSession, org_id: int, flt: dict[str, Any]
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def profiles_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
-    rows = await read_rows(session, _BY_IDS, {"ids": ids})
+async def profiles_by_ids(
+    session: AsyncSession, ids: list[int], only: frozenset[str] | None = None
+) -> dict[int, Any]:
+    rows = await read_rows(session, by_ids(Profile, only), {"ids": ids})
     return {row.id: row for row in rows}
 
 
 async def profiles_for_contacts(
-    session: AsyncSession, contact_ids: list[int]
+    session: AsyncSession, contact_ids: list[int], only: frozenset[str] | None = None
 ) -> dict[int, list[Any]]:
     """All profiles of each contact (inactive ones too), default first, then oldest first."""
-    rows = await read_rows(session, _OF_CONTACTS, {"ids": contact_ids})
+    rows = await read_rows(session, _of_contacts(only), {"ids": contact_ids})
     out: dict[int, list[Any]] = {cid: [] for cid in contact_ids}
     for row in rows:
         out[row.contact_id].append(row)

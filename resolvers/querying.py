@@ -3,11 +3,14 @@ and the small filter helpers (case-insensitive substring, id lists)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
+from models import guarded, records
 from resolvers.errors import ClientError, InputErrors, not_found
 
 
@@ -23,6 +26,43 @@ class ListOpts:
 
 
 NO_OPTS = ListOpts(present=False)
+
+
+# The API's hot reads by id, built once per model and column set (see models.guarded and
+# models.records); `only` names the columns a caller will read (None: all of them).
+@cache
+def by_id(model: Any, only: frozenset[str] | None = None) -> Any:
+    """Bind `id` and `org`."""
+    return guarded(
+        records(model, only).where(
+            model.id == bindparam("id"), model.organization_id == bindparam("org")
+        )
+    )
+
+
+@cache
+def by_ids(model: Any, only: frozenset[str] | None = None) -> Any:
+    """Bind `ids`, a list."""
+    return guarded(records(model, only).where(model.id.in_(bindparam("ids", expanding=True))))
+
+
+class StatementCache:
+    """Statements built for the same inputs, reused: a statement is immutable, and running
+    the same object again also spares SQLAlchemy working out its cache key. Keys must hold
+    everything the statement depends on; the cache empties itself when it is full."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._statements: dict[Any, Any] = {}
+
+    def get(self, key: Any, build: Callable[[], Any]) -> Any:
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = build()  # may raise (bad options): nothing is cached then
+            if len(self._statements) >= self._size:
+                self._statements.clear()
+            self._statements[key] = statement
+        return statement
 
 
 def like_pattern(term: str) -> str:

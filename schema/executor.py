@@ -32,13 +32,16 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from schema.types.common import RELATED
 
-_LEAF, _RELATED = 0, 1
+LEAF, RELATED_FIELD = 0, 1
 _MISSING = object()
 _BAIL = object()  # "let graphql-core do this one"
 
-# (type name, field name) -> (_LEAF, python attribute, serialize, non-null)
-#                         or (_RELATED, loader, key attribute, non-null, many, item non-null,
+# (type name, field name) -> (LEAF, python attribute, serialize, non-null, passthrough type)
+#                         or (RELATED_FIELD, loader, key attribute, non-null, many, item non-null,
 #                             item type)
+# Values of exactly this Python type that these scalars serialise to themselves.
+_PASSTHROUGH: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
+
 Plan = dict[tuple[str, str], tuple[Any, ...]]
 _plans: WeakKeyDictionary[GraphQLSchema, Plan] = WeakKeyDictionary()
 
@@ -49,7 +52,7 @@ def _unwrap(output: Any) -> tuple[bool, Any]:
     return False, output
 
 
-def _plan(schema: GraphQLSchema) -> Plan:
+def field_plan(schema: GraphQLSchema) -> Plan:
     plan = _plans.get(schema)
     if plan is not None:
         return plan
@@ -65,10 +68,11 @@ def _plan(schema: GraphQLSchema) -> Plan:
             non_null, output = _unwrap(field.type)
             if getattr(definition, "is_basic_field", False) and is_leaf_type(output):
                 plan[(type_name, field_name)] = (
-                    _LEAF,
+                    LEAF,
                     definition.python_name,
                     output.serialize,
                     non_null,
+                    _PASSTHROUGH.get(output.name),
                 )
                 continue
             relation = (getattr(definition, "metadata", None) or {}).get(RELATED)
@@ -78,7 +82,7 @@ def _plan(schema: GraphQLSchema) -> Plan:
             item_non_null, item = _unwrap(output.of_type) if many else (False, output)
             if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
                 plan[(type_name, field_name)] = (
-                    _RELATED,
+                    RELATED_FIELD,
                     *relation,
                     non_null,
                     many,
@@ -89,8 +93,12 @@ def _plan(schema: GraphQLSchema) -> Plan:
     return plan
 
 
-def _leaf(source: Any, python_name: str, serialize: Any, non_null: bool) -> Any:
+def _leaf(
+    source: Any, python_name: str, serialize: Any, non_null: bool, passthrough: type | None
+) -> Any:
     value = getattr(source, python_name, _MISSING)
+    if type(value) is passthrough:
+        return value
     if value is None and not non_null:
         return None
     if value is _MISSING or value is None:
@@ -105,7 +113,7 @@ def _leaf(source: Any, python_name: str, serialize: Any, non_null: bool) -> Any:
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._field_plan = _plan(self.schema)
+        self._field_plan = field_plan(self.schema)
         self._primed: dict[str, dict[Any, Any]] | None = getattr(self.context_value, "primed", None)
         # id(grouped field set or field details list) -> (it, its steps or None): graphql-core
         # reuses one of each for every object of a list, so the steps are worked out once.
@@ -132,20 +140,25 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _step_for(self, parent_type: Any, details: Any) -> tuple[Any, ...] | None:
         field = self._field_plan.get((parent_type.name, details[0].node.name.value))
-        if field is None or field[0] == _LEAF:
+        if field is None or field[0] == LEAF:
             return field
         cached = self._related_steps.get(id(details))
         if cached is not None:
             return cached[1]
         step: tuple[Any, ...] | None = None
         if self._primed is not None:
-            item_type = field[-1]
-            grouped, new_defer_usages, _ = self.collect_subfields(item_type, details)
-            sub_steps = None if new_defer_usages else self._steps_for(item_type, grouped)
+            sub_steps = self._sub_steps(field[-1], details)
             if sub_steps is not None:
                 step = (*field[:-1], sub_steps)
         self._related_steps[id(details)] = (details, step)
         return step
+
+    def _sub_steps(self, item_type: Any, details: Any) -> list[tuple[Any, ...]] | None:
+        """The steps for objects of `item_type` under this field, or None."""
+        if not isinstance(item_type, GraphQLObjectType) or item_type.is_type_of is not None:
+            return None
+        grouped, new_defer_usages, _ = self.collect_subfields(item_type, details)
+        return None if new_defer_usages else self._steps_for(item_type, grouped)
 
     # --- building ---------------------------------------------------------------------------
 
@@ -159,7 +172,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return out
 
     def _value(self, step: tuple[Any, ...], source: Any) -> Any:
-        return _leaf(source, *step[1:]) if step[0] == _LEAF else self._related(step, source)
+        return _leaf(source, *step[1:]) if step[0] == LEAF else self._related(step, source)
 
     def _related(self, step: tuple[Any, ...], source: Any) -> Any:
         _, loader, key_name, non_null, many, item_non_null, sub_steps = step
@@ -179,18 +192,21 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return self._build(sub_steps, value)
         if not isinstance(value, list):
             return _BAIL
-        items = []
-        for item in value:
+        return self._build_items(sub_steps, value, item_non_null)
+
+    def _build_items(self, steps: list[tuple[Any, ...]], items: list[Any], non_null: bool) -> Any:
+        out: list[Any] = []
+        for item in items:
             if item is None:
-                if item_non_null:
+                if non_null:
                     return _BAIL
-                items.append(None)
+                out.append(None)
                 continue
-            built = self._build(sub_steps, item)
+            built = self._build(steps, item)
             if built is _BAIL:
                 return _BAIL
-            items.append(built)
-        return items
+            out.append(built)
+        return out
 
     # --- graphql-core entry points ------------------------------------------------------------
 
@@ -211,6 +227,28 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return built
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
+        )
+
+    def complete_iterable_value(
+        self,
+        item_type: Any,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        items: Any,
+        position_context: Any,
+    ) -> Any:
+        """A list of objects (a root field's rows) is built directly when its items' fields
+        all have a fast path; graphql-core would complete it item by item."""
+        if isinstance(items, list) and self.get_stream_usage(field_details_list, path) is None:
+            non_null, object_type = _unwrap(item_type)
+            steps = self._sub_steps(object_type, field_details_list)
+            if steps:
+                built = self._build_items(steps, items, non_null)
+                if built is not _BAIL:
+                    return built
+        return super().complete_iterable_value(
+            item_type, field_details_list, info, path, items, position_context
         )
 
     def execute_field(

@@ -30,6 +30,8 @@ BATCHES: dict[str, tuple[Batch, Callable[[], Any] | None]] = {
     "history_of_contact": (history.history_for_contacts, list),
     "access_roles_of_user": (users.access_roles_for_users, list),
 }
+# Loaders whose batch can select only some columns (`only=`), and the type of their rows.
+PRUNABLE = {"profile": "Profile", "profiles_of_contact": "Profile", "contact": "Contact"}
 # Loaders whose keys are rows rather than ids (the batch needs more than the id).
 ROW_KEYED = {"access_roles_of_user"}
 

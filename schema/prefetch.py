@@ -16,7 +16,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from strawberry.utils.str_converters import to_camel_case
 
 from schema.context import Context
-from schema.loaders import BATCHES
+from schema.loaders import BATCHES, PRUNABLE
 from schema.records import plain
 from schema.types.common import RELATED
 from schema.types.contact import Contact as ContactType
@@ -84,7 +84,15 @@ def selection(info: Info, *path: str) -> Selection:
 SELF_LOADERS = {"Contact": "contact", "Profile": "profile"}
 
 
-async def prefetch(ctx: Context, type_name: str, rows: list[Any], selected: Selection) -> None:
+async def prefetch(
+    ctx: Context,
+    type_name: str,
+    rows: list[Any],
+    selected: Selection,
+    needs: dict[str, frozenset[str] | None],
+) -> None:
+    """Prime the relations `selected` asks for on `rows`; `needs` (schema.columns) says
+    which columns the operation reads of each type, so related rows carry only those."""
     if type_name in SELF_LOADERS and rows:
         ctx.prime(SELF_LOADERS[type_name], {r.id: r for r in rows})
     if type_name not in PREFETCHED or not rows:
@@ -96,7 +104,10 @@ async def prefetch(ctx: Context, type_name: str, rows: list[Any], selected: Sele
         keys = list({k for r in rows if (k := relation.key(r)) is not None and k not in primed})
         if keys:
             batch, default = BATCHES[relation.loader]
-            found = plain(await ctx.read(batch, keys))
+            if relation.loader in PRUNABLE:
+                found = plain(await ctx.read(batch, keys, needs.get(PRUNABLE[relation.loader])))
+            else:
+                found = plain(await ctx.read(batch, keys))
             values = {k: found.get(k, default() if default else None) for k in keys}
             ctx.prime(relation.loader, values)
             if relation.loader == "profiles_of_contact":
@@ -105,4 +116,4 @@ async def prefetch(ctx: Context, type_name: str, rows: list[Any], selected: Sele
             cache = ctx.primed.get(relation.loader, {})
             related = [cache.get(relation.key(r)) for r in rows]
             flat = [x for v in related if v for x in (v if relation.many else [v])]
-            await prefetch(ctx, relation.target, flat, _merge(selected[name], {}))
+            await prefetch(ctx, relation.target, flat, _merge(selected[name], {}), needs)

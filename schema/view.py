@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -72,6 +73,14 @@ class GlificGraphQL(GraphQL):
             await super().__call__(scope, receive, send)
         finally:
             await context.close()
+
+    def encode_json(self, data: object) -> str | bytes:
+        # orjson writes the same compact JSON several times faster than json.dumps, which
+        # was a twentieth of a 25-contact list; anything it cannot write goes the old way.
+        try:
+            return orjson.dumps(data)
+        except (TypeError, orjson.JSONEncodeError):
+            return super().encode_json(data)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         accept = request.headers.get("accept", "")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from resolvers.errors import InputErrors
+from schema.columns import columns_read
 from schema.context import Context
 from schema.prefetch import prefetch, selection
 from schema.records import plain
@@ -52,5 +53,5 @@ async def ahead(info: Info, type_name: str, found: Any, *path: str) -> Any:
     """Prefetch the relations the selection asks for on `found` (a row, a list or None)."""
     if found:
         rows = found if isinstance(found, list) else [found]
-        await prefetch(ctx_of(info), type_name, rows, selection(info, *path))
+        await prefetch(ctx_of(info), type_name, rows, selection(info, *path), columns_read(info))
     return found

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import contacts, history
+from schema.columns import only
 from schema.fields.common import ahead, ctx_of, lookup, payload, read
 from schema.inputs import (
     ContactFilter,
@@ -23,9 +24,9 @@ from schema.types.contact import Contact, ContactHistory, ContactResult, Locatio
 class ContactQuery:
     @strawberry.field(permission_classes=[Staff])
     async def contact(self, info: Info, id: strawberry.ID) -> ContactResult | None:
-        viewer = ctx_of(info).viewer
+        viewer, columns = ctx_of(info).viewer, only(info, "Contact")
         found, errors = await lookup(
-            info, lambda s: contacts.get_contact(s, ctx_of(info).org_id, id, viewer)
+            info, lambda s: contacts.get_contact(s, ctx_of(info).org_id, id, viewer, columns)
         )
         return ContactResult(contact=await ahead(info, "Contact", found, "contact"), errors=errors)
 
@@ -41,11 +42,11 @@ class ContactQuery:
     async def contacts(
         self, info: Info, filter: ContactFilter | None = None, opts: Opts | None = None
     ) -> list[Contact | None] | None:
-        ctx = ctx_of(info)
+        ctx, columns = ctx_of(info), only(info, "Contact")
         found = await read(
             info,
             lambda s: contacts.list_contacts(
-                s, ctx.org_id, to_params(filter) or {}, to_opts(opts), ctx.viewer
+                s, ctx.org_id, to_params(filter) or {}, to_opts(opts), ctx.viewer, columns
             ),
         )
         return await ahead(info, "Contact", found)  # type: ignore[no-any-return]

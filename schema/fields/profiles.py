@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import profiles
+from schema.columns import only
 from schema.fields.common import ahead, ctx_of, lookup, payload, read
 from schema.inputs import Opts, ProfileFilter, ProfileInput, to_opts, to_params
 from schema.permissions import Manager, Staff
@@ -17,18 +18,20 @@ from schema.types.profile import Profile, ProfileResult
 class ProfileQuery:
     @strawberry.field(permission_classes=[Staff])
     async def profile(self, info: Info, id: strawberry.ID) -> ProfileResult | None:
-        org_id = ctx_of(info).org_id
-        found, errors = await lookup(info, lambda s: profiles.get_profile(s, org_id, id))
+        org_id, columns = ctx_of(info).org_id, only(info, "Profile")
+        found, errors = await lookup(info, lambda s: profiles.get_profile(s, org_id, id, columns))
         return ProfileResult(profile=await ahead(info, "Profile", found, "profile"), errors=errors)
 
     @strawberry.field(permission_classes=[Staff])
     async def profiles(
         self, info: Info, filter: ProfileFilter | None = None, opts: Opts | None = None
     ) -> list[Profile | None] | None:
-        org_id = ctx_of(info).org_id
+        org_id, columns = ctx_of(info).org_id, only(info, "Profile")
         found = await read(
             info,
-            lambda s: profiles.list_profiles(s, org_id, to_params(filter) or {}, to_opts(opts)),
+            lambda s: profiles.list_profiles(
+                s, org_id, to_params(filter) or {}, to_opts(opts), columns
+            ),
         )
         return await ahead(info, "Profile", found)  # type: ignore[no-any-return]
 

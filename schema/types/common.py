@@ -21,6 +21,8 @@ def input_errors(exc: InputErrors) -> list[InputError]:
     return [InputError(key=key, message=message) for key, message in exc.errors]
 
 
+# Metadata key of a resolver field that reads only these attributes of its row (schema.columns).
+COLUMNS = "columns"
 # Metadata key of a `related` field: (loader name, attribute of the row holding the key).
 RELATED = "related"
 

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from schema.enums import ContactProviderStatusEnum, ContactStatusEnum
 from schema.scalars import JsonValue
-from schema.types.common import InputError, related
+from schema.types.common import COLUMNS, InputError, related
 from schema.types.language import Language
 from schema.types.profile import Profile
 
@@ -59,12 +59,12 @@ class Contact:
     inserted_at: datetime | None
     updated_at: datetime | None
 
-    @strawberry.field
+    @strawberry.field(metadata={COLUMNS: ("phone",)})
     def phone(self, info: Info) -> str | None:
         row: Any = self
         return "" if info.context.is_staff else row.phone
 
-    @strawberry.field
+    @strawberry.field(metadata={COLUMNS: ("phone",)})
     def masked_phone(self) -> str | None:
         row: Any = self
         return masked(row.phone)
