@@ -11,6 +11,9 @@ separate load process, runs each query with N concurrent clients for S seconds:
 
 and prints requests/s, p50 and p99 for each, and (b)/(a), (c)/(a): the cost of real reads
 relative to the cheapest authenticated request measured in the same run.
+
+The S seconds of each query are taken in R rounds (--rounds, default 5) that alternate
+a, b, c: on a shared machine whose speed drifts, each query then sees the same conditions.
 """
 
 from __future__ import annotations
@@ -171,16 +174,7 @@ def load(
             start = time.perf_counter()
             await asyncio.gather(*(client(c, start + seconds) for _ in range(clients)))
             elapsed = time.perf_counter() - start
-        lat = sorted(latencies)
-        out.put(
-            {
-                "rps": len(lat) / elapsed,
-                "p50": lat[len(lat) // 2] * 1000,
-                "p99": lat[int(len(lat) * 0.99)] * 1000,
-                "requests": len(lat),
-                "errors": errors,
-            }
-        )
+        out.put({"latencies": latencies, "elapsed": elapsed, "errors": errors})
 
     asyncio.run(main())
 
@@ -208,12 +202,29 @@ def run_load(
     result = queue.get(timeout=seconds + 120)
     proc.join()
     cpu_after, wall = cpu_seconds(server_pid), time.perf_counter() - wall_before
-    if cpu_before is not None and cpu_after is not None:
-        # Server CPU over the whole run (warm-up included) per measured request, and how
-        # busy the server was: near 100% means the server, not the load generator, set the pace.
-        result["server_cpu_ms"] = (cpu_after - cpu_before) * 1000 / max(result["requests"], 1)
-        result["server_busy_pct"] = (cpu_after - cpu_before) * 100 / wall
+    result["cpu"] = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    result["wall"] = wall
     return result
+
+
+def summarise(slices: list[dict]) -> dict:
+    """One query's rounds together: requests/s over the measured time, latency percentiles,
+    and the server's CPU (warm-ups included) per measured request and busy share."""
+    lat = sorted(x for s in slices for x in s["latencies"])
+    elapsed = sum(s["elapsed"] for s in slices)
+    out = {
+        "rps": len(lat) / elapsed,
+        "p50": lat[len(lat) // 2] * 1000,
+        "p99": lat[int(len(lat) * 0.99)] * 1000,
+        "requests": len(lat),
+        "errors": sum(s["errors"] for s in slices),
+    }
+    if all(s["cpu"] is not None for s in slices):
+        cpu = sum(s["cpu"] for s in slices)
+        # Near 100% busy means the server, not the load generator, set the pace.
+        out["server_cpu_ms"] = cpu * 1000 / max(len(lat), 1)
+        out["server_busy_pct"] = cpu * 100 / sum(s["wall"] for s in slices)
+    return out
 
 
 def main() -> int:
@@ -221,6 +232,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--contacts", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="glific-bench-")
@@ -280,11 +292,13 @@ def main() -> int:
         # Spread (b) over many contacts, not only the first page.
         ids = sorted(set(ids) | {str(i) for i in random.sample(range(8, args.contacts), 500)})
 
-        results = {}
-        for key in ("a", "b", "c"):
-            r = results[key] = run_load(
-                base, token, key, ids, args.clients, args.seconds, server.pid
-            )
+        slices: dict[str, list[dict]] = {"a": [], "b": [], "c": []}
+        for _ in range(args.rounds):
+            for key, taken in slices.items():
+                seconds = args.seconds / args.rounds
+                taken.append(run_load(base, token, key, ids, args.clients, seconds, server.pid))
+        results = {key: summarise(taken) for key, taken in slices.items()}
+        for key, r in results.items():
             line = (
                 f"({key}) {r['rps']:8.1f} req/s   p50 {r['p50']:6.1f} ms   "
                 f"p99 {r['p99']:6.1f} ms   requests {r['requests']}   errors {r['errors']}"

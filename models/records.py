@@ -66,5 +66,4 @@ def record_type(names: tuple[str, ...], json_names: frozenset[str]) -> Any:
 def as_records(rows: list[Any], json_names: frozenset[str]) -> list[Any]:
     if not rows:
         return []
-    make = record_type(tuple(rows[0]._fields), json_names)._make
-    return [make(row) for row in rows]
+    return list(map(record_type(tuple(rows[0]._fields), json_names)._make, rows))

@@ -99,6 +99,10 @@ def _leaf(
     value = getattr(source, python_name, _MISSING)
     if type(value) is passthrough:
         return value
+    return _serialized(value, serialize, non_null)
+
+
+def _serialized(value: Any, serialize: Any, non_null: bool) -> Any:
     if value is None and not non_null:
         return None
     if value is _MISSING or value is None:
@@ -165,7 +169,15 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _build(self, steps: list[tuple[Any, ...]], source: Any) -> Any:
         out: dict[str, Any] = {}
         for response_name, step in steps:
-            value = self._value(step, source)
+            # The commonest case (a string or boolean leaf) inline: this loop runs for every
+            # value of a list.
+            if step[0] == LEAF:
+                _, name, serialize, non_null, passthrough = step
+                value = getattr(source, name, _MISSING)
+                if type(value) is not passthrough:
+                    value = _serialized(value, serialize, non_null)
+            else:
+                value = self._related(step, source)
             if value is _BAIL:
                 return _BAIL
             out[response_name] = value

@@ -11,8 +11,8 @@ from functools import cache
 from operator import attrgetter
 from typing import Any
 
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry.types import Info
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from strawberry.utils.str_converters import to_camel_case
 
 from schema.context import Context
@@ -22,7 +22,7 @@ from schema.types.common import RELATED
 from schema.types.contact import Contact as ContactType
 from schema.types.profile import Profile as ProfileType
 
-Selection = dict[str, list[Any]]
+Selection = dict[str, Any]  # {field name: Selection}
 
 
 @dataclass(frozen=True)
@@ -62,20 +62,45 @@ def relations(type_name: str) -> dict[str, Relation]:
     return out
 
 
-def _merge(selections: Iterable[Any], into: Selection) -> Selection:
-    for item in selections:
-        if isinstance(item, SelectedField):
-            into.setdefault(item.name, []).extend(item.selections)
-        elif isinstance(item, (FragmentSpread, InlineFragment)):
-            _merge(item.selections, into)
-    return into
+def _tree(selection_sets: Iterable[Any], fragments: dict[str, Any]) -> Selection:
+    """{field name: what is selected under it}, fragments merged in, aliases ignored."""
+    merged: dict[str, list[Any]] = {}
+
+    def add(selection_set: Any) -> None:
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                subs = merged.setdefault(node.name.value, [])
+                if node.selection_set is not None:
+                    subs.append(node.selection_set)
+            elif isinstance(node, InlineFragmentNode):
+                add(node.selection_set)
+            elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments:
+                add(fragments[node.name.value].selection_set)
+
+    for selection_set in selection_sets:
+        if selection_set is not None:
+            add(selection_set)
+    return {name: _tree(subs, fragments) for name, subs in merged.items()}
+
+
+# id(root field node) -> (the node, its selection tree): documents are parsed once and
+# cached (schema.extensions.documents), so the tree is worked out once per document.
+_trees: dict[int, tuple[Any, Selection]] = {}
 
 
 def selection(info: Info, *path: str) -> Selection:
     """Fields selected under the current root field, or under `path` inside it."""
-    current = _merge(info.selected_fields[0].selections if info.selected_fields else [], {})
+    raw = info._raw_info
+    node = raw.field_nodes[0]
+    cached = _trees.get(id(node))
+    if cached is None or cached[0] is not node:
+        if len(_trees) > 1024:
+            _trees.clear()
+        tree = _tree([n.selection_set for n in raw.field_nodes], raw.fragments)
+        cached = _trees[id(node)] = (node, tree)
+    current = cached[1]
     for name in path:
-        current = _merge(current.get(name, []), {})
+        current = current.get(name, {})
     return current
 
 
@@ -116,4 +141,4 @@ async def prefetch(
             cache = ctx.primed.get(relation.loader, {})
             related = [cache.get(relation.key(r)) for r in rows]
             flat = [x for v in related if v for x in (v if relation.many else [v])]
-            await prefetch(ctx, relation.target, flat, _merge(selected[name], {}), needs)
+            await prefetch(ctx, relation.target, flat, selected[name], needs)

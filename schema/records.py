@@ -33,8 +33,23 @@ def _plain(value: Any, makers: dict[int, Callable[[Any], Any]]) -> Any:
         if make is None:
             make = makers[id(parent)] = _record_type(value._fields)._make
         return make(value)
+    # What a read returns holds rows of one kind: when the first one found is not a Row
+    # (records from models.read_rows already are named tuples), nothing needs converting.
+    if isinstance(value, (list, dict)) and not isinstance(_first_row(value), Row):
+        return value
     if isinstance(value, list):
         return [_plain(v, makers) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v, makers) for k, v in value.items()}
     return value
+
+
+def _first_row(value: Any) -> Any:
+    """The first value in `value` that is neither None nor a list or dict (None if none)."""
+    items = value.values() if isinstance(value, dict) else value
+    for item in items:
+        if isinstance(item, (list, dict)):
+            item = _first_row(item)
+        if item is not None:
+            return item
+    return None
