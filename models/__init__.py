@@ -7,6 +7,7 @@ from models.base import OrgScoped, utcnow, utcnow_seconds
 from models.contact import SIMULATOR_PHONE_PREFIX, Contact, ContactHistory, Location
 from models.contacts_field import ContactsField
 from models.db import Database, OrganizationScopeError, guarded, read_rows, unscoped
+from models.direct import prepared
 from models.group import ContactGroup, Group, UserGroup
 from models.jobs import SimulatorLease, UserJob
 from models.language import Language
@@ -49,6 +50,7 @@ __all__ = [
     "UserToken",
     "guarded",
     "metadata",
+    "prepared",
     "read_rows",
     "records",
     "unscoped",

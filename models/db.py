@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
+from models import direct
 from models.base import OrgScoped
 from models.records import JSON_TEXT, as_records
 from models.sqlite_inline import inline_creator
@@ -81,8 +82,13 @@ async def read_rows(session: AsyncSession, statement: Any, params: dict[str, Any
     elif not options.get(_UNSCOPED):
         raise ValueError("read_rows takes only statements built with guarded() or unscoped()")
     connection = await session.connection()
+    json_names = options.get(JSON_TEXT, frozenset())
+    found = direct.read(connection, statement, params)
+    if found is not None:
+        names, rows = found
+        return as_records(rows, json_names, names)
     rows = (await connection.execute(statement, params)).all()
-    return as_records(rows, options.get(JSON_TEXT, frozenset()))
+    return as_records(rows, json_names)
 
 
 def unscoped(statement: Any) -> Any:

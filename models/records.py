@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import namedtuple
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import JSON, Select, Text, cast, select
@@ -63,7 +63,11 @@ def record_type(names: tuple[str, ...], json_names: frozenset[str]) -> Any:
     return type("Record", (base,), namespace)
 
 
-def as_records(rows: list[Any], json_names: frozenset[str]) -> list[Any]:
+def as_records(rows: list[Any], json_names: frozenset[str], names: Any = None) -> list[Any]:
+    """Rows (SQLAlchemy rows, or tuples whose column `names` are given) as records."""
     if not rows:
         return []
-    return list(map(record_type(tuple(rows[0]._fields), json_names)._make, rows))
+    cls = record_type(tuple(names or rows[0]._fields), json_names)
+    # tuple.__new__ straight from map: the same object as cls._make(row), without a Python
+    # call per row.
+    return list(map(partial(tuple.__new__, cls), rows))

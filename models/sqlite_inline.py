@@ -103,6 +103,12 @@ class InlineConnection:
         self._tx = _ImmediateQueue()
 
     @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself (models.direct reads through it)."""
+        assert self._conn is not None
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         assert self._conn is not None
         return self._conn.isolation_level

@@ -9,7 +9,16 @@ from sqlalchemy import bindparam, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, Language, Organization, Profile, read_rows, records, unscoped
+from models import (
+    Contact,
+    Language,
+    Organization,
+    Profile,
+    prepared,
+    read_rows,
+    records,
+    unscoped,
+)
 from resolvers import validation as v
 from resolvers.config import settings_of
 from resolvers.errors import InputErrors
@@ -42,7 +51,9 @@ async def get_language(session: AsyncSession, raw_id: Any) -> Language:
     return language
 
 
-_BY_IDS = unscoped(records(Language).where(Language.id.in_(bindparam("ids", expanding=True))))
+_BY_IDS = prepared(
+    unscoped(records(Language).where(Language.id.in_(bindparam("ids", expanding=True))))
+)
 # Languages are reference data that nearly every query shows (`contact { language { label } }`)
 # and only glific_admin changes: rows are kept per database for LANGUAGE_CACHE_SECONDS. This
 # process forgets them when a change commits; other processes may show an old label until then.

@@ -20,7 +20,16 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, Profile, guarded, read_rows, records, utcnow, utcnow_seconds
+from models import (
+    Contact,
+    Profile,
+    guarded,
+    prepared,
+    read_rows,
+    records,
+    utcnow,
+    utcnow_seconds,
+)
 from resolvers import history
 from resolvers import validation as v
 from resolvers.errors import InputErrors, not_found
@@ -64,10 +73,12 @@ MENU_ORDER = (Profile.is_default.desc(), Profile.id.asc())
 # The API's hot reads, built once per column set (see models.guarded, models.records).
 @cache
 def _of_contacts(only: frozenset[str] | None) -> Any:
-    return guarded(
-        records(Profile, None if only is None else only | {"contact_id"})
-        .where(Profile.contact_id.in_(bindparam("ids", expanding=True)))
-        .order_by(*MENU_ORDER)
+    return prepared(
+        guarded(
+            records(Profile, None if only is None else only | {"contact_id"})
+            .where(Profile.contact_id.in_(bindparam("ids", expanding=True)))
+            .order_by(*MENU_ORDER)
+        )
     )
 
 

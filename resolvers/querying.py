@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 
-from models import guarded, records
+from models import guarded, prepared, records
 from resolvers.errors import ClientError, InputErrors, not_found
 
 
@@ -33,17 +33,17 @@ NO_OPTS = ListOpts(present=False)
 @cache
 def by_id(model: Any, only: frozenset[str] | None = None) -> Any:
     """Bind `id` and `org`."""
-    return guarded(
-        records(model, only).where(
-            model.id == bindparam("id"), model.organization_id == bindparam("org")
-        )
+    statement = records(model, only).where(
+        model.id == bindparam("id"), model.organization_id == bindparam("org")
     )
+    return prepared(guarded(statement))
 
 
 @cache
 def by_ids(model: Any, only: frozenset[str] | None = None) -> Any:
     """Bind `ids`, a list."""
-    return guarded(records(model, only).where(model.id.in_(bindparam("ids", expanding=True))))
+    statement = records(model, only).where(model.id.in_(bindparam("ids", expanding=True)))
+    return prepared(guarded(statement))
 
 
 class StatementCache:
@@ -58,7 +58,7 @@ class StatementCache:
     def get(self, key: Any, build: Callable[[], Any]) -> Any:
         statement = self._statements.get(key)
         if statement is None:
-            statement = build()  # may raise (bad options): nothing is cached then
+            statement = prepared(build())  # may raise (bad options): nothing is cached then
             if len(self._statements) >= self._size:
                 self._statements.clear()
             self._statements[key] = statement

@@ -1,0 +1,101 @@
+"""Direct reads on the embedded SQLite connection, for the statements the API runs on every
+request (`prepared()` marks them: built once and kept, e.g. `by_ids(Profile)`).
+
+SQLAlchemy's execution path (execution context, cursor wrapper, result, rows) costs more
+than SQLite itself for a small indexed read. A prepared statement's SQL is rendered once per
+dialect and per number of values of its list parameters, with SQLAlchemy's own compiler
+(so the organization guard and every filter are exactly those of the statement), and then
+run on the sqlite3 connection underneath; each column is converted by the result processor
+SQLAlchemy would use. PostgreSQL keeps SQLAlchemy's path: only the in-process SQLite
+connection can be called without awaiting a driver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.sqlite_inline import InlineConnection
+
+PREPARED = "prepared_statement"
+
+# (id(statement), dialect, sizes of its list parameters) -> (statement, plan); the statement is kept
+# so that its id cannot be reused while the plan is cached.
+_plans: dict[tuple[int, str, tuple[Any, ...]], tuple[Any, Any]] = {}
+_PARAM, _ITEM, _CONST = 0, 1, 2
+
+
+def prepared(statement: Any) -> Any:
+    """Mark a statement that is built once and run many times (see module docstring)."""
+    return statement.execution_options(**{PREPARED: True})
+
+
+def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
+    expanding = {
+        name: len(value) for name, value in params.items() if isinstance(value, (list, tuple))
+    }
+    key = (id(statement), dialect.name, tuple(sorted(expanding.items())))
+    cached = _plans.get(key)
+    if cached is not None:
+        return cached[1]
+    # Render list parameters as one placeholder per value (ids_1, ids_2 ...).
+    # (Every parameter needs a value to render; the placeholders of `params` are filled from
+    # each call's own values below.)
+    sample = {**params, **{name: [0] * size for name, size in expanding.items()}}
+    compiled = statement.params(**sample).compile(
+        dialect=dialect, compile_kwargs={"render_postcompile": True}
+    )
+    # Each placeholder's value: a parameter, an item of a list parameter, or a value the
+    # statement holds; with the bind processor SQLAlchemy would apply (dates as text ...).
+    sources: list[tuple[int, Any, Any, Any]] = []
+    binds = compiled.binds
+    for name in compiled.positiontup:
+        base, _, index = name.rpartition("_")
+        listed = index.isdigit() and name not in binds and base in binds
+        bind = binds[base] if listed else binds[name]
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if name in params:
+            sources.append((_PARAM, name, None, process))
+        elif listed and base in expanding:
+            sources.append((_ITEM, base, int(index) - 1, process))
+        else:
+            value = bind.effective_value
+            if listed:  # an item of a list the statement holds (`in_([1, 2])`)
+                value = value[int(index) - 1]
+            sources.append((_CONST, process(value) if process else value, None, None))
+    columns = list(statement.selected_columns)
+    names = tuple(column.key for column in columns)
+    converting = [
+        (i, process)
+        for i, column in enumerate(columns)
+        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
+    ]
+    plan = (compiled.string, sources, names, converting)
+    if len(_plans) > 1024:
+        _plans.clear()
+    _plans[key] = (statement, plan)
+    return plan
+
+
+def read(connection: Any, statement: Any, params: dict[str, Any]) -> tuple[Any, list[Any]] | None:
+    """(column names, rows as tuples) of a prepared statement on an inline SQLite
+    connection; None when the statement or the connection cannot be read directly."""
+    if not statement.get_execution_options().get(PREPARED):
+        return None
+    driver = connection.sync_connection.connection.driver_connection
+    if not isinstance(driver, InlineConnection):
+        return None
+    sql, sources, names, converting = _plan(statement, connection.dialect, params)
+    values = []
+    for kind, ref, index, process in sources:
+        value = params[ref] if kind == _PARAM else params[ref][index] if kind == _ITEM else ref
+        values.append(process(value) if process is not None and value is not None else value)
+    rows = driver.sqlite.execute(sql, values).fetchall()
+    if converting:
+        converted = []
+        for row in rows:
+            items = list(row)
+            for i, process in converting:
+                items[i] = process(items[i])
+            converted.append(items)
+        rows = converted
+    return names, rows

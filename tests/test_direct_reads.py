@@ -1,0 +1,118 @@
+"""Prepared statements read directly on the embedded SQLite connection (models/direct.py)
+return exactly what SQLAlchemy's own path returns: same rows, same order, same Python
+values (dates, booleans, JSON), whatever the filters, list sizes and literal values."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from models import Contact, read_rows
+from models.direct import PREPARED
+from resolvers import contacts, profiles
+from resolvers.querying import ListOpts, by_id, by_ids
+from tests.utils.tenants import Tenant
+
+
+def _both(tenant: Tenant, statement: Any, params: dict[str, Any]) -> tuple[list, list]:
+    plain = statement.execution_options(**{PREPARED: False})
+
+    async def go() -> tuple[list, list]:
+        async with tenant.server.db.session(tenant.org_id) as session:
+            direct = await read_rows(session, statement, params)
+            through_sqlalchemy = await read_rows(session, plain, params)
+            return direct, through_sqlalchemy
+
+    return tenant.server.run(go)
+
+
+def _values(records: list[Any]) -> list[dict[str, Any]]:
+    return [{name: getattr(r, name) for name in r._fields} for r in records]
+
+
+@pytest.fixture
+def people(tenant: Tenant) -> list[int]:
+    fields = {"age": {"value": "9", "label": "Age", "type": "string"}}
+    ids = []
+    for name in ("Direct Asha", "Direct Ravi", "Direct Meena"):
+        contact = tenant.create_contact(name, fields=json.dumps(fields))
+        ids.append(int(contact["id"]))
+        tenant.data(
+            "mutation($input: ProfileInput!) {"
+            " createProfile(input: $input) { errors { message } } }",
+            {"input": {"contactId": contact["id"], "name": "Child", "type": "student"}},
+        )
+    return ids
+
+
+def test_reads_by_id_and_by_ids(tenant: Tenant, people: list[int]) -> None:
+    for only in (None, frozenset({"name"}), frozenset({"fields", "inserted_at", "is_org_read"})):
+        direct, reference = _both(tenant, by_ids(Contact, only), {"ids": people})
+        assert len(direct) == 3 and _values(direct) == _values(reference)
+        direct, reference = _both(
+            tenant, by_id(Contact, only), {"id": people[1], "org": tenant.org_id}
+        )
+        assert len(direct) == 1 and _values(direct) == _values(reference)
+    whole = _both(tenant, by_ids(Contact), {"ids": people})[0]
+    assert isinstance(whole[0].inserted_at, datetime)
+    assert isinstance(whole[0].is_org_read, bool)
+    assert isinstance(whole[0].fields, dict)  # JSON decoded (the active profile's fields)
+
+
+def test_profiles_of_contacts_in_menu_order(tenant: Tenant, people: list[int]) -> None:
+    statement = profiles._of_contacts(None)
+    for ids in (people, people[:1], [*people, 10**9]):
+        direct, reference = _both(tenant, statement, {"ids": ids})
+        assert _values(direct) == _values(reference)
+    rows = _both(tenant, statement, {"ids": people})[0]
+    assert [r.is_default for r in rows if r.contact_id == people[0]] == [True, False]
+
+
+def test_contact_lists_with_filters_and_literal_values(tenant: Tenant, people: list[int]) -> None:
+    now = datetime.utcnow()
+    filters: list[dict[str, Any]] = [
+        {},
+        {"name": "direct"},
+        {"term": "Ravi"},
+        {"status": "valid"},
+        {"date_range": {"from_": now - timedelta(days=1), "to": now + timedelta(days=1)}},
+        {"date_range": {"from_": now + timedelta(days=1)}},
+        {"include_groups": ["1", "2"]},
+        {"exclude_groups": ["1"]},
+    ]
+    for flt in filters:
+        for opts in (ListOpts(limit=2), ListOpts(limit=10, offset=1, order="desc")):
+
+            async def go(flt: dict = flt, opts: ListOpts = opts) -> list[Any]:
+                async with tenant.server.db.session(tenant.org_id) as session:
+                    return await contacts.list_contacts(session, tenant.org_id, flt, opts)
+
+            direct = tenant.server.run(go)
+            # The statement that list built, through SQLAlchemy's own path.
+            key = (tenant.org_id, repr(sorted(flt.items())), opts, None, None)
+            statement = contacts._LISTS.get(key, lambda: None)
+            assert statement.get_execution_options().get(PREPARED)
+            reference = _both(tenant, statement, {})[1]
+            assert _values(direct) == _values(reference), flt
+    # The date filters select rows: their values were bound as SQLite stores dates.
+    assert len(tenant.server.run(lambda: _listed(tenant, filters[4]))) == 3
+    assert tenant.server.run(lambda: _listed(tenant, filters[5])) == []
+
+
+async def _listed(tenant: Tenant, flt: dict[str, Any]) -> list[Any]:
+    async with tenant.server.db.session(tenant.org_id) as session:
+        flt = {**flt, "name": "direct"}
+        return await contacts.list_contacts(session, tenant.org_id, flt, ListOpts(limit=10))
+
+
+def test_on_sqlite_prepared_reads_take_the_direct_path(tenant: Tenant, people: list[int]) -> None:
+    from models import direct
+
+    statement = by_ids(Contact, frozenset({"phone"}))
+    direct._plans.clear()
+    _both(tenant, statement, {"ids": people})
+    planned = any(entry[0] is statement for entry in direct._plans.values())
+    assert planned == tenant.server.settings.database_url.startswith("sqlite")
