@@ -40,6 +40,7 @@ ALL_ORGS_KEY = "all_organizations"
 _GUARD_PARAM = "guard_organization_id"
 _PREGUARDED = "organization_guard_built_in"
 _UNSCOPED = "organization_unscoped"
+_CONNECTION_KEY = "read_connection"
 
 
 @cache
@@ -81,7 +82,7 @@ async def read_rows(session: AsyncSession, statement: Any, params: dict[str, Any
         params = {**params, _GUARD_PARAM: org_id}
     elif not options.get(_UNSCOPED):
         raise ValueError("read_rows takes only statements built with guarded() or unscoped()")
-    connection = await session.connection()
+    connection = await _connection(session)
     json_names = options.get(JSON_TEXT, frozenset())
     found = direct.read(connection, statement, params)
     if found is not None:
@@ -89,6 +90,19 @@ async def read_rows(session: AsyncSession, statement: Any, params: dict[str, Any
         return as_records(rows, json_names, names)
     rows = (await connection.execute(statement, params)).all()
     return as_records(rows, json_names)
+
+
+async def _connection(session: AsyncSession) -> Any:
+    """The session's connection, looked up once per session transaction: each lookup is a
+    round trip through SQLAlchemy's greenlet bridge, and a transaction keeps its connection
+    until it ends (a new transaction looks it up again)."""
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_CONNECTION_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]
+    connection = await session.connection()
+    session.info[_CONNECTION_KEY] = (session.sync_session.get_transaction(), connection)
+    return connection
 
 
 def unscoped(statement: Any) -> Any:
