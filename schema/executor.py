@@ -30,17 +30,15 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from schema.builders import BAIL, LEAF, RELATED_FIELD, Builder, builder
 from schema.types.common import RELATED
 
-LEAF, RELATED_FIELD = 0, 1
-_MISSING = object()
-_BAIL = object()  # "let graphql-core do this one"
-
-# (type name, field name) -> (LEAF, python attribute, serialize, non-null, passthrough type)
-#                         or (RELATED_FIELD, loader, key attribute, non-null, many, item non-null,
-#                             item type)
+# (type name, field name) -> a step (schema.builders), whose last item for a related field is
+# the item type until the executor replaces it by the steps of the selection under it.
 # Values of exactly this Python type that these scalars serialise to themselves.
 _PASSTHROUGH: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
+# ... and values of this type they serialise with this function (IDs held as integers).
+_CONVERT: dict[str, tuple[type, Any]] = {"ID": (int, str)}
 
 Plan = dict[tuple[str, str], tuple[Any, ...]]
 _plans: WeakKeyDictionary[GraphQLSchema, Plan] = WeakKeyDictionary()
@@ -73,6 +71,7 @@ def field_plan(schema: GraphQLSchema) -> Plan:
                     output.serialize,
                     non_null,
                     _PASSTHROUGH.get(output.name),
+                    *_CONVERT.get(output.name, (None, None)),
                 )
                 continue
             relation = (getattr(definition, "metadata", None) or {}).get(RELATED)
@@ -93,27 +92,6 @@ def field_plan(schema: GraphQLSchema) -> Plan:
     return plan
 
 
-def _leaf(
-    source: Any, python_name: str, serialize: Any, non_null: bool, passthrough: type | None
-) -> Any:
-    value = getattr(source, python_name, _MISSING)
-    if type(value) is passthrough:
-        return value
-    return _serialized(value, serialize, non_null)
-
-
-def _serialized(value: Any, serialize: Any, non_null: bool) -> Any:
-    if value is None and not non_null:
-        return None
-    if value is _MISSING or value is None:
-        return _BAIL
-    try:
-        serialized = serialize(value)
-    except Exception:  # graphql-core reports it
-        return _BAIL
-    return _BAIL if serialized is None else serialized
-
-
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -123,6 +101,9 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # reuses one of each for every object of a list, so the steps are worked out once.
         self._object_steps: dict[int, tuple[Any, list[tuple[Any, ...]] | None]] = {}
         self._related_steps: dict[int, tuple[Any, tuple[Any, ...] | None]] = {}
+        # id(steps) -> (steps, builder), and one-field step lists, for this request.
+        self._builders: dict[int, tuple[Any, Builder]] = {}
+        self._single: dict[int, list[tuple[Any, ...]]] = {}
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -166,57 +147,35 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     # --- building ---------------------------------------------------------------------------
 
+    def _builder(self, steps: list[tuple[Any, ...]]) -> Builder:
+        cached = self._builders.get(id(steps))
+        if cached is None:
+            cached = self._builders[id(steps)] = (steps, builder(steps))
+        return cached[1]
+
     def _build(self, steps: list[tuple[Any, ...]], source: Any) -> Any:
-        out: dict[str, Any] = {}
-        for response_name, step in steps:
-            # The commonest case (a string or boolean leaf) inline: this loop runs for every
-            # value of a list.
-            if step[0] == LEAF:
-                _, name, serialize, non_null, passthrough = step
-                value = getattr(source, name, _MISSING)
-                if type(value) is not passthrough:
-                    value = _serialized(value, serialize, non_null)
-            else:
-                value = self._related(step, source)
-            if value is _BAIL:
-                return _BAIL
-            out[response_name] = value
-        return out
+        return self._builder(steps)(source, self._primed)
 
     def _value(self, step: tuple[Any, ...], source: Any) -> Any:
-        return _leaf(source, *step[1:]) if step[0] == LEAF else self._related(step, source)
-
-    def _related(self, step: tuple[Any, ...], source: Any) -> Any:
-        _, loader, key_name, non_null, many, item_non_null, sub_steps = step
-        key = getattr(source, key_name, _MISSING)
-        if key is _MISSING:
-            return _BAIL
-        if key is None:
-            value = None
-        else:
-            primed = self._primed.get(loader) if self._primed is not None else None
-            if primed is None or key not in primed:
-                return _BAIL
-            value = primed[key]
-        if value is None:
-            return _BAIL if non_null else None
-        if not many:
-            return self._build(sub_steps, value)
-        if not isinstance(value, list):
-            return _BAIL
-        return self._build_items(sub_steps, value, item_non_null)
+        """One field's value, through a one-field builder."""
+        steps = self._single.get(id(step))
+        if steps is None:
+            steps = self._single[id(step)] = [("value", step)]
+        built = self._build(steps, source)
+        return BAIL if built is BAIL else built["value"]
 
     def _build_items(self, steps: list[tuple[Any, ...]], items: list[Any], non_null: bool) -> Any:
+        build, primed = self._builder(steps), self._primed
         out: list[Any] = []
         for item in items:
             if item is None:
                 if non_null:
-                    return _BAIL
+                    return BAIL
                 out.append(None)
                 continue
-            built = self._build(steps, item)
-            if built is _BAIL:
-                return _BAIL
+            built = build(item, primed)
+            if built is BAIL:
+                return BAIL
             out.append(built)
         return out
 
@@ -235,7 +194,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         steps = self._steps_for(parent_type, grouped_field_set)
         if steps:
             built = self._build(steps, source_value)
-            if built is not _BAIL:
+            if built is not BAIL:
                 return built
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
@@ -257,7 +216,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             steps = self._sub_steps(object_type, field_details_list)
             if steps:
                 built = self._build_items(steps, items, non_null)
-                if built is not _BAIL:
+                if built is not BAIL:
                     return built
         return super().complete_iterable_value(
             item_type, field_details_list, info, path, items, position_context
@@ -274,7 +233,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         step = self._step_for(parent_type, field_details_list)
         if step is not None:
             value = self._value(step, source)
-            if value is not _BAIL:
+            if value is not BAIL:
                 return value
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
