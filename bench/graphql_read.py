@@ -12,7 +12,7 @@ separate load process, runs each query with N concurrent clients for S seconds:
 and prints requests/s, p50 and p99 for each, and (b)/(a), (c)/(a): the cost of real reads
 relative to the cheapest authenticated request measured in the same run.
 
-The S seconds of each query are taken in R rounds (--rounds, default 5) that alternate
+The S seconds of each query are taken in R rounds (--rounds, default 10) that alternate
 a, b, c: on a shared machine whose speed drifts, each query then sees the same conditions.
 """
 
@@ -232,7 +232,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--contacts", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="glific-bench-")

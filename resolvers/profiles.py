@@ -77,7 +77,7 @@ def _of_contacts(only: frozenset[str] | None) -> Any:
         guarded(
             records(Profile, None if only is None else only | {"contact_id"})
             .where(Profile.contact_id.in_(bindparam("ids", expanding=True)))
-            .order_by(*MENU_ORDER)
+            .order_by(Profile.contact_id, *MENU_ORDER)
         )
     )
 
