@@ -33,13 +33,13 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from schema.builders import BAIL, LEAF, RELATED_FIELD, Builder, builder
 from schema.types.common import RELATED
 
-# (type name, field name) -> a step (schema.builders), whose last item for a related field is
-# the item type until the executor replaces it by the steps of the selection under it.
 # Values of exactly this Python type that these scalars serialise to themselves.
 _PASSTHROUGH: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
 # ... and values of this type they serialise with this function (IDs held as integers).
 _CONVERT: dict[str, tuple[type, Any]] = {"ID": (int, str)}
 
+# (type name, field name) -> a step (schema.builders), whose last item for a related field is
+# the item type until the executor replaces it by the steps of the selection under it.
 Plan = dict[tuple[str, str], tuple[Any, ...]]
 _plans: WeakKeyDictionary[GraphQLSchema, Plan] = WeakKeyDictionary()
 

@@ -34,7 +34,8 @@ class Relation:
 
 
 # What a root field prefetches when its selection asks for it: {type: {field: target type}}.
-# `profiles` comes first: it also primes `profile`, which `activeProfile` then reuses.
+# `profiles` comes first: prefetching into its rows primes them as `profile` rows
+# (SELF_LOADERS), which `activeProfile` then reuses without a query.
 PREFETCHED: dict[str, dict[str, str | None]] = {
     "Contact": {
         "profiles": "Profile",
@@ -129,14 +130,12 @@ async def prefetch(
         keys = list({k for r in rows if (k := relation.key(r)) is not None and k not in primed})
         if keys:
             batch, default = BATCHES[relation.loader]
-            if relation.loader in PRUNABLE:
-                found = plain(await ctx.read(batch, keys, needs.get(PRUNABLE[relation.loader])))
-            else:
-                found = plain(await ctx.read(batch, keys))
+            # Batches over prunable tables select only the columns the operation reads.
+            only = PRUNABLE.get(relation.loader)
+            extra = (needs.get(only),) if only is not None else ()
+            found = plain(await ctx.read(batch, keys, *extra))
             values = {k: found.get(k, default() if default else None) for k in keys}
             ctx.prime(relation.loader, values)
-            if relation.loader == "profiles_of_contact":
-                ctx.prime("profile", {p.id: p for ps in values.values() for p in ps})
         if relation.target is not None:
             cache = ctx.primed.get(relation.loader, {})
             related = [cache.get(relation.key(r)) for r in rows]

@@ -7,17 +7,14 @@ one such miss."""
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from sqlalchemy.engine import Row
 
+from models.records import record_type
 
-@cache
-def _record_type(fields: tuple[str, ...]) -> Any:
-    return namedtuple("Record", fields)
+_NO_JSON: frozenset[str] = frozenset()
 
 
 def plain(value: Any) -> Any:
@@ -31,7 +28,7 @@ def _plain(value: Any, makers: dict[int, Callable[[Any], Any]]) -> Any:
         parent = value._parent  # type: ignore[attr-defined]
         make = makers.get(id(parent))
         if make is None:
-            make = makers[id(parent)] = _record_type(value._fields)._make
+            make = makers[id(parent)] = record_type(tuple(value._fields), _NO_JSON)._make
         return make(value)
     # What a read returns holds rows of one kind: when the first one found is not a Row
     # (records from models.read_rows already are named tuples), nothing needs converting.
