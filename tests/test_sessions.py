@@ -274,19 +274,25 @@ def test_no_or_invalid_token_is_401(server: LiveServer, headers: dict[str, str])
         assert response.json() == NOT_AUTHENTICATED
 
 
-def test_expired_access_token_is_refused(tenant: Tenant) -> None:
-    data = _sign_in(tenant.server, tenant.users["manager"]["phone"])
-    assert _me(tenant.server, data["access_token"]).status_code == 200
+def _expire(tenant: Tenant, role: str, kind: str) -> None:
+    """Make the `kind` tokens of the tenant's `role` user expire a second ago."""
 
     async def expire(session: AsyncSession) -> None:
         past = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)
         await session.execute(
             update(UserToken)
-            .where(UserToken.user_id == tenant.users["manager"]["id"], UserToken.kind == "access")
+            .where(UserToken.user_id == tenant.users[role]["id"], UserToken.kind == kind)
             .values(expires_at=past)
         )
 
     tenant.server.in_transaction(expire)
+
+
+def test_expired_access_token_is_refused(tenant: Tenant) -> None:
+    data = _sign_in(tenant.server, tenant.users["manager"]["phone"])
+    assert _me(tenant.server, data["access_token"]).status_code == 200
+
+    _expire(tenant, "manager", "access")
     response = _me(tenant.server, data["access_token"])
     assert response.status_code == 401
     assert response.json() == NOT_AUTHENTICATED
@@ -301,15 +307,7 @@ def test_expired_access_token_is_refused(tenant: Tenant) -> None:
 def test_expired_renewal_token_is_refused(tenant: Tenant) -> None:
     data = _sign_in(tenant.server, tenant.users["admin"]["phone"])
 
-    async def expire(session: AsyncSession) -> None:
-        past = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)
-        await session.execute(
-            update(UserToken)
-            .where(UserToken.user_id == tenant.users["admin"]["id"], UserToken.kind == "renewal")
-            .values(expires_at=past)
-        )
-
-    tenant.server.in_transaction(expire)
+    _expire(tenant, "admin", "renewal")
     response = tenant.client.post(
         "/api/v1/session/renew", headers={"authorization": data["renewal_token"]}
     )

@@ -97,30 +97,31 @@ def switch(tenant: Tenant, contact_id: Any, role: str = "staff", **by: Any) -> d
     )["switchProfile"]
 
 
+def _update(
+    tenant: Tenant, kind: str, selection: str, row_id: Any, role: str, input: dict[str, Any]
+) -> dict[str, Any]:
+    """`update<Kind>(id, input)`; a `fields` dict is sent as Glific's JSON string."""
+    if "fields" in input and not isinstance(input["fields"], str):
+        input["fields"] = as_json(input["fields"])
+    field, result = f"update{kind}", kind[0].lower() + kind[1:]
+    return tenant.data(  # type: ignore[no-any-return]
+        f"mutation($id: ID!, $input: {kind}Input) {{ {field}(id: $id, input: $input)"
+        f" {{ {result} {{ {selection} }} {ERRORS} }} }}",
+        {"id": row_id, "input": input},
+        role,
+    )[field]
+
+
 def update_contact(
     tenant: Tenant, contact_id: Any, role: str = "staff", **input: Any
 ) -> dict[str, Any]:
-    if "fields" in input and not isinstance(input["fields"], str):
-        input["fields"] = as_json(input["fields"])
-    return tenant.data(  # type: ignore[no-any-return]
-        "mutation($id: ID!, $input: ContactInput) { updateContact(id: $id, input: $input)"
-        f" {{ contact {{ {CONTACT} }} {ERRORS} }} }}",
-        {"id": contact_id, "input": input},
-        role,
-    )["updateContact"]
+    return _update(tenant, "Contact", CONTACT, contact_id, role, input)
 
 
 def update_profile(
     tenant: Tenant, profile_id: Any, role: str = "staff", **input: Any
 ) -> dict[str, Any]:
-    if "fields" in input and not isinstance(input["fields"], str):
-        input["fields"] = as_json(input["fields"])
-    return tenant.data(  # type: ignore[no-any-return]
-        "mutation($id: ID!, $input: ProfileInput) { updateProfile(id: $id, input: $input)"
-        f" {{ profile {{ {PROFILE} }} {ERRORS} }} }}",
-        {"id": profile_id, "input": input},
-        role,
-    )["updateProfile"]
+    return _update(tenant, "Profile", PROFILE, profile_id, role, input)
 
 
 def profile_mutation(tenant: Tenant, name: str, profile_id: Any) -> dict[str, Any]:
