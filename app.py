@@ -24,11 +24,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models import Database
+from models.errors import DatabaseUnavailable
 from models.migrate import upgrade
 from resolvers import seed
 from resolvers.errors import DomainError, InputErrors
@@ -41,53 +42,82 @@ from settings import Settings, get_settings
 log = logging.getLogger("glific")
 
 
-class BodyTooLarge(Exception):
-    pass
+def _error(code: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, code, headers=headers)
 
 
-class BodyLimit:
-    """Refuse request bodies over `limit` bytes with 413, before anything parses them."""
+class BufferedBody:
+    """Receive a request's whole body before the application sees the request: at most
+    `limit` bytes (413 past that) within `timeout` seconds (408 past that).
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    So nothing downstream (a sign-in check, a database connection, a transaction) is ever
+    held while a client is still sending, and a client that stalls mid-upload is cut off
+    instead of pinning the server's resources."""
+
+    def __init__(self, app: ASGIApp, limit: int, timeout: float) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        too_large = _error(413, f"Request body is larger than {self.limit} bytes")
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._too_large(scope, receive, send)
+                await too_large(scope, receive, send)
                 return
-        seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        chunks: list[bytes] = []
+        size = 0
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._too_large(scope, receive, send)
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return  # the client left: nobody to answer
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.limit:
+                        await too_large(scope, receive, send)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            late = _error(
+                408,
+                f"The request body did not arrive within {self.timeout:g} seconds",
+                connection="close",
+            )
+            await late(scope, receive, send)
+            return
+        replayed = False
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = {
-            "error": {"code": 413, "message": f"Request body is larger than {self.limit} bytes"}
-        }
-        await JSONResponse(body, status_code=413)(scope, receive, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _unavailable(_: Request, exc: Exception) -> Response:
+    """A database condition a client may retry (models.errors): 503, said plainly."""
+    message = exc.message if isinstance(exc, DatabaseUnavailable) else str(exc)
+    return _error(503, message, **{"retry-after": "1"})
+
+
+async def _keep_statistics(database: Database, every: float = 3600) -> None:
+    """Refresh the planner's statistics now and then (models.db.Database.optimize)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await database.optimize()
+        except Exception:
+            log.exception("refreshing the database statistics failed")
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
@@ -134,15 +164,21 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # keep it out of the garbage collector's scans, which otherwise grow with it.
         gc.collect()
         gc.freeze()
+        await database.optimize()
+        statistics = asyncio.create_task(_keep_statistics(database))
         yield
+        statistics.cancel()
         if db is None:
             await database.dispose()
 
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        exception_handlers={DatabaseUnavailable: _unavailable},
         middleware=[
-            Middleware(BodyLimit, limit=settings.max_body_bytes),
+            Middleware(
+                BufferedBody, limit=settings.max_body_bytes, timeout=settings.body_timeout_seconds
+            ),
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_origin_list,

@@ -52,7 +52,24 @@ class Settings(BaseSettings):
     default_phone_region: str = ""
     # SQL echo for debugging.
     sql_echo: bool = False
-    db_pool_size: int = Field(default=10, ge=1)
+
+    # Load. A request holds at most one database connection at a time; past `db_pool_size`
+    # requests queue for one, and after `db_pool_timeout_seconds` get a retryable error.
+    db_pool_size: int = Field(default=20, ge=1)
+    db_pool_timeout_seconds: float = Field(default=30, gt=0)
+    # A write that finds the database locked (SQLite: another process holds the write lock;
+    # PostgreSQL: another transaction holds the row) waits this long, then gets a retryable
+    # error. This process's own writers queue without limit instead.
+    db_busy_timeout_seconds: float = Field(default=5, gt=0)
+    # A statement running longer than this is stopped with a clear error.
+    statement_timeout_seconds: float = Field(default=20, gt=0)
+    # SQLite runs statements on the event loop; a read still running after this many
+    # milliseconds is stopped and run again in a worker thread, so a slow count cannot
+    # stall every other request.
+    sqlite_inline_budget_ms: float = Field(default=20, ge=0)
+    # A request body must have arrived completely within this time (408 otherwise): a
+    # client that stalls mid-upload cannot hold the server's resources.
+    body_timeout_seconds: float = Field(default=30, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, event
+from sqlalchemy import bindparam, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,13 +24,17 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.util import find_tables
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from models import direct
 from models.base import OrgScoped
+from models.errors import translate
 from models.records import JSON_TEXT, as_records
-from models.sqlite_inline import inline_creator
+from models.sqlite_inline import Limits, inline_creator
 
 ORG_KEY = "organization_id"
 SETTINGS_KEY = "settings"
@@ -43,14 +47,42 @@ _UNSCOPED = "organization_unscoped"
 _CONNECTION_KEY = "read_connection"
 
 
+class _GuardColumn(ColumnElement[Any]):
+    """The organization column as the guard compares it. PostgreSQL gets the plain column:
+    beside a resolver's own `organization_id = :org` its planner sees one condition and
+    estimates rows right (an expression such as `organization_id + 0` made it expect 0.5% of
+    the rows and pick a scan and a sort). SQLite gets `+organization_id`, which keeps the
+    guard out of index selection: resolvers filter by organization explicitly where that is
+    the access path, and SQLite's planner would otherwise prefer the organization index
+    over a primary key or contact_id lookup."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+    def get_children(self, **kw: Any) -> Any:
+        return (self.column,)
+
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+
+@compiles(_GuardColumn)
+def _guard_column(element: _GuardColumn, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)  # type: ignore[no-any-return]
+
+
+@compiles(_GuardColumn, "sqlite")
+def _guard_column_sqlite(element: _GuardColumn, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
+
+
 @cache
 def _guard() -> Any:
-    # `+ 0` keeps the guard out of index selection: resolvers filter by organization
-    # explicitly where that is the access path, and SQLite's planner (no statistics) would
-    # otherwise prefer the organization index over a primary key or contact_id lookup.
     return with_loader_criteria(
         OrgScoped,
-        lambda cls: cls.organization_id + 0 == bindparam("guard_organization_id"),
+        lambda cls: _GuardColumn(cls.organization_id) == bindparam("guard_organization_id"),
         include_aliases=True,
         track_closure_variables=False,
     )
@@ -84,7 +116,7 @@ async def read_rows(session: AsyncSession, statement: Any, params: dict[str, Any
         raise ValueError("read_rows takes only statements built with guarded() or unscoped()")
     connection = await _connection(session)
     json_names = options.get(JSON_TEXT, frozenset())
-    found = direct.read(connection, statement, params)
+    found = await direct.read(connection, statement, params)
     if found is not None:
         names, rows = found
         return as_records(rows, json_names, names)
@@ -106,7 +138,15 @@ async def _connection(session: AsyncSession) -> Any:
 
 
 def unscoped(statement: Any) -> Any:
-    """Mark a statement over global tables only (languages): the guard has nothing to do."""
+    """Mark a statement over global tables only (languages): the guard has nothing to do.
+    A statement that reads an organization's table is refused: it would escape the guard."""
+    tenant = sorted(
+        t.name for t in find_tables(statement, check_columns=True) if t in _tenant_tables()
+    )
+    if tenant:
+        raise OrganizationScopeError(
+            f"unscoped() is for global tables only; this statement reads {', '.join(tenant)}"
+        )
     return statement.execution_options(**{_UNSCOPED: True})
 
 
@@ -149,7 +189,7 @@ def _filter_by_organization(state: ORMExecuteState) -> Any:
     # executemany-style parameter lists: fall back to criteria with the value inlined.
     state.statement = state.statement.options(
         with_loader_criteria(
-            OrgScoped, lambda cls: cls.organization_id + 0 == org_id, include_aliases=True
+            OrgScoped, lambda cls: _GuardColumn(cls.organization_id) == org_id, include_aliases=True
         )
     )
     return None
@@ -161,10 +201,10 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide where transactions begin (see _on_begin).
+        # No busy timeout here: models.sqlite_inline waits for locks off the event loop.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -178,28 +218,78 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _limits(settings: Any) -> Limits:
+    if settings is None:
+        return Limits()
+    return Limits(
+        inline_budget=settings.sqlite_inline_budget_ms / 1000,
+        statement_timeout=settings.statement_timeout_seconds,
+        busy_timeout=settings.db_busy_timeout_seconds,
+    )
+
+
+def _postgresql_options(limits: Limits) -> dict[str, Any]:
+    """Server-side limits for every PostgreSQL connection: a lock wait (a row another
+    transaction holds) as long as SQLite's busy wait, and the statement timeout on top of
+    it (PostgreSQL counts the wait as part of the statement; SQLite does not)."""
+    statement_ms = int((limits.statement_timeout + limits.busy_timeout) * 1000)
+    lock_ms = int(limits.busy_timeout * 1000)
+    return {"options": f"-c statement_timeout={statement_ms} -c lock_timeout={lock_ms}"}
+
+
 class Database:
-    """One engine per process; sessions are cheap and short-lived."""
+    """One engine per process; sessions are cheap and short-lived.
+
+    The pool holds `db_pool_size` connections and never more: a request holds at most one
+    at a time, so past that many requests wait for one (up to `db_pool_timeout_seconds`)
+    instead of opening and closing connections under load."""
 
     def __init__(
-        self, url: str, *, settings: Any = None, echo: bool = False, pool_size: int = 10
+        self,
+        url: str,
+        *,
+        settings: Any = None,
+        echo: bool = False,
+        pool_size: int | None = None,
     ) -> None:
         self.url = url
         # Handed to every session (resolvers.config.settings_of).
         self.settings = settings
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        self.limits = _limits(settings)
+        size = pool_size or (settings.db_pool_size if settings is not None else 20)
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "pool_size": size,
+            "max_overflow": 0,
+            "pool_timeout": settings.db_pool_timeout_seconds if settings is not None else 30,
+        }
         if self.is_sqlite:
             path = make_url(url).database or ":memory:"
-            kwargs["async_creator"] = inline_creator(path)
+            kwargs["async_creator"] = inline_creator(path, self.limits)
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            kwargs["connect_args"] = _postgresql_options(self.limits)
+            # A connection that died (a server restart) is replaced after one failed use.
+            kwargs["pool_recycle"] = 3600
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         # See models.sqlite_inline: this process's SQLite writers take turns.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _tune_sqlite(self.engine)
-        self._reader = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        statement_timeout = self.limits.statement_timeout
+
+        @event.listens_for(self.engine.sync_engine, "handle_error")
+        def _translate(context: Any) -> Exception | None:
+            return translate(context.original_exception, statement_timeout)
+
+        # Readers run each statement on its own, as SQLite's do (models.sqlite_inline): on
+        # PostgreSQL that spares every request a BEGIN and a ROLLBACK round trip.
+        reads = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._reader = async_sessionmaker(reads, expire_on_commit=False, autoflush=False)
         self._writer = async_sessionmaker(
             self.engine.execution_options(writer=True), expire_on_commit=False, autoflush=False
         )
@@ -234,7 +324,9 @@ class Database:
     async def transaction(
         self, organization_id: int | None = None, *, all_organizations: bool = False
     ) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
+        """One write transaction: committed when the block ends, rolled back if it raises.
+        Whoever opens one must hold no other connection of this database meanwhile (a
+        request's read session is closed first: schema.context)."""
         async with contextlib.AsyncExitStack() as stack:
             if self._write_lock is not None:
                 await stack.enter_async_context(self._write_lock)
@@ -243,6 +335,16 @@ class Database:
             )
             await stack.enter_async_context(session.begin())
             yield session
+
+    async def optimize(self) -> None:
+        """Keep SQLite's planner statistics current (the server runs this at start and then
+        hourly; without statistics SQLite picks poor plans on large tables). Bounded work:
+        each index is sampled, not read whole. PostgreSQL's autovacuum does this itself."""
+        if not self.is_sqlite:
+            return
+        async with self.transaction(all_organizations=True) as session:
+            await session.execute(text("PRAGMA analysis_limit=1000"))
+            await session.execute(text("PRAGMA optimize=0x10002"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

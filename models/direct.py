@@ -12,8 +12,10 @@ connection can be called without awaiting a driver.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+from models.errors import translate
 from models.sqlite_inline import InlineConnection
 
 PREPARED = "prepared_statement"
@@ -76,9 +78,13 @@ def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
     return plan
 
 
-def read(connection: Any, statement: Any, params: dict[str, Any]) -> tuple[Any, list[Any]] | None:
+async def read(
+    connection: Any, statement: Any, params: dict[str, Any]
+) -> tuple[Any, list[Any]] | None:
     """(column names, rows as tuples) of a prepared statement on an inline SQLite
-    connection; None when the statement or the connection cannot be read directly."""
+    connection; None when the statement or the connection cannot be read directly. The
+    statement runs within the connection's limits (models.sqlite_inline), and what SQLite
+    raises is translated as SQLAlchemy's path translates it (models.errors)."""
     if not statement.get_execution_options().get(PREPARED):
         return None
     driver = connection.sync_connection.connection.driver_connection
@@ -89,7 +95,13 @@ def read(connection: Any, statement: Any, params: dict[str, Any]) -> tuple[Any, 
     for kind, ref, index, process in sources:
         value = params[ref] if kind == _PARAM else params[ref][index] if kind == _ITEM else ref
         values.append(process(value) if process is not None and value is not None else value)
-    rows = driver.sqlite.execute(sql, values).fetchall()
+    try:
+        rows = await driver.read(sql, values)
+    except sqlite3.Error as exc:
+        ours = translate(exc, driver.limits.statement_timeout)
+        if ours is None:
+            raise
+        raise ours from exc
     if converting:
         converted = []
         for row in rows:

@@ -1,29 +1,70 @@
-"""An aiosqlite-compatible connection that runs sqlite3 calls inline, on the event loop.
+"""An aiosqlite-compatible connection that runs sqlite3 calls inline, on the event loop, and
+keeps every statement short there.
 
 aiosqlite runs every call (cursor, execute, fetchall, close...) in a worker thread; each hop
 costs about 100 µs, several per statement, which dominated request time. A local SQLite
 statement usually takes less than that, so the embedded default runs them inline instead
-(passed to SQLAlchemy as `async_creator`). Consequences, handled in `models.db`:
+(passed to SQLAlchemy as `async_creator`). Nothing may hold the loop for long, though:
 
-* a statement blocks the loop while it runs (fine for the small indexed queries an API
-  makes; PostgreSQL is the answer for heavy concurrent load);
-* two connections of this process must never wait on each other's write lock (the busy
-  handler would block the loop that the lock holder needs): writers are serialised by an
-  asyncio lock before `BEGIN IMMEDIATE`.
+* **A slow read moves off the loop.** A read runs inline under a budget (`inline_budget`,
+  a few milliseconds); if it is still running then, SQLite interrupts it and it runs again,
+  from the start, in a worker thread (sqlite3 releases the GIL while SQLite works), so a count
+  over a million contacts does not stall every other request. That is safe for a SELECT, and
+  for any statement outside a transaction (an interrupted one leaves nothing behind); writes
+  inside a transaction always run inline: they are small by construction (writes go by key).
+* **No statement runs forever.** Every statement has a hard limit (`statement_timeout`);
+  past it SQLite interrupts it and the caller gets `models.errors.StatementTimeout`.
+* **Waiting for a lock never blocks the loop.** SQLite's own busy handler would sleep inside
+  the call, holding the loop (and with it the process) while another process holds the
+  database; the connection has no busy timeout and instead retries a busy statement with
+  asyncio sleeps for up to `busy_timeout` seconds, then the busy error goes up
+  (`models.errors.translate` makes it `DatabaseBusy`).
+
+Two connections of this process must never wait on each other's write lock: writers are
+serialised by an asyncio lock before `BEGIN IMMEDIATE` (`models.db.Database.transaction`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from models.errors import is_sqlite_busy, is_sqlite_interrupt
+
+# How often SQLite asks whether to stop (in virtual machine instructions): often enough
+# inline to keep to a millisecond budget, rarely in a worker thread (each ask takes the GIL).
+_INLINE_CHECK, _THREAD_CHECK = 1_000, 100_000
+_FIRST_RETRY, _LONGEST_RETRY = 0.002, 0.05
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Time limits of the connections of one database (seconds)."""
+
+    inline_budget: float = 0.02
+    statement_timeout: float = 20.0
+    busy_timeout: float = 5.0
+
+
+def _is_select(sql: str) -> bool:
+    return sql.lstrip()[:6].upper() == "SELECT"
 
 
 class _InlineCursor:
-    __slots__ = ("_cursor",)
+    """A cursor whose execute also fetches every row (SQLAlchemy's async adapter fetches them
+    all right away anyway): a statement is over when execute returns."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    __slots__ = ("_connection", "_cursor", "_rows")
+
+    def __init__(self, connection: InlineConnection, cursor: sqlite3.Cursor) -> None:
+        self._connection = connection
         self._cursor = cursor
+        self._rows: list[Any] = []
 
     @property
     def description(self) -> Any:
@@ -46,24 +87,28 @@ class _InlineCursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _InlineCursor:
-        if parameters is None:
-            self._cursor.execute(sql)
-        else:
-            self._cursor.execute(sql, parameters)
+        self._rows = await self._connection.run(self._cursor, sql, parameters or ())
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> _InlineCursor:
-        self._cursor.executemany(sql, parameters)
+        rows = list(parameters)
+        await self._connection.retrying(
+            lambda: self._connection.limited(self._cursor.executemany, sql, rows)
+        )
+        self._rows = []
         return self
 
     async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
+        return self._rows.pop(0) if self._rows else None
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
-        return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
+        size = size if size is not None else self._cursor.arraysize
+        taken, self._rows = self._rows[:size], self._rows[size:]
+        return taken
 
     async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
+        taken, self._rows = self._rows, []
+        return taken
 
     async def close(self) -> None:
         self._cursor.close()
@@ -95,18 +140,95 @@ class _ImmediateQueue:
 class InlineConnection:
     """The subset of `aiosqlite.Connection` that SQLAlchemy's aiosqlite dialect uses."""
 
-    def __init__(self, path: str) -> None:
-        # check_same_thread=False: pooled connections may be closed by the pool's cleanup
-        # from another thread at interpreter exit; all normal use stays on the loop thread.
-        self._conn: sqlite3.Connection | None = sqlite3.connect(path, check_same_thread=False)
+    def __init__(self, path: str, limits: Limits) -> None:
+        # check_same_thread=False: slow reads run in a worker thread (while the loop awaits
+        # them, nothing else uses the connection), and the pool may close connections from
+        # another thread at exit. timeout=0: busy waits happen in `retrying`, off the loop.
+        self._conn: sqlite3.Connection | None = sqlite3.connect(
+            path, check_same_thread=False, timeout=0
+        )
         self._connection = self._conn
         self._tx = _ImmediateQueue()
+        self.limits = limits
+        self._deadline = math.inf
+        self._conn.set_progress_handler(self._past_deadline, _INLINE_CHECK)
+
+    def _past_deadline(self) -> int:
+        return 1 if time.perf_counter() > self._deadline else 0
 
     @property
     def sqlite(self) -> sqlite3.Connection:
-        """The sqlite3 connection itself (models.direct reads through it)."""
+        """The sqlite3 connection itself."""
         assert self._conn is not None
         return self._conn
+
+    # --- running statements -------------------------------------------------------------------
+
+    def limited(self, call: Callable[..., Any], *args: Any, seconds: float | None = None) -> Any:
+        """`call(*args)` with SQLite told to stop after `seconds` (the statement timeout)."""
+        self._deadline = time.perf_counter() + (
+            self.limits.statement_timeout if seconds is None else seconds
+        )
+        try:
+            return call(*args)
+        finally:
+            self._deadline = math.inf
+
+    def _in_thread(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any]:
+        self.sqlite.set_progress_handler(self._past_deadline, _THREAD_CHECK)
+        try:
+            return self.limited(lambda: cursor.execute(sql, parameters).fetchall())  # type: ignore[no-any-return]
+        finally:
+            self.sqlite.set_progress_handler(self._past_deadline, _INLINE_CHECK)
+
+    async def _attempt(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any]:
+        # Safe to stop and run again: a SELECT, or any statement outside a transaction (it
+        # is atomic on its own, so an interrupted one left nothing behind).
+        if self.sqlite.in_transaction and not _is_select(sql):
+            return self.limited(lambda: cursor.execute(sql, parameters).fetchall())  # type: ignore[no-any-return]
+        budget = self.limits.inline_budget
+        if budget > 0:
+            try:
+                return self.limited(  # type: ignore[no-any-return]
+                    lambda: cursor.execute(sql, parameters).fetchall(), seconds=budget
+                )
+            except sqlite3.OperationalError as exc:
+                if not is_sqlite_interrupt(exc):
+                    raise
+        return await asyncio.to_thread(self._in_thread, cursor, sql, parameters)
+
+    async def retrying(self, attempt: Callable[[], Any]) -> Any:
+        """Run `attempt` (sync or async); while SQLite answers busy (another process holds a
+        lock it needs), wait with asyncio sleeps and retry, up to the busy timeout."""
+        deadline = None
+        delay = _FIRST_RETRY
+        while True:
+            try:
+                result = attempt()
+                return await result if asyncio.iscoroutine(result) else result
+            except sqlite3.OperationalError as exc:
+                if not is_sqlite_busy(exc):
+                    raise
+                now = time.monotonic()
+                deadline = deadline if deadline is not None else now + self.limits.busy_timeout
+                if now >= deadline:
+                    raise
+                await asyncio.sleep(min(delay, deadline - now))
+                delay = min(delay * 2, _LONGEST_RETRY)
+
+    async def run(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any]:
+        """Execute one statement and fetch its rows, within the limits above."""
+        return await self.retrying(lambda: self._attempt(cursor, sql, parameters))  # type: ignore[no-any-return]
+
+    async def read(self, sql: str, parameters: Any) -> list[Any]:
+        """The rows of one SELECT (models.direct), within the limits above."""
+        cursor = self.sqlite.cursor()
+        try:
+            return await self.run(cursor, sql, parameters)
+        finally:
+            cursor.close()
+
+    # --- what SQLAlchemy's adapter calls ------------------------------------------------------
 
     @property
     def isolation_level(self) -> str | None:
@@ -115,14 +237,14 @@ class InlineConnection:
 
     def cursor(self) -> _InlineCursor:
         assert self._conn is not None
-        return _InlineCursor(self._conn.cursor())
+        return _InlineCursor(self, self._conn.cursor())
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _InlineCursor:
         return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
         assert self._conn is not None
-        self._conn.commit()
+        await self.retrying(self._conn.commit)
 
     async def rollback(self) -> None:
         assert self._conn is not None
@@ -133,10 +255,7 @@ class InlineConnection:
         self._conn.create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-            self._connection = None
+        self.stop()
 
     def stop(self) -> None:
         if self._conn is not None:
@@ -145,8 +264,8 @@ class InlineConnection:
             self._connection = None
 
 
-def inline_creator(path: str) -> Callable[[], Any]:
+def inline_creator(path: str, limits: Limits | None = None) -> Callable[[], Any]:
     async def create() -> InlineConnection:
-        return InlineConnection(path)
+        return InlineConnection(path, limits or Limits())
 
     return create

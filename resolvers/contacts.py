@@ -141,8 +141,10 @@ async def contact_by_phone(
 
 
 async def fetch_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Contact:
-    """For writes: a miss is Glific's `Elixir.Glific.Contacts.Contact` / `Resource not found`."""
-    return await fetch_for_write(session, Contact, org_id, raw_id, "Contacts.Contact")
+    """For writes: a miss is Glific's `Elixir.Glific.Contacts.Contact` / `Resource not found`.
+    The contact stays locked until the transaction ends: which profile is active, and so
+    where a field write must also go, is part of what a write to a contact reads."""
+    return await fetch_for_write(session, Contact, org_id, raw_id, "Contacts.Contact", lock=True)
 
 
 async def contacts_by_ids(
@@ -234,7 +236,7 @@ async def count_contacts(
 
 async def contact_location(session: AsyncSession, org_id: int, raw_id: Any) -> Location | None:
     """The last location the contact shared, or None."""
-    contact = await fetch_contact(session, org_id, raw_id)
+    contact = await fetch_for_write(session, Contact, org_id, raw_id, "Contacts.Contact")
     return await session.scalar(
         select(Location)
         .where(Location.contact_id == contact.id)
@@ -378,7 +380,9 @@ async def optin_contact(
     stored = normalize_phone(phone, default_region=settings_of(session).default_phone_region)
     now = at or utcnow()
     contact = await session.scalar(
-        select(Contact).where(Contact.phone == stored, Contact.organization_id == org_id)
+        select(Contact)
+        .where(Contact.phone == stored, Contact.organization_id == org_id)
+        .with_for_update()
     )
     if contact is None:
         contact = await create_contact(session, org_id, {"phone": stored, "name": name})

@@ -98,8 +98,21 @@ async def get_profile(
 
 
 async def fetch_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Profile:
-    """For writes: a miss is Glific's `Elixir.Glific.Profiles.Profile` / `Resource not found`."""
-    return await fetch_for_write(session, Profile, org_id, raw_id, "Profiles.Profile")
+    """A profile to change, with its contact locked first (every profile write locks the
+    contact, then touches profiles: one order, so two writers never wait on each other in
+    a circle). Loaded after the lock, so it is what the last writer committed. A miss is
+    Glific's `Elixir.Glific.Profiles.Profile` / `Resource not found`."""
+    entity = "Profiles.Profile"
+    try:
+        pid = to_int_id(raw_id)
+    except InputErrors:
+        raise not_found(entity) from None
+    contact_id = await session.scalar(
+        select(Profile.contact_id).where(Profile.id == pid, Profile.organization_id == org_id)
+    )
+    if contact_id is None or await _lock_contact(session, org_id, contact_id) is None:
+        raise not_found(entity)
+    return await fetch_for_write(session, Profile, org_id, pid, entity, lock=True)
 
 
 def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
@@ -170,11 +183,14 @@ async def indexed_profiles(session: AsyncSession, contact_id: int) -> list[Profi
 
 
 async def _lock_contact(session: AsyncSession, org_id: int, contact_id: int) -> Contact | None:
-    """Load the contact for a profile operation, serialising concurrent ones on PostgreSQL."""
+    """Load the contact for a profile operation and keep it locked until the transaction
+    ends (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite has one writer at a time): which
+    profile is active is read here, and every write that depends on it comes after."""
     return await session.scalar(
         select(Contact)
         .where(Contact.id == contact_id, Contact.organization_id == org_id)
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
@@ -454,7 +470,7 @@ async def delete_profile(
     profile = await fetch_profile(session, org_id, raw_id)
     if profile.is_default:
         raise InputErrors.raw("profile", DEFAULT_NOT_DELETED)
-    contact = await _lock_contact(session, org_id, profile.contact_id)
+    contact = await session.get(Contact, profile.contact_id)  # locked by fetch_profile
     if contact is not None:
         await _fall_back_to_default(session, contact, profile, method)
     await session.delete(profile)
@@ -469,7 +485,7 @@ async def set_profile_active(
     profile = await fetch_profile(session, org_id, raw_id)
     if profile.is_active == active:
         return profile
-    contact = await _lock_contact(session, org_id, profile.contact_id)
+    contact = await session.get(Contact, profile.contact_id)  # locked by fetch_profile
     if not active and contact is not None:
         # A profile operation: the default is settled first (with Glific data the oldest
         # profile becomes it, and then it is the one that cannot be deactivated).

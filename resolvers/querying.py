@@ -137,16 +137,22 @@ def apply_opts(
     return stmt
 
 
-async def fetch_for_write(session: Any, model: Any, org_id: int, raw_id: Any, entity: str) -> Any:
+async def fetch_for_write(
+    session: Any, model: Any, org_id: int, raw_id: Any, entity: str, *, lock: bool = False
+) -> Any:
     """The ORM row `raw_id` of `model` in the organization, loaded to be changed; a miss (or
-    an id that cannot exist) is Glific's `Elixir.Glific.<entity>` / `Resource not found`."""
+    an id that cannot exist) is Glific's `Elixir.Glific.<entity>` / `Resource not found`.
+    With `lock`, the row stays locked until the transaction ends (`SELECT ... FOR UPDATE` on
+    PostgreSQL; SQLite has one writer at a time anyway), for writes that depend on what
+    they read."""
     try:
         row_id = to_int_id(raw_id)
     except InputErrors:
         raise not_found(entity) from None
-    row = await session.scalar(
-        select(model).where(model.id == row_id, model.organization_id == org_id)
-    )
+    statement = select(model).where(model.id == row_id, model.organization_id == org_id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    row = await session.scalar(statement)
     if row is None:
         raise not_found(entity)
     return row

@@ -13,6 +13,7 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from models.errors import DatabaseUnavailable
 from resolvers.errors import DomainError
 from schema.executor import FastLeafExecutionContext
 from schema.extensions.documents import DocumentCaches, GlificDocuments
@@ -29,7 +30,7 @@ def is_unexpected(error: GraphQLError) -> bool:
     return (
         error.path is not None
         and original is not None
-        and not isinstance(original, (DomainError, GraphQLError))
+        and not isinstance(original, (DomainError, GraphQLError, DatabaseUnavailable))
     )
 
 

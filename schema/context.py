@@ -89,8 +89,11 @@ class Context:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction for one mutation. Afterwards reads start afresh, so the mutation's
-        result is read as committed and no loader serves a value cached before it."""
+        """One transaction for one mutation. The read session gives its connection back
+        first: a request holds one connection at a time, never one while it waits for the
+        writer. Afterwards reads start afresh, so the mutation's result is read as committed
+        and no loader serves a value cached before it."""
+        await self.reset_reads()
         async with self.db.transaction(self.org_id) as session:
             yield session
         await self.reset_reads()

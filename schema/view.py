@@ -90,6 +90,9 @@ class GlificGraphQL(GraphQL):
         return request.state.glific_context  # type: ignore[no-any-return]
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # Execution is over: give the connection back before the response goes out (a slow
+        # reader of a large response must not hold it).
+        await request.state.glific_context.close()
         data: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
             data["errors"] = [_format(e) for e in result.errors]

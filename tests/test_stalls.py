@@ -1,0 +1,246 @@
+"""Nothing a client or another program does makes the server stop serving others: uploads
+that stall mid-body, a database locked by another process (or a row locked by another
+transaction), a statement that runs long. Each waits or fails on its own, with a clear
+error, while other requests are answered."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from models.errors import StatementTimeout
+from tests.utils.server import LiveServer, start_server
+from tests.utils.tenants import Tenant, create_tenant
+
+TYPENAME = {"query": "{ __typename }"}
+
+
+def _address(server: LiveServer) -> tuple[str, int]:
+    url = make_url(server.base_url.replace("http://", "http://x@"))
+    return str(url.host), int(url.port or 80)
+
+
+def stalled_upload(server: LiveServer, token: str) -> socket.socket:
+    """A connection that announces a 100 kB body, sends the first bytes and stops."""
+    sock = socket.create_connection(_address(server))
+    sock.sendall(
+        b"POST /api HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Authorization: " + token.encode() + b"\r\nContent-Length: 100000\r\n\r\n"
+        b'{"query": "'
+    )
+    return sock
+
+
+def still_waiting(sock: socket.socket) -> bool:
+    """The server has neither answered nor closed this connection."""
+    sock.setblocking(False)
+    try:
+        sock.recv(1, socket.MSG_PEEK)  # an answer, or b"" for a closed connection
+    except BlockingIOError:
+        return True
+    finally:
+        sock.setblocking(True)
+    return False
+
+
+def test_stalled_uploads_do_not_hold_up_anyone_else(server: LiveServer, tenant: Tenant) -> None:
+    stalled = [stalled_upload(server, tenant.token("none")) for _ in range(50)]
+    try:
+        assert server.client.get("/health").json() == {"status": "ok"}
+        assert tenant.data("{ __typename }") == {"__typename": "RootQueryType"}
+        created = tenant.create_contact("Arrived while 50 uploads stalled")
+        assert created["name"] == "Arrived while 50 uploads stalled"
+        # ... and all of that while every stalled upload was still pending.
+        assert all(still_waiting(sock) for sock in stalled)
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+@pytest.fixture(scope="module")
+def impatient_server(database_url: str) -> Iterator[LiveServer]:
+    """Short waits: a body must arrive within 0.5 s, a lock within 0.5 s, and no statement
+    may run for more than 0.3 s."""
+    live = start_server(
+        database_url,
+        body_timeout_seconds=0.5,
+        db_busy_timeout_seconds=0.5,
+        statement_timeout_seconds=0.3,
+    )
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+def test_a_stalled_upload_is_cut_off_with_408(impatient_server: LiveServer) -> None:
+    tenant = create_tenant(impatient_server, roles=("manager",))
+    sock = stalled_upload(impatient_server, tenant.token("manager"))
+    chunks = []
+    try:
+        sock.settimeout(20)
+        while chunk := sock.recv(4096):  # the server closes the connection after answering
+            chunks.append(chunk)
+    finally:
+        sock.close()
+    answer = b"".join(chunks).decode()
+    status_line, _, body = answer.partition("\r\n")
+    assert status_line == "HTTP/1.1 408 Request Timeout"
+    assert '"The request body did not arrive within 0.5 seconds"' in body
+
+
+# --- a database locked from outside -----------------------------------------------------------
+
+RENAME = (
+    "mutation($id: ID!, $name: String) { updateContact(id: $id, input: {name: $name}) {"
+    " contact { name } errors { key message } } }"
+)
+HOLD_SQLITE_LOCK = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.readline()
+db.execute("ROLLBACK")
+"""
+
+
+class OutsideLock:
+    """Another program holding what a write to `contact_id` needs: on SQLite the database's
+    write lock (a `sqlite3` shell, a backup), on PostgreSQL the contact's row."""
+
+    def __init__(self, server: LiveServer, contact_id: int) -> None:
+        self.server = server
+        self.contact_id = contact_id
+        self._process: subprocess.Popen[str] | None = None
+        self._connection: psycopg.Connection[Any] | None = None
+
+    def __enter__(self) -> OutsideLock:
+        url = make_url(self.server.settings.database_url)
+        if url.get_backend_name() == "sqlite":
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", HOLD_SQLITE_LOCK, str(url.database)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert self._process.stdout is not None
+            assert self._process.stdout.readline().strip() == "locked"
+        else:
+            conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._connection = psycopg.connect(conninfo)
+            self._connection.execute(
+                "SELECT id FROM contacts WHERE id = %s FOR UPDATE", (self.contact_id,)
+            )
+        return self
+
+    @property
+    def held(self) -> bool:
+        if self._process is not None:
+            return self._process.poll() is None
+        return self._connection is not None and not self._connection.closed
+
+    def __exit__(self, *_: Any) -> None:
+        if self._process is not None:
+            assert self._process.stdin is not None
+            self._process.stdin.write("done\n")
+            self._process.stdin.close()
+            self._process.wait(timeout=10)
+        if self._connection is not None:
+            self._connection.rollback()
+            self._connection.close()
+
+
+def test_a_write_blocked_from_outside_gets_a_retryable_error_and_changes_nothing(
+    impatient_server: LiveServer,
+) -> None:
+    tenant = create_tenant(impatient_server, roles=("manager",))
+    asha = tenant.create_contact("Asha")
+    with OutsideLock(impatient_server, int(asha["id"])) as lock:
+        body = tenant.gql(RENAME, {"id": asha["id"], "name": "Renamed"})
+        assert lock.held
+    assert body["data"] == {"updateContact": None}
+    [error] = body["errors"]
+    assert error["message"] == (
+        "The database is busy right now (another writer holds it); please retry"
+    )
+    assert error["path"] == ["updateContact"]
+    still = tenant.data("query($id: ID!) { contact(id: $id) { contact { name } } }", asha)
+    assert still["contact"]["contact"]["name"] == "Asha"
+    # Once the lock is gone the same write goes through.
+    again = tenant.data(RENAME, {"id": asha["id"], "name": "Renamed"})["updateContact"]
+    assert again == {"contact": {"name": "Renamed"}, "errors": None}
+
+
+def test_reads_are_answered_while_a_write_waits_for_an_outside_lock(
+    impatient_server: LiveServer,
+) -> None:
+    tenant = create_tenant(impatient_server, roles=("manager",))
+    asha = tenant.create_contact("Asha")
+    finished: list[str] = []
+    with OutsideLock(impatient_server, int(asha["id"])):
+        writer = threading.Thread(
+            target=lambda: (
+                tenant.gql(RENAME, {"id": asha["id"], "name": "Later"}),
+                finished.append("write"),
+            )
+        )
+        writer.start()
+        time.sleep(0.2)  # the write is waiting for the lock by now
+        assert impatient_server.client.get("/health").json() == {"status": "ok"}
+        finished.append("health")
+        assert tenant.data("{ __typename }") == {"__typename": "RootQueryType"}
+        finished.append("read")
+        writer.join(timeout=30)
+    assert finished == ["health", "read", "write"]
+
+
+# --- long statements ----------------------------------------------------------------------------
+
+
+def counting_to(n: int) -> Any:
+    """A read that takes a while whatever the tables hold (about 0.5 s per million)."""
+    return text(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < :n)"
+        " SELECT count(*) FROM c"
+    ).bindparams(n=n)
+
+
+def _run_slow(server: LiveServer, n: int = 1_000_000) -> Any:
+    async def go() -> Any:
+        async with server.db.session(all_organizations=True) as session:
+            return (await session.execute(counting_to(n))).scalar_one()
+
+    return server.run(go)
+
+
+def test_a_statement_past_its_time_limit_is_stopped_with_a_clear_error(
+    impatient_server: LiveServer,
+) -> None:
+    with pytest.raises(StatementTimeout) as stopped:
+        _run_slow(impatient_server, 100_000_000)
+    assert stopped.value.message.startswith("The query ran longer than 0.3 seconds")
+    # The connection it ran on is fine afterwards.
+    assert impatient_server.client.get("/health").json() == {"status": "ok"}
+
+
+def test_a_long_read_does_not_hold_up_other_requests(server: LiveServer, tenant: Tenant) -> None:
+    finished: list[str] = []
+    slow = threading.Thread(target=lambda: (_run_slow(server), finished.append("slow read")))
+    slow.start()
+    time.sleep(0.05)  # the slow read has started
+    for _ in range(3):
+        assert tenant.data("{ __typename }") == {"__typename": "RootQueryType"}
+    finished.append("quick requests")
+    slow.join(timeout=60)
+    assert finished == ["quick requests", "slow read"]
