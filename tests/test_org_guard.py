@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from models import Contact, OrganizationScopeError, Profile
+from models import (
+    Contact,
+    Language,
+    OrganizationScopeError,
+    Profile,
+    guarded,
+    read_rows,
+    records,
+    unscoped,
+)
 from resolvers import profiles
 from tests.utils.tenants import Tenant
 
@@ -104,3 +115,57 @@ def test_a_count_without_an_organization_is_refused_too(tenant: Tenant) -> None:
 
     with pytest.raises(OrganizationScopeError):
         tenant.server.run(go)
+
+
+# --- the read path's guard (models.db.read_rows) and unscoped() ------------------------------
+
+
+def test_unscoped_is_refused_for_a_statement_over_tenant_tables(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    """unscoped() once let a statement over contacts skip the guard: a session of one
+    organization read another's contact."""
+    theirs = other_tenant.create_contact("Theirs")
+    for statement in (
+        records(Contact).where(Contact.id == int(theirs["id"])),
+        select(Language.id).join(Contact, Contact.language_id == Language.id),
+        select(Language.id).where(Language.id.in_(select(Profile.language_id))),
+    ):
+        with pytest.raises(OrganizationScopeError, match="global tables only"):
+            unscoped(statement)
+    # Global tables alone are fine.
+    languages = _in_org(
+        tenant,
+        tenant.org_id,
+        lambda s: read_rows(s, unscoped(records(Language).where(Language.locale == "en")), {}),
+    )
+    assert [row.locale for row in languages] == ["en"]
+
+
+def test_read_rows_takes_only_statements_that_declare_their_scope(tenant: Tenant) -> None:
+    plain = records(Contact).where(Contact.organization_id == tenant.org_id)
+    with pytest.raises(ValueError, match=r"guarded\(\) or unscoped\(\)"):
+        _in_org(tenant, tenant.org_id, lambda s: read_rows(s, plain, {}))
+
+
+def test_a_guarded_read_needs_an_organization(tenant: Tenant) -> None:
+    statement = guarded(records(Contact).limit(1))
+    db = tenant.server.db
+
+    async def go(**scope: Any) -> Any:
+        async with db.session(**scope) as session:
+            return await read_rows(session, statement, {})
+
+    with pytest.raises(OrganizationScopeError, match="needs a session opened for"):
+        tenant.server.run(go)
+    with pytest.raises(OrganizationScopeError, match="needs a session opened for"):
+        tenant.server.run(lambda: go(all_organizations=True))
+
+
+def test_a_guarded_read_sees_only_its_organization(tenant: Tenant, other_tenant: Tenant) -> None:
+    theirs = other_tenant.create_contact("Theirs")
+    mine = tenant.create_contact("Mine")
+    ids = [int(theirs["id"]), int(mine["id"])]
+    statement = guarded(records(Contact).where(Contact.id.in_(ids)))
+    found = _in_org(tenant, tenant.org_id, lambda s: read_rows(s, statement, {}))
+    assert [row.name for row in found] == ["Mine"]
