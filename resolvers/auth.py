@@ -149,12 +149,11 @@ async def renew(session: AsyncSession, renewal_token: str) -> TokenPair | None:
     return await issue_tokens(session, user, row.session_id)
 
 
-async def logout(session: AsyncSession, access_token: str) -> bool:
-    """Drop both tokens of the sign-in that `access_token` belongs to."""
+async def logout(session: AsyncSession, token: str) -> bool:
+    """Drop both tokens of the sign-in that `token` belongs to: its access token or its
+    renewal token (Glific ends the whole session either way)."""
     row = await session.scalar(
-        select(UserToken).where(
-            UserToken.token_hash == _digest(session, access_token), UserToken.kind == ACCESS
-        )
+        select(UserToken).where(UserToken.token_hash == _digest(session, token))
     )
     if row is None:
         return False
