@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
+PLACEHOLDER_ADMIN_PASSWORD = "Secret1234!"
 
 
 class Settings(BaseSettings):
@@ -23,7 +24,7 @@ class Settings(BaseSettings):
 
     # Seeded on a fresh install (make run) and by `python -m app seed`.
     admin_phone: str = "917834811114"
-    admin_password: str = "Secret1234!"
+    admin_password: str = PLACEHOLDER_ADMIN_PASSWORD
     admin_name: str = "Glific Admin"
     default_org_name: str = "Glific"
     default_org_shortcode: str = "glific"
@@ -55,9 +56,17 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
-            raise ValueError("SECRET_KEY must be set to a real secret in production")
+    def _refuse_placeholders(self) -> Settings:
+        # The shipped values are public (they are in this file): production refuses them.
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.secret_key == PLACEHOLDER_SECRET:
+            problems.append("SECRET_KEY must be set to a real secret in production")
+        if self.admin_password == PLACEHOLDER_ADMIN_PASSWORD:
+            problems.append("ADMIN_PASSWORD must be set to a password of your own in production")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
