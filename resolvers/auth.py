@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Organization, User, UserToken, utcnow
 from resolvers.config import settings_of
-from resolvers.phones import lookup_phone
+from resolvers.errors import InputErrors
+from resolvers.phones import normalize_phone
 
 ROLE_ORDER = ("none", "staff", "manager", "admin", "glific_admin")
 ACCESS, RENEWAL = "access", "renewal"
@@ -107,12 +108,23 @@ async def issue_tokens(
     return TokenPair(access, renewal, expiry, user.last_login_at)
 
 
+def signin_phone(raw: str, default_region: str = "") -> str | None:
+    """The stored form of a phone typed at sign-in; None when it cannot be any user's phone
+    (users' phones are always stored normalised, so there is nothing to look up)."""
+    try:
+        return normalize_phone(raw, default_region=default_region)
+    except InputErrors:
+        return None
+
+
 async def login(
     session: AsyncSession, phone: str, password: str, org_shortcode: str | None = None
 ) -> TokenPair | None:
     """Check a phone and password. Users are per organization; when the same phone is a user
     in several, the request's host (`<shortcode>.example.org`) picks the organization."""
-    stored = lookup_phone(phone, default_region=settings_of(session).default_phone_region)
+    stored = signin_phone(phone, settings_of(session).default_phone_region)
+    if stored is None:
+        return None
     stmt = (
         select(User, Organization.shortcode)
         .join(Organization, Organization.id == User.organization_id)

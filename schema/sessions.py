@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -13,7 +12,7 @@ from starlette.responses import JSONResponse
 
 from models import Database
 from resolvers import auth
-from schema.view import bearer_token
+from schema.view import bearer_token, load_json
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -63,8 +62,8 @@ async def _credentials(request: Request) -> tuple[str, str] | None:
         body = {"user": {"phone": form.get("user[phone]"), "password": form.get("user[password]")}}
     else:
         try:
-            body = json.loads(await request.body() or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = load_json(await request.body() or b"{}")
+        except ValueError:  # not UTF-8, not JSON, nested too deep: a failed sign-in
             return None
     user = body.get("user") if isinstance(body, dict) else None
     if not isinstance(user, dict):

@@ -1,11 +1,16 @@
 """The GraphQL HTTP endpoint: Glific's 401 for a missing or bad token, a Context per request,
-and errors shaped as Glific sends them (crashes masked with its generic message)."""
+errors shaped as Glific sends them (crashes masked with its generic message), and request
+bodies read strictly (a 400 that says what is wrong: not UTF-8, not JSON, not an object,
+nested too deep)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from cross_web import HTTPException  # what Strawberry's views turn into a plain 4xx
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,6 +34,42 @@ def bearer_token(request: Request) -> str | None:
     if value[:7].lower() == "bearer ":
         value = value[7:].strip()
     return value or None
+
+
+# Far deeper than any GraphQL request needs (inputs nest a few levels; Json values travel as
+# strings), and far below the depth where recursive code (json, graphql-core) gives up.
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def load_json(data: str | bytes, what: str = "request body") -> Any:
+    """JSON sent by a client; a ValueError says what is wrong with it (not UTF-8, not JSON,
+    nested too deep)."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"The {what} is not UTF-8 text") from None
+    try:
+        value = json.loads(data)
+        too_deep = _too_deep(value)
+    except RecursionError:  # the decoder's own limit, near a thousand levels
+        too_deep = True
+    except ValueError as exc:
+        raise ValueError(f"Unable to parse the {what} as JSON: {exc}") from None
+    if too_deep:
+        raise ValueError(f"The {what} is nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
 
 
 def _format(error: GraphQLError) -> dict[str, Any]:
@@ -81,6 +122,29 @@ class GlificGraphQL(GraphQL):
             return orjson.dumps(data)
         except (TypeError, orjson.JSONEncodeError):
             return super().encode_json(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # The POST body. A list goes on to Strawberry, which refuses batches.
+        try:
+            value = load_json(data)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(
+                400, 'The request body must be a JSON object: {"query": "...", "variables": {}}'
+            )
+        return value
+
+    def parse_query_params(self, params: Mapping[str, str]) -> dict[str, Any]:
+        # A GET: `variables` and `extensions` are JSON (Strawberry checks what they hold).
+        parsed: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            if parsed.get(name):
+                try:
+                    parsed[name] = load_json(parsed[name], f"`{name}` parameter")
+                except ValueError as exc:
+                    raise HTTPException(400, str(exc)) from None
+        return parsed
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         accept = request.headers.get("accept", "")
