@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Literal
 
@@ -34,6 +35,23 @@ class Settings(BaseSettings):
     secret_key: str = PLACEHOLDER_SECRET
     access_token_minutes: int = 30
     renewal_token_days: int = 30
+
+    # Rate limits on unauthenticated requests, as Glific's (a limited request gets HTTP 429
+    # `Rate limit exceeded`). Counted in each process's memory: N processes let through up
+    # to N times these. 0 turns a limit off.
+    # Sign-in attempts a minute for one phone number, from anywhere.
+    signin_attempts_per_minute: int = Field(default=50, ge=0)
+    # Requests a minute from one client address to one route: POST /api/v1/session,
+    # POST /api/v1/session/renew, DELETE /api/v1/session, and refused (401) tokens on /api.
+    unauthenticated_requests_per_minute: int = Field(default=50, ge=0)
+    # Counters each limit keeps at most (the oldest are forgotten first): bounds the memory
+    # an attacker rotating phones or addresses can make the process use.
+    rate_limit_max_keys: int = Field(default=100_000, ge=1)
+    # Threads that hash and check passwords, off the event loop. Few on purpose: a flood of
+    # sign-ins queues for them instead of taking every core from the requests being served.
+    password_hash_threads: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1
+    )
 
     # GraphQL hardening.
     max_query_depth: int = 15

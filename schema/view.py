@@ -13,7 +13,7 @@ import orjson
 from cross_web import HTTPException  # what Strawberry's views turn into a plain 4xx
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -21,11 +21,23 @@ from strawberry.types import ExecutionResult
 
 from models import Database
 from resolvers import auth
+from resolvers.config import settings_for
 from resolvers.errors import GENERIC_ERROR
+from resolvers.limits import RATE_LIMITED, RequestLimits
 from schema import is_unexpected
 from schema.context import Context
 
 NOT_AUTHENTICATED = {"error": {"code": 401, "message": "Not authenticated"}}
+
+
+def client_address(request: Request) -> str:
+    """The client's address (behind a proxy, the one uvicorn's FORWARDED_ALLOW_IPS trusts)."""
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limited() -> Response:
+    """Glific's answer to a rate-limited request (spec §0.6)."""
+    return PlainTextResponse(RATE_LIMITED, status_code=429)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -85,6 +97,7 @@ class GlificGraphQL(GraphQL):
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.db = db
         self.graphiql = graphiql
+        self.limits = RequestLimits(settings_for(db))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,7 +119,7 @@ class GlificGraphQL(GraphQL):
             raise
         if user is None:
             await session.close()
-            await JSONResponse(NOT_AUTHENTICATED, status_code=401)(scope, receive, send)
+            await self.refuse(request)(scope, receive, send)
             return
         context = Context(self.db, user, request, session=session)
         scope.setdefault("state", {})["glific_context"] = context
@@ -114,6 +127,13 @@ class GlificGraphQL(GraphQL):
             await super().__call__(scope, receive, send)
         finally:
             await context.close()
+
+    def refuse(self, request: Request) -> Response:
+        """Glific's 401 for a missing or bad token; 429 once an address has sent more of
+        those in a minute than UNAUTHENTICATED_REQUESTS_PER_MINUTE (GET and POST alike)."""
+        if self.limits.allow_address(client_address(request), request.url.path):
+            return JSONResponse(NOT_AUTHENTICATED, status_code=401)
+        return rate_limited()
 
     def encode_json(self, data: object) -> str | bytes:
         # orjson writes the same compact JSON several times faster than json.dumps, which
