@@ -18,6 +18,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -265,6 +266,16 @@ def _serve(settings: Settings) -> None:
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
+def _settings_problems(exc: ValidationError) -> str:
+    """Pydantic's report on one line: `PORT: Input should be ...; SECRET_KEY must be ...`."""
+    problems = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        where = ".".join(str(part) for part in error["loc"]).upper()
+        problems.append(f"{where}: {message}" if where else message)
+    return "; ".join(problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -282,7 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        print(f"error: {_settings_problems(exc)}", file=sys.stderr)
+        return 2
     try:
         _check_sqlite_directory(settings)
         if args.command == "serve":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Literal
 
@@ -9,6 +10,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
+PLACEHOLDER_ADMIN_PASSWORD = "Secret1234!"
 
 
 class Settings(BaseSettings):
@@ -23,7 +25,7 @@ class Settings(BaseSettings):
 
     # Seeded on a fresh install (make run) and by `python -m app seed`.
     admin_phone: str = "917834811114"
-    admin_password: str = "Secret1234!"
+    admin_password: str = PLACEHOLDER_ADMIN_PASSWORD
     admin_name: str = "Glific Admin"
     default_org_name: str = "Glific"
     default_org_shortcode: str = "glific"
@@ -33,6 +35,23 @@ class Settings(BaseSettings):
     secret_key: str = PLACEHOLDER_SECRET
     access_token_minutes: int = 30
     renewal_token_days: int = 30
+
+    # Rate limits on unauthenticated requests, as Glific's (a limited request gets HTTP 429
+    # `Rate limit exceeded`). Counted in each process's memory: N processes let through up
+    # to N times these. 0 turns a limit off.
+    # Sign-in attempts a minute for one phone number, from anywhere.
+    signin_attempts_per_minute: int = Field(default=50, ge=0)
+    # Requests a minute from one client address to one route: POST /api/v1/session,
+    # POST /api/v1/session/renew, DELETE /api/v1/session, and refused (401) tokens on /api.
+    unauthenticated_requests_per_minute: int = Field(default=50, ge=0)
+    # Counters each limit keeps at most (the oldest are forgotten first): bounds the memory
+    # an attacker rotating phones or addresses can make the process use.
+    rate_limit_max_keys: int = Field(default=100_000, ge=1)
+    # Threads that hash and check passwords, off the event loop. Few on purpose: a flood of
+    # sign-ins queues for them instead of taking every core from the requests being served.
+    password_hash_threads: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1
+    )
 
     # GraphQL hardening.
     max_query_depth: int = 15
@@ -72,9 +91,17 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(default=30, gt=0)
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
-            raise ValueError("SECRET_KEY must be set to a real secret in production")
+    def _refuse_placeholders(self) -> Settings:
+        # The shipped values are public (they are in this file): production refuses them.
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.secret_key == PLACEHOLDER_SECRET:
+            problems.append("SECRET_KEY must be set to a real secret in production")
+        if self.admin_password == PLACEHOLDER_ADMIN_PASSWORD:
+            problems.append("ADMIN_PASSWORD must be set to a password of your own in production")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property

@@ -9,13 +9,15 @@ from alembic import command
 from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+DATABASE_URL_ATTRIBUTE = "database_url"
 
 
 def alembic_config(database_url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    # ConfigParser interpolation would choke on a '%' in a password.
-    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    # Handed to env.py as an attribute, not an ini option: no ConfigParser interpolation
+    # (a '%' in a password), and env.py falls back to the settings when it is absent.
+    cfg.attributes[DATABASE_URL_ATTRIBUTE] = database_url
     return cfg
 
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.db import SETTINGS_KEY
+from models.db import SETTINGS_KEY, Database
 from settings import Settings, get_settings
 
 
 def settings_of(session: AsyncSession) -> Settings:
     found = session.info.get(SETTINGS_KEY)
     return found if isinstance(found, Settings) else get_settings()
+
+
+def settings_for(db: Database) -> Settings:
+    return db.settings if isinstance(db.settings, Settings) else get_settings()

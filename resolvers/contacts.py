@@ -28,6 +28,7 @@ from models import (
 )
 from resolvers import history, profiles
 from resolvers import validation as v
+from resolvers.auth import AuthUser
 from resolvers.config import settings_of
 from resolvers.errors import ClientError, InputErrors
 from resolvers.phones import is_simulator_phone, lookup_phone, normalize_phone
@@ -39,7 +40,7 @@ from resolvers.querying import (
     by_ids,
     fetch_for_write,
     ilike,
-    int_ids,
+    in_ids,
     to_int_id,
 )
 
@@ -74,11 +75,26 @@ _DATE_COLUMNS = (
 @dataclass(frozen=True)
 class Viewer:
     """Who is looking. A restricted staff user sees only contacts in the groups assigned to
-    them, their own contact and the organization's contact (Glific's `is_restricted`)."""
+    them, their own contact and the organization's contact (Glific's `is_restricted`).
+    `phones_masked`: the viewer never sees a whole phone number, nor finds contacts by part
+    of one (see `_as_seen_by`)."""
 
     user_id: int
     contact_id: int | None = None
     restricted: bool = False
+    phones_masked: bool = False
+
+
+def viewer_for(user: AuthUser) -> Viewer:
+    """Glific's rules (spec §4.3): `is_restricted` narrows staff users only, and anyone
+    holding the staff role sees phones masked (`Contact.phone` is "" for them)."""
+    staff = "staff" in user.roles
+    return Viewer(
+        user_id=user.id,
+        contact_id=user.contact_id,
+        restricted=user.is_restricted and staff,
+        phones_masked=staff,
+    )
 
 
 def _visible_to(stmt: Any, org_id: int, viewer: Viewer | None) -> Any:
@@ -158,6 +174,21 @@ def _end_of_day(value: datetime) -> datetime:
     return datetime.combine(value.date(), time.max) if value.time() == time.min else value
 
 
+def _as_seen_by(flt: dict[str, Any], viewer: Viewer | None, region: str) -> dict[str, Any]:
+    """For a viewer who sees phones masked, `phone` and `term` match a phone only as a whole
+    number (normalised as phones are stored): a substring match would give the number away
+    digit by digit. A term still searches names."""
+    if viewer is None or not viewer.phones_masked or not (flt.get("phone") or flt.get("term")):
+        return flt
+    seen = dict(flt)
+    if flt.get("phone"):
+        seen["phone"] = None
+        seen["whole_phone"] = lookup_phone(flt["phone"], default_region=region)
+    if flt.get("term"):
+        seen["term_whole_phone"] = lookup_phone(flt["term"], default_region=region)
+    return seen
+
+
 def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None) -> Any:
     stmt = _visible_to(stmt.where(Contact.organization_id == org_id), org_id, viewer)
     if flt.get("status"):
@@ -167,19 +198,25 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None
     if flt.get("bsp_status"):
         stmt = stmt.where(Contact.bsp_status == flt["bsp_status"])
     if flt.get("term"):
-        stmt = stmt.where(or_(ilike(Contact.name, flt["term"]), ilike(Contact.phone, flt["term"])))
+        if flt.get("term_whole_phone"):
+            by_phone = Contact.phone == flt["term_whole_phone"]
+        else:
+            by_phone = ilike(Contact.phone, flt["term"])
+        stmt = stmt.where(or_(ilike(Contact.name, flt["term"]), by_phone))
     if flt.get("name"):
         stmt = stmt.where(ilike(Contact.name, flt["name"]))
     if flt.get("phone"):
         stmt = stmt.where(ilike(Contact.phone, flt["phone"]))
+    if flt.get("whole_phone"):
+        stmt = stmt.where(Contact.phone == flt["whole_phone"])
     if flt.get("include_groups"):
         members = select(ContactGroup.contact_id).where(
-            ContactGroup.group_id.in_(int_ids(flt["include_groups"]))
+            in_ids(ContactGroup.group_id, flt["include_groups"])
         )
         stmt = stmt.where(Contact.id.in_(members))
     if flt.get("exclude_groups"):
         members = select(ContactGroup.contact_id).where(
-            ContactGroup.group_id.in_(int_ids(flt["exclude_groups"]))
+            in_ids(ContactGroup.group_id, flt["exclude_groups"])
         )
         stmt = stmt.where(Contact.id.not_in(members))
     # Tags and WhatsApp groups are not modelled yet: no contact carries one, so asking for
@@ -210,6 +247,8 @@ async def list_contacts(
     viewer: Viewer | None = None,
     only: frozenset[str] | None = None,
 ) -> list[Any]:
+    flt = _as_seen_by(flt, viewer, settings_of(session).default_phone_region)
+
     def build() -> Any:
         stmt = apply_opts(
             _filtered(records(Contact, only), org_id, flt, viewer),
@@ -222,14 +261,23 @@ async def list_contacts(
         )
         return guarded(stmt)
 
+    if _long_id_lists(flt):
+        # Built afresh: as a cache key and a cached statement, a client's long id list would
+        # stay in memory (the statement itself binds it as one value, see in_ids).
+        return await read_rows(session, build(), {})
     restricted = viewer if viewer is not None and viewer.restricted else None
     key = (org_id, repr(sorted(flt.items())), opts, restricted, only)
     return await read_rows(session, _LISTS.get(key, build), {})
 
 
+def _long_id_lists(flt: dict[str, Any]) -> bool:
+    return len(flt.get("include_groups") or ()) + len(flt.get("exclude_groups") or ()) > 64
+
+
 async def count_contacts(
     session: AsyncSession, org_id: int, flt: dict[str, Any], viewer: Viewer | None = None
 ) -> int:
+    flt = _as_seen_by(flt, viewer, settings_of(session).default_phone_region)
     stmt = _filtered(select(func.count()).select_from(Contact), org_id, flt, viewer)
     return int((await session.execute(stmt)).scalar_one())
 

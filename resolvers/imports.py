@@ -48,7 +48,7 @@ from resolvers import contacts, contacts_fields, groups, history
 from resolvers import validation as v
 from resolvers.config import settings_of
 from resolvers.errors import ClientError, InputErrors
-from resolvers.phones import normalize_phone
+from resolvers.phones import mask_phone, normalize_phone
 from resolvers.querying import to_int_id
 
 IMPORT_JOB = "contact_import"
@@ -551,10 +551,11 @@ async def _opt_in(run: _Run, row: CsvRow, contact: Contact) -> bool:
 
 
 async def upload_report(
-    session: AsyncSession, org_id: int, raw_job_id: Any
+    session: AsyncSession, org_id: int, raw_job_id: Any, viewer: contacts.Viewer | None = None
 ) -> tuple[str | None, str | None]:
     """(csv_rows, error) for `getContactUploadReport`: `Phone,Status` and one line per CSV
-    row, in the CSV's order, lines separated by CRLF (Glific's format)."""
+    row, in the CSV's order, lines separated by CRLF (Glific's format). A viewer who sees
+    phones masked gets them masked here too, in the status text as well."""
     try:
         job_id = to_int_id(raw_job_id)
     except InputErrors:
@@ -571,6 +572,11 @@ async def upload_report(
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(REPORT_HEADER)
+    masked = viewer is not None and viewer.phones_masked
     for row in (job.errors or {}).get("rows", []):
-        writer.writerow((row.get("phone", ""), row.get("status", "")))
+        phone, status = row.get("phone", ""), row.get("status", "")
+        if masked and phone:
+            hidden = mask_phone(phone) or ""
+            phone, status = hidden, status.replace(phone, hidden)
+        writer.writerow((phone, status))
     return out.getvalue().removesuffix("\r\n"), None

@@ -52,3 +52,10 @@ def lookup_phone(raw: str, *, default_region: str = "") -> str:
         return normalize_phone(raw, default_region=default_region)
     except InputErrors:
         return raw.strip()
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Glific's masked phone, what staff see: the first 4 characters, ******, the last 2."""
+    if not phone:
+        return phone
+    return f"{phone[:4]}******{phone[-2:]}"

@@ -3,12 +3,18 @@ and the small filter helpers (case-insensitive substring, id lists)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import BigInteger, Boolean, Select, String, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.type_api import TypeDecorator
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from models import guarded, prepared, records
 from resolvers.errors import ClientError, InputErrors, not_found
@@ -96,6 +102,57 @@ def to_int_id(value: Any, key: str = "id") -> int:
 def int_ids(values: list[Any] | None) -> list[int]:
     """Parse a list of IDs for a filter; ids that cannot exist simply match nothing."""
     return [n for v in values or [] if (n := _parse_id(v)) is not None]
+
+
+class _IdSet(TypeDecorator[frozenset[int]]):
+    """A set of ids bound as ONE parameter: a BIGINT[] on PostgreSQL, a JSON array on SQLite.
+    (A set, not a list: the direct SQLite reads expand list parameters item by item.)"""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(BigInteger()))
+        return dialect.type_descriptor(String())
+
+    def process_bind_param(self, value: frozenset[int] | None, dialect: Any) -> Any:
+        ids = sorted(value or ())
+        return ids if dialect.name == "postgresql" else json.dumps(ids)
+
+
+class _InIdSet(ColumnElement[bool]):
+    __visit_name__ = "in_id_set"
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition itself: no `= 1` after it on SQLite
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: Any, ids: frozenset[int]) -> None:
+        self.column = column
+        self.ids = bindparam(None, ids, type_=_IdSet())
+
+
+@compiles(_InIdSet)
+def _in_json_array(element: _InIdSet, compiler: Any, **kw: Any) -> str:
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"{column} IN (SELECT value FROM json_each({ids}))"
+
+
+@compiles(_InIdSet, "postgresql")
+def _equals_any(element: _InIdSet, compiler: Any, **kw: Any) -> str:
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"{column} = ANY({ids})"
+
+
+def in_ids(column: Any, values: list[Any] | None) -> Any:
+    """`column IN (ids a client sent)`, for lists of any length: `IN (1, 2, ...)` takes one
+    parameter per id, and PostgreSQL refuses a statement with more than 65,535 of them.
+    Ids that cannot exist are dropped (they would match nothing)."""
+    return _InIdSet(column, frozenset(int_ids(values)))
 
 
 def apply_opts(

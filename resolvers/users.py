@@ -52,7 +52,7 @@ async def create_user(
         name=name,
         phone=stored,
         email=email,
-        password_hash=auth.hash_password(password),
+        password_hash=await auth.make_password_hash(password, settings_of(session)),
         roles=roles,
         contact_id=contact.id,
         language_id=org.default_language_id,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Database
 from resolvers.auth import AuthUser
-from resolvers.contacts import Viewer
+from resolvers.contacts import Viewer, viewer_for
 from settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -49,8 +49,7 @@ class Context:
 
     @property
     def viewer(self) -> Viewer:
-        restricted = self.user.is_restricted and "staff" in self.user.roles
-        return Viewer(user_id=self.user.id, contact_id=self.user.contact_id, restricted=restricted)
+        return viewer_for(self.user)
 
     @property
     def is_staff(self) -> bool:

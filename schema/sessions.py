@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from models import Database
 from resolvers import auth
-from schema.view import bearer_token
+from resolvers.config import settings_for
+from resolvers.limits import RequestLimits
+from schema.view import bearer_token, client_address, load_json, rate_limited
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -63,8 +64,8 @@ async def _credentials(request: Request) -> tuple[str, str] | None:
         body = {"user": {"phone": form.get("user[phone]"), "password": form.get("user[password]")}}
     else:
         try:
-            body = json.loads(await request.body() or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = load_json(await request.body() or b"{}")
+        except ValueError:  # not UTF-8, not JSON, nested too deep: a failed sign-in
             return None
     user = body.get("user") if isinstance(body, dict) else None
     if not isinstance(user, dict):
@@ -84,12 +85,23 @@ def _tokens(pair: auth.TokenPair) -> dict[str, Any]:
 
 
 def session_routes(db: Database) -> dict[str, Any]:
-    async def create(request: Request) -> JSONResponse:
+    # Glific's limits on these unauthenticated routes: per client address and route, and per
+    # phone on sign-in (resolvers.limits).
+    limits = RequestLimits(settings_for(db))
+
+    def refused(request: Request) -> bool:
+        route = f"{request.method} {request.url.path}"
+        return not limits.allow_address(client_address(request), route)
+
+    async def create(request: Request) -> Response:
+        if refused(request):
+            return rate_limited()
         creds = await _credentials(request)
         if creds is None:
             return _unauthorized("Invalid phone or password")
-        async with db.transaction(all_organizations=True) as session:
-            pair = await auth.login(session, *creds, org_shortcode=_org_shortcode(request))
+        if not limits.allow_sign_in(creds[0]):
+            return rate_limited()
+        pair = await auth.login(db, *creds, org_shortcode=_org_shortcode(request))
         if pair is None:
             return _unauthorized("Invalid phone or password")
         data = _tokens(pair) | {
@@ -99,7 +111,9 @@ def session_routes(db: Database) -> dict[str, Any]:
         }
         return JSONResponse({"data": data})
 
-    async def renew(request: Request) -> JSONResponse:
+    async def renew(request: Request) -> Response:
+        if refused(request):
+            return rate_limited()
         token = bearer_token(request)
         pair = None
         if token:
@@ -109,7 +123,9 @@ def session_routes(db: Database) -> dict[str, Any]:
             return _unauthorized("Invalid token")
         return JSONResponse({"data": _tokens(pair)})
 
-    async def delete(request: Request) -> JSONResponse:
+    async def delete(request: Request) -> Response:
+        if refused(request):
+            return rate_limited()
         token = bearer_token(request)
         if token:
             async with db.transaction(all_organizations=True) as session:

@@ -1,14 +1,19 @@
 """The GraphQL HTTP endpoint: Glific's 401 for a missing or bad token, a Context per request,
-and errors shaped as Glific sends them (crashes masked with its generic message)."""
+errors shaped as Glific sends them (crashes masked with its generic message), and request
+bodies read strictly (a 400 that says what is wrong: not UTF-8, not JSON, not an object,
+nested too deep)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from cross_web import HTTPException  # what Strawberry's views turn into a plain 4xx
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -16,11 +21,23 @@ from strawberry.types import ExecutionResult
 
 from models import Database
 from resolvers import auth
+from resolvers.config import settings_for
 from resolvers.errors import GENERIC_ERROR
+from resolvers.limits import RATE_LIMITED, RequestLimits
 from schema import is_unexpected
 from schema.context import Context
 
 NOT_AUTHENTICATED = {"error": {"code": 401, "message": "Not authenticated"}}
+
+
+def client_address(request: Request) -> str:
+    """The client's address (behind a proxy, the one uvicorn's FORWARDED_ALLOW_IPS trusts)."""
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limited() -> Response:
+    """Glific's answer to a rate-limited request (spec §0.6)."""
+    return PlainTextResponse(RATE_LIMITED, status_code=429)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -29,6 +46,42 @@ def bearer_token(request: Request) -> str | None:
     if value[:7].lower() == "bearer ":
         value = value[7:].strip()
     return value or None
+
+
+# Far deeper than any GraphQL request needs (inputs nest a few levels; Json values travel as
+# strings), and far below the depth where recursive code (json, graphql-core) gives up.
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def load_json(data: str | bytes, what: str = "request body") -> Any:
+    """JSON sent by a client; a ValueError says what is wrong with it (not UTF-8, not JSON,
+    nested too deep)."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"The {what} is not UTF-8 text") from None
+    try:
+        value = json.loads(data)
+        too_deep = _too_deep(value)
+    except RecursionError:  # the decoder's own limit, near a thousand levels
+        too_deep = True
+    except ValueError as exc:
+        raise ValueError(f"Unable to parse the {what} as JSON: {exc}") from None
+    if too_deep:
+        raise ValueError(f"The {what} is nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
 
 
 def _format(error: GraphQLError) -> dict[str, Any]:
@@ -44,6 +97,7 @@ class GlificGraphQL(GraphQL):
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.db = db
         self.graphiql = graphiql
+        self.limits = RequestLimits(settings_for(db))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,7 +119,7 @@ class GlificGraphQL(GraphQL):
             raise
         if user is None:
             await session.close()
-            await JSONResponse(NOT_AUTHENTICATED, status_code=401)(scope, receive, send)
+            await self.refuse(request)(scope, receive, send)
             return
         context = Context(self.db, user, request, session=session)
         scope.setdefault("state", {})["glific_context"] = context
@@ -74,6 +128,13 @@ class GlificGraphQL(GraphQL):
         finally:
             await context.close()
 
+    def refuse(self, request: Request) -> Response:
+        """Glific's 401 for a missing or bad token; 429 once an address has sent more of
+        those in a minute than UNAUTHENTICATED_REQUESTS_PER_MINUTE (GET and POST alike)."""
+        if self.limits.allow_address(client_address(request), request.url.path):
+            return JSONResponse(NOT_AUTHENTICATED, status_code=401)
+        return rate_limited()
+
     def encode_json(self, data: object) -> str | bytes:
         # orjson writes the same compact JSON several times faster than json.dumps, which
         # was a twentieth of a 25-contact list; anything it cannot write goes the old way.
@@ -81,6 +142,29 @@ class GlificGraphQL(GraphQL):
             return orjson.dumps(data)
         except (TypeError, orjson.JSONEncodeError):
             return super().encode_json(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # The POST body. A list goes on to Strawberry, which refuses batches.
+        try:
+            value = load_json(data)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(
+                400, 'The request body must be a JSON object: {"query": "...", "variables": {}}'
+            )
+        return value
+
+    def parse_query_params(self, params: Mapping[str, str]) -> dict[str, Any]:
+        # A GET: `variables` and `extensions` are JSON (Strawberry checks what they hold).
+        parsed: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            if parsed.get(name):
+                try:
+                    parsed[name] = load_json(parsed[name], f"`{name}` parameter")
+                except ValueError as exc:
+                    raise HTTPException(400, str(exc)) from None
+        return parsed
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         accept = request.headers.get("accept", "")

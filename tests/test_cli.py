@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.utils.server import start_server
+from tests.utils.server import _free_port, start_server
 from tests.utils.tenants import unique_phone
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(
-    db: Path, *args: str, env: dict[str, str] | None = None
+    db: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
     """`python -m app <args>` with DATABASE_URL pointing at `db`, from a neutral folder (so
     no .env of the repository is read)."""
@@ -43,7 +43,7 @@ def run_cli(
         env=environment,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=timeout,
     )
 
 
@@ -183,3 +183,41 @@ def test_help_lists_the_commands(db: Path) -> None:
     assert result.returncode == 0
     for command in ("serve", "migrate", "seed", "create-user"):
         assert command in result.stdout
+
+
+REAL_SECRETS = {
+    "SECRET_KEY": "a-real-secret-key-for-this-test",
+    "ADMIN_PASSWORD": "Real-Adm1n-pass",
+}
+
+
+@pytest.mark.parametrize(
+    "placeholders, words",
+    [
+        (["ADMIN_PASSWORD"], ["ADMIN_PASSWORD"]),
+        (["SECRET_KEY"], ["SECRET_KEY"]),
+        (["SECRET_KEY", "ADMIN_PASSWORD"], ["SECRET_KEY", "ADMIN_PASSWORD"]),
+    ],
+    ids=["admin-password", "secret-key", "both"],
+)
+@pytest.mark.parametrize("command", ["serve", "migrate"])
+def test_production_refuses_placeholder_secrets(
+    db: Path, command: str, placeholders: list[str], words: list[str]
+) -> None:
+    """The shipped SECRET_KEY and ADMIN_PASSWORD are public: production refuses to start with
+    either, in one line on stderr, before touching the database."""
+    env = {k: v for k, v in REAL_SECRETS.items() if k not in placeholders}
+    env.update({"ENVIRONMENT": "production", "PORT": str(_free_port())})
+    result = run_cli(db, command, env=env, timeout=60)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for word in words:
+        assert word in lines[0], result.stderr
+    assert not db.exists()
+
+
+def test_production_with_real_secrets_migrates(db: Path) -> None:
+    result = run_cli(db, "migrate", env={"ENVIRONMENT": "production", **REAL_SECRETS})
+    assert result.returncode == 0, result.stderr

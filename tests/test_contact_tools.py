@@ -72,7 +72,7 @@ def job_of(result: dict[str, Any]) -> str:
     return found.group(1)
 
 
-def report(tenant: Tenant, job_id: str, role: str = "staff") -> list[tuple[str, str]]:
+def report(tenant: Tenant, job_id: str, role: str = "manager") -> list[tuple[str, str]]:
     """The report's rows (header checked and dropped) as (phone, status)."""
     answer = tenant.data(REPORT, {"id": job_id}, role=role)["getContactUploadReport"]
     assert answer["error"] is None, answer

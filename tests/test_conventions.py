@@ -360,6 +360,7 @@ def production(tmp_path: Path) -> Any:
         f"sqlite+aiosqlite:///{tmp_path / 'prod.db'}",
         environment="production",
         secret_key=secrets.token_hex(32),
+        admin_password=secrets.token_hex(16),
     )
     try:
         yield live

@@ -244,6 +244,24 @@ def test_sign_out_revokes_both_tokens(tenant: Tenant) -> None:
     assert _me(server, other["access_token"]).status_code == 200
 
 
+def test_sign_out_with_the_renewal_token_ends_the_whole_session(tenant: Tenant) -> None:
+    """Glific deletes both tokens whichever of the two signs out."""
+    server = tenant.server
+    data = _sign_in(server, tenant.users["manager"]["phone"])
+    other = _sign_in(server, tenant.users["manager"]["phone"])
+    response = server.client.delete(
+        "/api/v1/session", headers={"authorization": data["renewal_token"]}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": {}}
+    assert _me(server, data["access_token"]).json() == NOT_AUTHENTICATED
+    renew = server.client.post(
+        "/api/v1/session/renew", headers={"authorization": data["renewal_token"]}
+    )
+    assert renew.json() == BAD_TOKEN
+    assert _me(server, other["access_token"]).status_code == 200
+
+
 def test_sign_out_without_a_valid_token_is_harmless(server: LiveServer) -> None:
     for headers in ({}, {"authorization": "nonsense"}):
         response = server.client.delete("/api/v1/session", headers=headers)

@@ -1,4 +1,8 @@
-"""Alembic environment: async engines for SQLite (aiosqlite) and PostgreSQL (psycopg)."""
+"""Alembic environment: async engines for SQLite (aiosqlite) and PostgreSQL (psycopg).
+
+The database is the app's own: the URL `models.migrate` hands over (`python -m app migrate`,
+the tests), else DATABASE_URL from the settings, so `alembic upgrade head` typed by hand
+migrates the same database the app uses."""
 
 from __future__ import annotations
 
@@ -10,9 +14,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import models
+from models.migrate import DATABASE_URL_ATTRIBUTE
+from settings import get_settings
 
 config = context.config
 target_metadata = models.metadata
+
+
+def _database_url() -> str:
+    given = config.attributes.get(DATABASE_URL_ATTRIBUTE)
+    return str(given) if given else get_settings().database_url
 
 
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
@@ -28,7 +39,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
 
 
 def run_migrations_offline() -> None:
-    _configure(url=config.get_main_option("sqlalchemy.url"))
+    _configure(url=_database_url())
     with context.begin_transaction():
         context.run_migrations()
 
@@ -40,7 +51,7 @@ def _run_sync(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = create_async_engine(_database_url(), poolclass=pool.NullPool)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_sync)

@@ -79,6 +79,8 @@ class ContactToolsMutation:
     async def get_contact_upload_report(
         self, info: Info, user_job_id: strawberry.ID | None = None
     ) -> ContactUploadReport | None:
-        org_id = ctx_of(info).org_id
-        csv_rows, error = await read(info, lambda s: imports.upload_report(s, org_id, user_job_id))
+        ctx = ctx_of(info)
+        csv_rows, error = await read(
+            info, lambda s: imports.upload_report(s, ctx.org_id, user_job_id, ctx.viewer)
+        )
         return ContactUploadReport(csv_rows=csv_rows, error=error)

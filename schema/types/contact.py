@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from resolvers.phones import mask_phone
 from schema.enums import ContactProviderStatusEnum, ContactStatusEnum
 from schema.scalars import JsonValue
 from schema.types.common import COLUMNS, InputError, related
@@ -16,13 +17,6 @@ from schema.types.profile import Profile
 
 if TYPE_CHECKING:
     from schema.types.user import Group
-
-
-def masked(phone: str | None) -> str | None:
-    """Glific's masked phone: first 4 characters, ******, last 2."""
-    if not phone:
-        return phone
-    return f"{phone[:4]}******{phone[-2:]}"
 
 
 @strawberry.type(name="ContactHistory")
@@ -67,7 +61,7 @@ class Contact:
     @strawberry.field(metadata={COLUMNS: ("phone",)})
     def masked_phone(self) -> str | None:
         row: Any = self
-        return masked(row.phone)
+        return mask_phone(row.phone)
 
     active_profile: Profile | None = related("profile", "active_profile_id")
     profiles: list[Profile | None] | None = related(

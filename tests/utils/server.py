@@ -32,6 +32,11 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         "environment": "test",
         "secret_key": "test-secret-key",
         "cors_origins": "http://frontend.test",
+        # Every test client is 127.0.0.1 and the suite signs in hundreds of times a minute:
+        # the shared server's rate limits stay out of the way. Tests of the limits start a
+        # server of their own with the limits they test (tests/test_sign_in_limits.py).
+        "signin_attempts_per_minute": 100_000,
+        "unauthenticated_requests_per_minute": 100_000,
     }
     values.update(overrides)
     return Settings(**values)
