@@ -20,9 +20,9 @@ from models import (
     ContactGroup,
     Location,
     Organization,
+    Read,
     UserGroup,
     guarded,
-    read_rows,
     records,
     utcnow,
 )
@@ -35,11 +35,14 @@ from resolvers.querying import (
     ListOpts,
     StatementCache,
     apply_opts,
+    as_list,
     by_id,
     by_ids,
     fetch_for_write,
     ilike,
     int_ids,
+    keyed_by_id,
+    one_or,
     to_int_id,
 )
 
@@ -105,28 +108,28 @@ def _visible_to(stmt: Any, org_id: int, viewer: Viewer | None) -> Any:
 _MISSING = ("Contact", "Contact not found or permission denied.")
 
 
-async def get_contact(
-    session: AsyncSession,
-    org_id: int,
-    raw_id: Any,
-    viewer: Viewer | None = None,
-    only: frozenset[str] | None = None,
-) -> Any:
-    """`contact(id)` (a read-only row); a miss is Glific's "Contact not found ..."."""
+def _missing() -> InputErrors:
+    return InputErrors.raw(*_MISSING)
+
+
+def contact_read(org_id: int, raw_id: Any, viewer: Viewer | None = None) -> Read[Any]:
+    """`contact(id)`: one contact the viewer may see; a miss is Glific's "Contact not
+    found ..."."""
     try:
         cid = to_int_id(raw_id)
     except InputErrors:
-        raise InputErrors.raw(*_MISSING) from None
+        raise _missing() from None
     if viewer is None or not viewer.restricted:
-        found = await read_rows(session, by_id(Contact, only), {"id": cid, "org": org_id})
-        contact = found[0] if found else None
-    else:
-        stmt = records(Contact, only).where(Contact.id == cid, Contact.organization_id == org_id)
-        found = await read_rows(session, guarded(_visible_to(stmt, org_id, viewer)), {})
-        contact = found[0] if found else None
-    if contact is None:
-        raise InputErrors.raw(*_MISSING)
-    return contact
+        return Read(by_id(Contact), {"id": cid, "org": org_id}, one_or(_missing))
+    stmt = records(Contact).where(Contact.id == cid, Contact.organization_id == org_id)
+    return Read(guarded(_visible_to(stmt, org_id, viewer)), {}, one_or(_missing))
+
+
+async def get_contact(
+    session: AsyncSession, org_id: int, raw_id: Any, viewer: Viewer | None = None
+) -> Any:
+    """`contact_read`, every column."""
+    return await contact_read(org_id, raw_id, viewer).fetch(session)
 
 
 async def contact_by_phone(
@@ -134,10 +137,8 @@ async def contact_by_phone(
 ) -> Any:
     stored = lookup_phone(phone, default_region=settings_of(session).default_phone_region)
     stmt = records(Contact).where(Contact.phone == stored, Contact.organization_id == org_id)
-    found = await read_rows(session, guarded(_visible_to(stmt, org_id, viewer)), {})
-    if not found:
-        raise InputErrors.raw(*_MISSING)
-    return found[0]
+    read = Read(guarded(_visible_to(stmt, org_id, viewer)), {}, one_or(_missing))
+    return await read.fetch(session)
 
 
 async def fetch_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Contact:
@@ -145,11 +146,12 @@ async def fetch_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Cont
     return await fetch_for_write(session, Contact, org_id, raw_id, "Contacts.Contact")
 
 
-async def contacts_by_ids(
-    session: AsyncSession, ids: list[int], only: frozenset[str] | None = None
-) -> dict[int, Any]:
-    rows = await read_rows(session, by_ids(Contact, only), {"ids": ids})
-    return {row.id: row for row in rows}
+def contacts_by_ids_read(ids: list[int]) -> Read[dict[int, Any]]:
+    return Read(by_ids(Contact), {"ids": ids}, keyed_by_id)
+
+
+async def contacts_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
+    return await contacts_by_ids_read(ids).fetch(session)
 
 
 def _end_of_day(value: datetime) -> datetime:
@@ -200,17 +202,14 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None
 _LISTS = StatementCache()
 
 
-async def list_contacts(
-    session: AsyncSession,
-    org_id: int,
-    flt: dict[str, Any],
-    opts: ListOpts,
-    viewer: Viewer | None = None,
-    only: frozenset[str] | None = None,
-) -> list[Any]:
+def contacts_read(
+    org_id: int, flt: dict[str, Any], opts: ListOpts, viewer: Viewer | None = None
+) -> Read[list[Any]]:
+    """`contacts(filter, opts)` as the viewer may see them."""
+
     def build() -> Any:
         stmt = apply_opts(
-            _filtered(records(Contact, only), org_id, flt, viewer),
+            _filtered(records(Contact), org_id, flt, viewer),
             opts,
             columns=_COLUMNS,
             default_field="name",
@@ -221,8 +220,18 @@ async def list_contacts(
         return guarded(stmt)
 
     restricted = viewer if viewer is not None and viewer.restricted else None
-    key = (org_id, repr(sorted(flt.items())), opts, restricted, only)
-    return await read_rows(session, _LISTS.get(key, build), {})
+    key = (org_id, repr(sorted(flt.items())), opts, restricted)
+    return Read(_LISTS.get(key, build), {}, as_list)
+
+
+async def list_contacts(
+    session: AsyncSession,
+    org_id: int,
+    flt: dict[str, Any],
+    opts: ListOpts,
+    viewer: Viewer | None = None,
+) -> list[Any]:
+    return await contacts_read(org_id, flt, opts, viewer).fetch(session)
 
 
 async def count_contacts(

@@ -81,12 +81,14 @@ def field_plan(schema: GraphQLSchema) -> Plan:
             relation = (getattr(definition, "metadata", None) or {}).get(RELATED)
             if relation is None or definition.extensions or definition.permission_classes:
                 continue
+            loader, key = relation
             many = isinstance(output, GraphQLList)
             item_non_null, item = _unwrap(output.of_type) if many else (False, output)
             if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
                 plan[(type_name, field_name)] = (
                     RELATED_FIELD,
-                    *relation,
+                    loader.name,
+                    key,
                     non_null,
                     many,
                     item_non_null,

@@ -16,6 +16,7 @@ from models import Database
 from resolvers.auth import AuthUser
 from schema.context import Context
 from schema.executor import FastLeafExecutionContext
+from schema.loaders import Loader
 from schema.types.common import related
 
 
@@ -106,13 +107,21 @@ class Pet:
         return str(getattr(self, "name", "")).upper()
 
 
+async def _unused(session: Any, keys: list[Any]) -> dict[Any, Any]:
+    raise AssertionError("the fake context answers every lookup")
+
+
+PET = Loader("pet", _unused, by_id=True)
+PETS_OF_OWNER = Loader("pets_of_owner", _unused, many=True)
+
+
 @strawberry.type
 class Owner:
     id: strawberry.ID
-    best: Pet | None = related("pet", "best_id")
-    sure: Pet = related("pet", "best_id")
-    pets: list[Pet | None] | None = related("pets_of_owner", "id")
-    strict_pets: list[Pet] | None = related("pets_of_owner", "id")
+    best: Pet | None = related(PET, "best_id")
+    sure: Pet = related(PET, "best_id")
+    pets: list[Pet | None] | None = related(PETS_OF_OWNER, "id")
+    strict_pets: list[Pet] | None = related(PETS_OF_OWNER, "id")
 
 
 class FakeContext:
