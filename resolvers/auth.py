@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Organization, User, UserToken, utcnow
 from resolvers.config import settings_of
 from resolvers.phones import lookup_phone
+from resolvers.roles import ROLE_ORDER
 
-ROLE_ORDER = ("none", "staff", "manager", "admin", "glific_admin")
 ACCESS, RENEWAL = "access", "renewal"
 
 _hasher = PasswordHash.recommended()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import false, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -46,8 +46,26 @@ from resolvers.querying import (
     to_int_id,
 )
 
-STATUSES = ("blocked", "failed", "invalid", "processing", "valid")
-BSP_STATUSES = ("none", "session", "session_and_hsm", "hsm")
+
+class ContactStatus(StrEnum):
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    INVALID = "invalid"
+    PROCESSING = "processing"
+    VALID = "valid"
+
+
+class ProviderStatus(StrEnum):
+    """What the WhatsApp provider lets us send the contact (`bsp_status`)."""
+
+    NONE = "none"
+    SESSION = "session"
+    SESSION_AND_HSM = "session_and_hsm"
+    HSM = "hsm"
+
+
+STATUSES = tuple(s.value for s in ContactStatus)
+BSP_STATUSES = tuple(s.value for s in ProviderStatus)
 DEFAULT_LIMIT, MAX_LIMIT = 25, 50
 
 _COLUMNS = {
@@ -278,10 +296,7 @@ async def _apply_common(session: AsyncSession, contact: Contact, params: dict[st
 
 
 async def _flush_phone(session: AsyncSession) -> None:
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise InputErrors.field("phone", "has already been taken") from None
+    await v.flush_unique(session, "phone")
 
 
 async def create_contact(session: AsyncSession, org_id: int, params: dict[str, Any]) -> Contact:
@@ -298,11 +313,11 @@ async def create_contact(session: AsyncSession, org_id: int, params: dict[str, A
         language_id = await session.scalar(
             select(Organization.default_language_id).where(Organization.id == org_id)
         )
-    taken = await session.scalar(
-        select(Contact.id).where(Contact.phone == phone, Contact.organization_id == org_id)
+    await v.refuse_taken(
+        session,
+        "phone",
+        select(Contact.id).where(Contact.phone == phone, Contact.organization_id == org_id),
     )
-    if taken is not None:
-        raise InputErrors.field("phone", "has already been taken")
     now = utcnow()
     contact = Contact(
         organization_id=org_id,

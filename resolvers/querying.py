@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -15,11 +16,16 @@ from models import guarded, prepared, records
 from resolvers.errors import ClientError, InputErrors, not_found
 
 
+class Order(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
 @dataclass(frozen=True)
 class ListOpts:
-    """`order` is "asc" or "desc". `present` is False when the client sent no `opts` at all."""
+    """`order` is an Order's value. `present` is False when the client sent no `opts` at all."""
 
-    order: str = "asc"
+    order: str = Order.ASC.value
     order_with: str | None = None
     limit: int | None = None
     offset: int = 0
@@ -155,7 +161,7 @@ def apply_opts(
             key = func.lower(column)
         else:
             key = column
-        stmt = stmt.order_by(key.desc() if opts.order == "desc" else key.asc())
+        stmt = stmt.order_by(key.desc() if opts.order == Order.DESC else key.asc())
     if tiebreak is not None:
         stmt = stmt.order_by(tiebreak)
     limit = opts.limit if opts.limit is not None else default_limit

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers.organizations import role_labels
+from resolvers.roles import role_labels
 from schema.enums import OrganizationStatusEnum
 from schema.loaders import (
     ACCESS_ROLES_OF_USER,
