@@ -78,12 +78,11 @@ def projected(statement: Any, only: frozenset[str]) -> Any:
     selecting only `id` and the columns in `only` (all of them if one is not a column).
     Projections of statements built once and run many times (`prepared`) are kept, so their
     SQL is rendered once too."""
+    hit = _projections.get((id(statement), only))
+    if hit is not None:
+        return hit[1]
     options = statement.get_execution_options()
     keep = options.get(PREPARED, False)
-    if keep:
-        hit = _projections.get((id(statement), only))
-        if hit is not None:
-            return hit[1]
     columns, json_names = _record_columns(options[RECORD_MODEL], only)
     narrowed = statement.with_only_columns(*columns).execution_options(**{JSON_TEXT: json_names})
     if keep:

@@ -162,11 +162,8 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             cached = self._builders[id(steps)] = (steps, builder(steps))
         return cached[1]
 
-    def _primed(self) -> dict[str, dict[Any, Any]] | None:
-        return self.context_value.primed if self._primes else None  # type: ignore[no-any-return]
-
     def _build(self, steps: list[tuple[Any, ...]], source: Any) -> Any:
-        return self._builder(steps)(source, self._primed())
+        return self._builder(steps)(source, self.context_value.primed if self._primes else None)
 
     def _value(self, step: tuple[Any, ...], source: Any) -> Any:
         """One field's value, through a one-field builder."""
@@ -177,7 +174,8 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return BAIL if built is BAIL else built["value"]
 
     def _build_items(self, steps: list[tuple[Any, ...]], items: list[Any], non_null: bool) -> Any:
-        build, primed = self._builder(steps), self._primed()
+        build = self._builder(steps)
+        primed = self.context_value.primed if self._primes else None
         out: list[Any] = []
         for item in items:
             if item is None:

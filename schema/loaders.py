@@ -66,10 +66,6 @@ class Loader:
             return await self.fetch(keys).project(session, columns)  # type: ignore[no-any-return]
         return await self.fetch(session, keys)  # type: ignore[no-any-return]
 
-    def missing(self) -> Any:
-        """The value of a key the batch did not return."""
-        return [] if self.many else None
-
 
 LANGUAGE = Loader("language", languages.languages_by_ids, by_id=True)
 PROFILE = Loader("profile", profiles.profiles_by_ids_read, by_id=True, prunable=True)
@@ -102,12 +98,13 @@ class Loaders:
 
     def _make(self, loader: Loader) -> DataLoader[Any, Any]:
         ctx = self._ctx
-        row_keyed = loader.row_keyed
+        row_keyed, many = loader.row_keyed, loader.many
 
         async def load(keys: list[Hashable]) -> list[Any]:
             found = plain(await ctx.read(loader.batch, list(keys)))
-            return [
-                found.get(getattr(k, "id", k) if row_keyed else k, loader.missing()) for k in keys
-            ]
+            ids = [getattr(k, "id", k) for k in keys] if row_keyed else keys
+            if many:  # a fresh list for each key the batch did not return
+                return [found.get(k, []) for k in ids]
+            return [found.get(k) for k in ids]
 
         return DataLoader(load_fn=load, cache_key_fn=(lambda r: r.id) if row_keyed else None)

@@ -96,7 +96,10 @@ async def prefetch(
         if keys:
             columns = needs.get(graph.row_types[loader.name]) if loader.prunable else None
             found = plain(await ctx.read(loader.batch, keys, columns))
-            ctx.prime(loader.name, {k: found.get(k, loader.missing()) for k in keys})
+            if loader.many:  # a fresh list for each key the batch did not return
+                ctx.prime(loader.name, {k: found.get(k, []) for k in keys})
+            else:
+                ctx.prime(loader.name, {k: found.get(k) for k in keys})
         cache = ctx.primed.get(loader.name, {})
         related = [cache.get(relation.key(r)) for r in rows]
         flat = [x for v in related if v for x in (v if relation.many else [v])]
