@@ -35,6 +35,7 @@ from models.migrate import upgrade
 from resolvers import seed
 from resolvers.errors import DomainError, InputErrors
 from resolvers.phones import normalize_phone
+from resolvers.roles import ROLE_ORDER, Role
 from schema import build_schema
 from schema.sessions import session_routes
 from schema.view import GlificGraphQL
@@ -288,9 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--phone", required=True)
     cu.add_argument("--password", required=True)
     cu.add_argument("--name")
-    cu.add_argument(
-        "--role", default="manager", choices=["none", "staff", "manager", "admin", "glific_admin"]
-    )
+    cu.add_argument("--role", default=Role.MANAGER.value, choices=ROLE_ORDER)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

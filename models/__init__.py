@@ -13,6 +13,7 @@ from models.jobs import SimulatorLease, UserJob
 from models.language import Language
 from models.organization import AccessRole, Organization
 from models.profile import Profile
+from models.reads import Read
 from models.records import records
 from models.user import User, UserToken
 
@@ -43,6 +44,7 @@ __all__ = [
     "Organization",
     "OrganizationScopeError",
     "Profile",
+    "Read",
     "SimulatorLease",
     "User",
     "UserGroup",

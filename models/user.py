@@ -28,7 +28,7 @@ class User(OrgScoped, SQLModel, table=True):
     phone: str = Field(sa_column=Column(String(255), nullable=False))
     email: str | None = Field(default=None, sa_column=Column(String(255)))
     password_hash: str = Field(sa_column=Column(String(255), nullable=False))
-    # Subset of none, staff, manager, admin, glific_admin.
+    # Names of roles (resolvers.roles).
     roles: list[str] = Field(
         default_factory=lambda: ["none"], sa_column=Column(JSON, nullable=False)
     )

@@ -33,9 +33,9 @@ from models import Database, Organization, User, UserToken, utcnow
 from resolvers.config import settings_for, settings_of
 from resolvers.errors import InputErrors
 from resolvers.phones import normalize_phone
+from resolvers.roles import ROLE_ORDER
 from settings import Settings, get_settings
 
-ROLE_ORDER = ("none", "staff", "manager", "admin", "glific_admin")
 ACCESS, RENEWAL = "access", "renewal"
 
 _hasher = PasswordHash.recommended()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import false, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -20,9 +20,9 @@ from models import (
     ContactGroup,
     Location,
     Organization,
+    Read,
     UserGroup,
     guarded,
-    read_rows,
     records,
     utcnow,
 )
@@ -36,16 +36,37 @@ from resolvers.querying import (
     ListOpts,
     StatementCache,
     apply_opts,
+    as_list,
     by_id,
     by_ids,
     fetch_for_write,
     ilike,
     in_ids,
+    keyed_by_id,
+    one_or,
     to_int_id,
 )
 
-STATUSES = ("blocked", "failed", "invalid", "processing", "valid")
-BSP_STATUSES = ("none", "session", "session_and_hsm", "hsm")
+
+class ContactStatus(StrEnum):
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    INVALID = "invalid"
+    PROCESSING = "processing"
+    VALID = "valid"
+
+
+class ProviderStatus(StrEnum):
+    """What the WhatsApp provider lets us send the contact (`bsp_status`)."""
+
+    NONE = "none"
+    SESSION = "session"
+    SESSION_AND_HSM = "session_and_hsm"
+    HSM = "hsm"
+
+
+STATUSES = tuple(s.value for s in ContactStatus)
+BSP_STATUSES = tuple(s.value for s in ProviderStatus)
 DEFAULT_LIMIT, MAX_LIMIT = 25, 50
 
 _COLUMNS = {
@@ -83,9 +104,11 @@ class Viewer:
     contact_id: int | None = None
     restricted: bool = False
     phones_masked: bool = False
+    # How to read a phone number the viewer types without a country code.
+    phone_region: str = ""
 
 
-def viewer_for(user: AuthUser) -> Viewer:
+def viewer_for(user: AuthUser, phone_region: str = "") -> Viewer:
     """Glific's rules (spec §4.3): `is_restricted` narrows staff users only, and anyone
     holding the staff role sees phones masked (`Contact.phone` is "" for them)."""
     staff = "staff" in user.roles
@@ -94,6 +117,7 @@ def viewer_for(user: AuthUser) -> Viewer:
         contact_id=user.contact_id,
         restricted=user.is_restricted and staff,
         phones_masked=staff,
+        phone_region=phone_region,
     )
 
 
@@ -121,28 +145,28 @@ def _visible_to(stmt: Any, org_id: int, viewer: Viewer | None) -> Any:
 _MISSING = ("Contact", "Contact not found or permission denied.")
 
 
-async def get_contact(
-    session: AsyncSession,
-    org_id: int,
-    raw_id: Any,
-    viewer: Viewer | None = None,
-    only: frozenset[str] | None = None,
-) -> Any:
-    """`contact(id)` (a read-only row); a miss is Glific's "Contact not found ..."."""
+def _missing() -> InputErrors:
+    return InputErrors.raw(*_MISSING)
+
+
+def contact_read(org_id: int, raw_id: Any, viewer: Viewer | None = None) -> Read[Any]:
+    """`contact(id)`: one contact the viewer may see; a miss is Glific's "Contact not
+    found ..."."""
     try:
         cid = to_int_id(raw_id)
     except InputErrors:
-        raise InputErrors.raw(*_MISSING) from None
+        raise _missing() from None
     if viewer is None or not viewer.restricted:
-        found = await read_rows(session, by_id(Contact, only), {"id": cid, "org": org_id})
-        contact = found[0] if found else None
-    else:
-        stmt = records(Contact, only).where(Contact.id == cid, Contact.organization_id == org_id)
-        found = await read_rows(session, guarded(_visible_to(stmt, org_id, viewer)), {})
-        contact = found[0] if found else None
-    if contact is None:
-        raise InputErrors.raw(*_MISSING)
-    return contact
+        return Read(by_id(Contact), {"id": cid, "org": org_id}, one_or(_missing))
+    stmt = records(Contact).where(Contact.id == cid, Contact.organization_id == org_id)
+    return Read(guarded(_visible_to(stmt, org_id, viewer)), {}, one_or(_missing))
+
+
+async def get_contact(
+    session: AsyncSession, org_id: int, raw_id: Any, viewer: Viewer | None = None
+) -> Any:
+    """`contact_read`, every column."""
+    return await contact_read(org_id, raw_id, viewer).fetch(session)
 
 
 async def contact_by_phone(
@@ -150,10 +174,8 @@ async def contact_by_phone(
 ) -> Any:
     stored = lookup_phone(phone, default_region=settings_of(session).default_phone_region)
     stmt = records(Contact).where(Contact.phone == stored, Contact.organization_id == org_id)
-    found = await read_rows(session, guarded(_visible_to(stmt, org_id, viewer)), {})
-    if not found:
-        raise InputErrors.raw(*_MISSING)
-    return found[0]
+    read = Read(guarded(_visible_to(stmt, org_id, viewer)), {}, one_or(_missing))
+    return await read.fetch(session)
 
 
 async def fetch_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Contact:
@@ -163,18 +185,19 @@ async def fetch_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Cont
     return await fetch_for_write(session, Contact, org_id, raw_id, "Contacts.Contact", lock=True)
 
 
-async def contacts_by_ids(
-    session: AsyncSession, ids: list[int], only: frozenset[str] | None = None
-) -> dict[int, Any]:
-    rows = await read_rows(session, by_ids(Contact, only), {"ids": ids})
-    return {row.id: row for row in rows}
+def contacts_by_ids_read(ids: list[int]) -> Read[dict[int, Any]]:
+    return Read(by_ids(Contact), {"ids": ids}, keyed_by_id)
+
+
+async def contacts_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
+    return await contacts_by_ids_read(ids).fetch(session)
 
 
 def _end_of_day(value: datetime) -> datetime:
     return datetime.combine(value.date(), time.max) if value.time() == time.min else value
 
 
-def _as_seen_by(flt: dict[str, Any], viewer: Viewer | None, region: str) -> dict[str, Any]:
+def _as_seen_by(flt: dict[str, Any], viewer: Viewer | None) -> dict[str, Any]:
     """For a viewer who sees phones masked, `phone` and `term` match a phone only as a whole
     number (normalised as phones are stored): a substring match would give the number away
     digit by digit. A term still searches names."""
@@ -183,9 +206,9 @@ def _as_seen_by(flt: dict[str, Any], viewer: Viewer | None, region: str) -> dict
     seen = dict(flt)
     if flt.get("phone"):
         seen["phone"] = None
-        seen["whole_phone"] = lookup_phone(flt["phone"], default_region=region)
+        seen["whole_phone"] = lookup_phone(flt["phone"], default_region=viewer.phone_region)
     if flt.get("term"):
-        seen["term_whole_phone"] = lookup_phone(flt["term"], default_region=region)
+        seen["term_whole_phone"] = lookup_phone(flt["term"], default_region=viewer.phone_region)
     return seen
 
 
@@ -239,19 +262,15 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None
 _LISTS = StatementCache()
 
 
-async def list_contacts(
-    session: AsyncSession,
-    org_id: int,
-    flt: dict[str, Any],
-    opts: ListOpts,
-    viewer: Viewer | None = None,
-    only: frozenset[str] | None = None,
-) -> list[Any]:
-    flt = _as_seen_by(flt, viewer, settings_of(session).default_phone_region)
+def contacts_read(
+    org_id: int, flt: dict[str, Any], opts: ListOpts, viewer: Viewer | None = None
+) -> Read[list[Any]]:
+    """`contacts(filter, opts)` as the viewer may see them."""
+    flt = _as_seen_by(flt, viewer)
 
     def build() -> Any:
         stmt = apply_opts(
-            _filtered(records(Contact, only), org_id, flt, viewer),
+            _filtered(records(Contact), org_id, flt, viewer),
             opts,
             columns=_COLUMNS,
             default_field="name",
@@ -264,10 +283,20 @@ async def list_contacts(
     if _long_id_lists(flt):
         # Built afresh: as a cache key and a cached statement, a client's long id list would
         # stay in memory (the statement itself binds it as one value, see in_ids).
-        return await read_rows(session, build(), {})
+        return Read(build(), {}, as_list)
     restricted = viewer if viewer is not None and viewer.restricted else None
-    key = (org_id, repr(sorted(flt.items())), opts, restricted, only)
-    return await read_rows(session, _LISTS.get(key, build), {})
+    key = (org_id, repr(sorted(flt.items())), opts, restricted)
+    return Read(_LISTS.get(key, build), {}, as_list)
+
+
+async def list_contacts(
+    session: AsyncSession,
+    org_id: int,
+    flt: dict[str, Any],
+    opts: ListOpts,
+    viewer: Viewer | None = None,
+) -> list[Any]:
+    return await contacts_read(org_id, flt, opts, viewer).fetch(session)
 
 
 def _long_id_lists(flt: dict[str, Any]) -> bool:
@@ -277,7 +306,7 @@ def _long_id_lists(flt: dict[str, Any]) -> bool:
 async def count_contacts(
     session: AsyncSession, org_id: int, flt: dict[str, Any], viewer: Viewer | None = None
 ) -> int:
-    flt = _as_seen_by(flt, viewer, settings_of(session).default_phone_region)
+    flt = _as_seen_by(flt, viewer)
     stmt = _filtered(select(func.count()).select_from(Contact), org_id, flt, viewer)
     return int((await session.execute(stmt)).scalar_one())
 
@@ -319,10 +348,7 @@ async def _apply_common(session: AsyncSession, contact: Contact, params: dict[st
 
 
 async def _flush_phone(session: AsyncSession) -> None:
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise InputErrors.field("phone", "has already been taken") from None
+    await v.flush_unique(session, "phone")
 
 
 async def create_contact(session: AsyncSession, org_id: int, params: dict[str, Any]) -> Contact:
@@ -339,11 +365,11 @@ async def create_contact(session: AsyncSession, org_id: int, params: dict[str, A
         language_id = await session.scalar(
             select(Organization.default_language_id).where(Organization.id == org_id)
         )
-    taken = await session.scalar(
-        select(Contact.id).where(Contact.phone == phone, Contact.organization_id == org_id)
+    await v.refuse_taken(
+        session,
+        "phone",
+        select(Contact.id).where(Contact.phone == phone, Contact.organization_id == org_id),
     )
-    if taken is not None:
-        raise InputErrors.field("phone", "has already been taken")
     now = utcnow()
     contact = Contact(
         organization_id=org_id,

@@ -8,10 +8,10 @@ profile's fields equal its contact's).
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Contact, ContactsField, Profile, utcnow
@@ -19,8 +19,23 @@ from resolvers import validation as v
 from resolvers.errors import InputErrors
 from resolvers.querying import ListOpts, apply_opts, fetch_for_write, ilike
 
-VALUE_TYPES = ("text", "integer", "number", "boolean", "date")
-SCOPES = ("contact", "globals", "wa_group")
+
+class ValueType(StrEnum):
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+
+
+class Scope(StrEnum):
+    CONTACT = "contact"
+    GLOBALS = "globals"
+    WA_GROUP = "wa_group"
+
+
+VALUE_TYPES = tuple(t.value for t in ValueType)
+SCOPES = tuple(s.value for s in Scope)
 _COLUMNS = {
     "id": ContactsField.id,
     "name": ContactsField.name,
@@ -87,25 +102,19 @@ def _choice(params: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str |
 
 async def _check_unique(session: AsyncSession, field: ContactsField) -> None:
     for key, column in (("name", ContactsField.name), ("shortcode", ContactsField.shortcode)):
-        clash = await session.scalar(
-            select(ContactsField.id).where(
-                ContactsField.organization_id == field.organization_id,
-                ContactsField.scope == field.scope,
-                column == getattr(field, key),
-                ContactsField.id != (field.id or 0),
-            )
+        clash = select(ContactsField.id).where(
+            ContactsField.organization_id == field.organization_id,
+            ContactsField.scope == field.scope,
+            column == getattr(field, key),
+            ContactsField.id != (field.id or 0),
         )
-        if clash is not None:
-            raise InputErrors.field(key, "has already been taken")
+        await v.refuse_taken(session, key, clash)
 
 
 async def _save(session: AsyncSession, field: ContactsField) -> ContactsField:
     await _check_unique(session, field)
     session.add(field)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise InputErrors.field("shortcode", "has already been taken") from None
+    await v.flush_unique(session, "shortcode")
     return field
 
 

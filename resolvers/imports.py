@@ -36,6 +36,7 @@ import ipaddress
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import httpx2
@@ -52,6 +53,16 @@ from resolvers.phones import mask_phone, normalize_phone
 from resolvers.querying import to_int_id
 
 IMPORT_JOB = "contact_import"
+
+
+class SourceType(StrEnum):
+    """Where `load_source` reads the CSV from."""
+
+    FILE_PATH = "file_path"
+    URL = "url"
+    DATA = "data"
+
+
 # Downloads (type URL)
 MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024
 URL_TIMEOUT_SECONDS = 10.0

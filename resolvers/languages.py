@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 from sqlalchemy import bindparam, event, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -137,20 +136,17 @@ def _apply(language: Language, params: dict[str, Any], *, creating: bool) -> Non
 
 async def _save(session: AsyncSession, language: Language) -> Language:
     _forget_after_commit(session)
-    clash = await session.scalar(
+    await v.refuse_taken(
+        session,
+        "label",
         select(Language.id).where(
             Language.label == language.label,
             Language.locale == language.locale,
             Language.id != (language.id or 0),
-        )
+        ),
     )
-    if clash is not None:
-        raise InputErrors.field("label", "has already been taken")
     session.add(language)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise InputErrors.field("label", "has already been taken") from None
+    await v.flush_unique(session, "label")
     return language
 
 

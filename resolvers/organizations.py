@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import SIMULATOR_PHONE_PREFIX, AccessRole, Contact, Language, Organization, utcnow
+from resolvers import validation as v
 from resolvers.errors import InputErrors
+from resolvers.roles import Role, role_labels
 
 SIMULATOR_NAMES = ("One", "Two", "Three", "Four", "Five")
-RESERVED_ROLES = (
-    ("Admin", "Default Admin Role"),
-    ("Glific_admin", "Default Glific Admin Role"),
-    ("Manager", "Default Manager Role"),
-    ("Staff", "Default Staff Role"),
-    ("No access", "Default Role with no access"),
+
+
+class OrganizationStatus(StrEnum):
+    """Glific's organization statuses (a new organization is active)."""
+
+    INACTIVE = "inactive"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    READY_TO_DELETE = "ready_to_delete"
+    FORCED_SUSPENSION = "forced_suspension"
+
+
+# Glific's reserved access roles, one per role, labelled as its RoleLabel shows the role
+# (resolvers.users matches a user's roles to them by label).
+_RESERVED_DESCRIPTIONS = {
+    Role.ADMIN: "Default Admin Role",
+    Role.GLIFIC_ADMIN: "Default Glific Admin Role",
+    Role.MANAGER: "Default Manager Role",
+    Role.STAFF: "Default Staff Role",
+    Role.NONE: "Default Role with no access",
+}
+RESERVED_ROLES = tuple(
+    zip(role_labels(tuple(_RESERVED_DESCRIPTIONS)), _RESERVED_DESCRIPTIONS.values(), strict=True)
 )
 
 
@@ -40,8 +62,9 @@ async def create_organization(
     and the reserved access roles."""
     if not shortcode.strip():
         raise InputErrors.field("shortcode", "can't be blank")
-    if await organization_by_shortcode(session, shortcode) is not None:
-        raise InputErrors.field("shortcode", "has already been taken")
+    await v.refuse_taken(
+        session, "shortcode", select(Organization.id).where(Organization.shortcode == shortcode)
+    )
     org = Organization(
         name=name,
         shortcode=shortcode,
@@ -49,7 +72,7 @@ async def create_organization(
         default_language_id=default_language.id,  # type: ignore[arg-type]
     )
     session.add(org)
-    await session.flush()
+    await v.flush_unique(session, "shortcode")
     now = utcnow()
     root = Contact(
         organization_id=org.id,  # type: ignore[arg-type]
@@ -92,8 +115,3 @@ async def create_organization(
     org.contact_id = root.id
     await session.flush()
     return org
-
-
-def role_labels(roles: list[str] | tuple[str, ...]) -> list[str]:
-    """Glific's RoleLabel scalar: `none` -> "No access", others capitalised."""
-    return ["No access" if r == "none" else r[:1].upper() + r[1:] for r in roles]

@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     Contact,
     Profile,
+    Read,
     guarded,
     prepared,
-    read_rows,
     records,
     utcnow,
     utcnow_seconds,
@@ -36,11 +36,15 @@ from resolvers.errors import InputErrors, not_found
 from resolvers.querying import (
     ListOpts,
     apply_opts,
+    as_list,
     by_id,
     by_ids,
     fetch_for_write,
+    grouped_by,
     ilike,
     int_ids,
+    keyed_by_id,
+    one_or,
     to_int_id,
 )
 
@@ -70,31 +74,34 @@ MENU_ORDER = (Profile.is_default.desc(), Profile.id.asc())
 # --- reading -------------------------------------------------------------------------------
 
 
-# The API's hot reads, built once per column set (see models.guarded, models.records).
+# The API's hot read of a page's profiles, built once (see models.guarded, models.records).
 @cache
-def _of_contacts(only: frozenset[str] | None) -> Any:
+def _of_contacts() -> Any:
     return prepared(
         guarded(
-            records(Profile, None if only is None else only | {"contact_id"})
+            records(Profile)
             .where(Profile.contact_id.in_(bindparam("ids", expanding=True)))
             .order_by(Profile.contact_id, *MENU_ORDER)
         )
     )
 
 
-async def get_profile(
-    session: AsyncSession, org_id: int, raw_id: Any, only: frozenset[str] | None = None
-) -> Any:
-    """`profile(id)` (a read-only row): a miss is `Profile not found or permission denied.`"""
+def _missing() -> InputErrors:
+    return InputErrors.raw("Profile", "Profile not found or permission denied.")
+
+
+def profile_read(org_id: int, raw_id: Any) -> Read[Any]:
+    """`profile(id)`: a miss is `Profile not found or permission denied.`"""
     try:
         pid = to_int_id(raw_id)
     except InputErrors:
         pid = 0
-    found = await read_rows(session, by_id(Profile, only), {"id": pid, "org": org_id})
-    profile = found[0] if found else None
-    if profile is None:
-        raise InputErrors.raw("Profile", "Profile not found or permission denied.")
-    return profile
+    return Read(by_id(Profile), {"id": pid, "org": org_id}, one_or(_missing))
+
+
+async def get_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Any:
+    """`profile_read`, every column."""
+    return await profile_read(org_id, raw_id).fetch(session)
 
 
 async def fetch_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Profile:
@@ -129,21 +136,22 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
     return stmt
 
 
-async def list_profiles(
-    session: AsyncSession,
-    org_id: int,
-    flt: dict[str, Any],
-    opts: ListOpts,
-    only: frozenset[str] | None = None,
-) -> list[Any]:
+def profiles_read(org_id: int, flt: dict[str, Any], opts: ListOpts) -> Read[list[Any]]:
+    """`profiles(filter, opts)`."""
     stmt = apply_opts(
-        _filtered(records(Profile, only), org_id, flt),
+        _filtered(records(Profile), org_id, flt),
         opts,
         columns=_COLUMNS,
         default_field="name",
         tiebreak=Profile.id,
     )
-    return await read_rows(session, guarded(stmt), {})
+    return Read(guarded(stmt), {}, as_list)
+
+
+async def list_profiles(
+    session: AsyncSession, org_id: int, flt: dict[str, Any], opts: ListOpts
+) -> list[Any]:
+    return await profiles_read(org_id, flt, opts).fetch(session)
 
 
 async def count_profiles(session: AsyncSession, org_id: int, flt: dict[str, Any]) -> int:
@@ -151,22 +159,28 @@ async def count_profiles(session: AsyncSession, org_id: int, flt: dict[str, Any]
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def profiles_by_ids(
-    session: AsyncSession, ids: list[int], only: frozenset[str] | None = None
-) -> dict[int, Any]:
-    rows = await read_rows(session, by_ids(Profile, only), {"ids": ids})
-    return {row.id: row for row in rows}
+def profiles_by_ids_read(ids: list[int]) -> Read[dict[int, Any]]:
+    return Read(by_ids(Profile), {"ids": ids}, keyed_by_id)
+
+
+async def profiles_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
+    return await profiles_by_ids_read(ids).fetch(session)
+
+
+def profiles_of_contacts_read(contact_ids: list[int]) -> Read[dict[int, list[Any]]]:
+    """All profiles of each contact (inactive ones too), default first, then oldest first."""
+    return Read(
+        _of_contacts(),
+        {"ids": contact_ids},
+        grouped_by("contact_id", contact_ids),
+        frozenset({"contact_id"}),
+    )
 
 
 async def profiles_for_contacts(
-    session: AsyncSession, contact_ids: list[int], only: frozenset[str] | None = None
+    session: AsyncSession, contact_ids: list[int]
 ) -> dict[int, list[Any]]:
-    """All profiles of each contact (inactive ones too), default first, then oldest first."""
-    rows = await read_rows(session, _of_contacts(only), {"ids": contact_ids})
-    out: dict[int, list[Any]] = {cid: [] for cid in contact_ids}
-    for row in rows:
-        out[row.contact_id].append(row)
-    return out
+    return await profiles_of_contacts_read(contact_ids).fetch(session)
 
 
 async def indexed_profiles(session: AsyncSession, contact_id: int) -> list[Profile]:

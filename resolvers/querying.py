@@ -1,11 +1,13 @@
-"""List options shared by every list query: Glific's `Opts` (order, orderWith, limit, offset)
-and the small filter helpers (case-insensitive substring, id lists)."""
+"""List options shared by every list query: Glific's `Opts` (order, orderWith, limit, offset),
+the small filter helpers (case-insensitive substring, id lists), the hot statements by id,
+and the shapes a read's rows are handed back in (models.Read)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -20,11 +22,16 @@ from models import guarded, prepared, records
 from resolvers.errors import ClientError, InputErrors, not_found
 
 
+class Order(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
 @dataclass(frozen=True)
 class ListOpts:
-    """`order` is "asc" or "desc". `present` is False when the client sent no `opts` at all."""
+    """`order` is an Order's value. `present` is False when the client sent no `opts` at all."""
 
-    order: str = "asc"
+    order: str = Order.ASC.value
     order_with: str | None = None
     limit: int | None = None
     offset: int = 0
@@ -34,22 +41,56 @@ class ListOpts:
 NO_OPTS = ListOpts(present=False)
 
 
-# The API's hot reads by id, built once per model and column set (see models.guarded and
-# models.records); `only` names the columns a caller will read (None: all of them).
+# The API's hot reads by id, built once per model (see models.guarded and models.records);
+# whoever runs one may narrow it to some columns (models.Read).
 @cache
-def by_id(model: Any, only: frozenset[str] | None = None) -> Any:
+def by_id(model: Any) -> Any:
     """Bind `id` and `org`."""
-    statement = records(model, only).where(
+    statement = records(model).where(
         model.id == bindparam("id"), model.organization_id == bindparam("org")
     )
     return prepared(guarded(statement))
 
 
 @cache
-def by_ids(model: Any, only: frozenset[str] | None = None) -> Any:
+def by_ids(model: Any) -> Any:
     """Bind `ids`, a list."""
-    statement = records(model, only).where(model.id.in_(bindparam("ids", expanding=True)))
+    statement = records(model).where(model.id.in_(bindparam("ids", expanding=True)))
     return prepared(guarded(statement))
+
+
+# --- shapes of a read's result (models.Read) -------------------------------------------------
+
+
+def as_list(rows: list[Any]) -> list[Any]:
+    return rows
+
+
+def keyed_by_id(rows: list[Any]) -> dict[Any, Any]:
+    return {row.id: row for row in rows}
+
+
+def grouped_by(attribute: str, keys: list[Any]) -> Callable[[list[Any]], dict[Any, list[Any]]]:
+    """Rows grouped by `getattr(row, attribute)`, in their order; every key of `keys` present."""
+
+    def shape(rows: list[Any]) -> dict[Any, list[Any]]:
+        out: dict[Any, list[Any]] = {key: [] for key in keys}
+        for row in rows:
+            out[getattr(row, attribute)].append(row)
+        return out
+
+    return shape
+
+
+def one_or(missing: Callable[[], Exception]) -> Callable[[list[Any]], Any]:
+    """The first row; no row raises `missing()`."""
+
+    def shape(rows: list[Any]) -> Any:
+        if not rows:
+            raise missing()
+        return rows[0]
+
+    return shape
 
 
 class StatementCache:
@@ -177,7 +218,7 @@ def apply_opts(
             key = func.lower(column)
         else:
             key = column
-        stmt = stmt.order_by(key.desc() if opts.order == "desc" else key.asc())
+        stmt = stmt.order_by(key.desc() if opts.order == Order.DESC else key.asc())
     if tiebreak is not None:
         stmt = stmt.order_by(tiebreak)
     limit = opts.limit if opts.limit is not None else default_limit

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Language, Organization, User
 from resolvers import organizations, users
 from resolvers.phones import normalize_phone
+from resolvers.roles import Role
 from settings import Settings
 
 LANGUAGES = (
@@ -105,6 +106,6 @@ async def seed_defaults(session: AsyncSession, settings: Settings) -> SeedResult
         phone=admin_phone,
         password=settings.admin_password,
         name=settings.admin_name,
-        roles=["glific_admin"],
+        roles=[Role.GLIFIC_ADMIN.value],
     )
     return SeedResult(organization=org, admin_phone=admin_phone, admin_created=created)

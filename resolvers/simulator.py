@@ -24,11 +24,9 @@ from models import (
     Contact,
     SimulatorLease,
     User,
-    guarded,
-    read_rows,
-    records,
     utcnow,
 )
+from resolvers import contacts
 
 LEASE_MINUTES = 10
 
@@ -62,8 +60,7 @@ async def simulator_get(session: AsyncSession, org_id: int, user_id: int) -> Any
         contact_id = await _lease_free(session, org_id, user_id, now, expires)
     if contact_id is None:
         return None
-    found = await read_rows(session, guarded(records(Contact).where(Contact.id == contact_id)), {})
-    return found[0] if found else None
+    return (await contacts.contacts_by_ids(session, [contact_id])).get(contact_id)
 
 
 async def _lease_free(

@@ -7,10 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AccessRole, Contact, Organization, User
 from resolvers import auth
+from resolvers import validation as v
 from resolvers.config import settings_of
 from resolvers.errors import InputErrors
-from resolvers.organizations import role_labels
 from resolvers.phones import normalize_phone
+from resolvers.roles import ROLE_ORDER, role_labels
 
 
 async def create_user(
@@ -24,17 +25,14 @@ async def create_user(
     email: str | None = None,
 ) -> User:
     """A user of `org`, linked to the contact with the same phone (created if missing)."""
-    unknown = [r for r in roles if r not in auth.ROLE_ORDER]
+    unknown = [r for r in roles if r not in ROLE_ORDER]
     if unknown:
         raise InputErrors.field("roles", f"unknown role(s): {', '.join(unknown)}")
     if len(password) < 8:
         raise InputErrors.field("password", "should be at least 8 character(s)")
     stored = normalize_phone(phone, default_region=settings_of(session).default_phone_region)
-    taken = await session.scalar(
-        select(User.id).where(User.phone == stored, User.organization_id == org.id)
-    )
-    if taken is not None:
-        raise InputErrors.field("phone", "has already been taken")
+    clash = select(User.id).where(User.phone == stored, User.organization_id == org.id)
+    await v.refuse_taken(session, "phone", clash)
     contact = await session.scalar(
         select(Contact).where(Contact.phone == stored, Contact.organization_id == org.id)
     )
@@ -58,7 +56,7 @@ async def create_user(
         language_id=org.default_language_id,
     )
     session.add(user)
-    await session.flush()
+    await v.flush_unique(session, "phone")
     return user
 
 

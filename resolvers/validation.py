@@ -1,10 +1,12 @@
-"""Small checks shared by the resolvers: strings, JSON maps, booleans, foreign keys."""
+"""Small checks shared by the resolvers: strings, JSON maps, booleans, foreign keys, and
+values that must be unique ("has already been taken")."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Language
@@ -62,3 +64,23 @@ async def language_id(
     if found is None:
         raise InputErrors.field(key, "does not exist")
     return lid
+
+
+def taken(key: str) -> InputErrors:
+    """Glific's uniqueness error: `Phone: has already been taken`."""
+    return InputErrors.field(key, "has already been taken")
+
+
+async def refuse_taken(session: AsyncSession, key: str, clash: Select[Any]) -> None:
+    """`taken(key)` when `clash` (a SELECT of the rows already holding the value) finds one."""
+    if await session.scalar(clash.limit(1)) is not None:
+        raise taken(key)
+
+
+async def flush_unique(session: AsyncSession, key: str) -> None:
+    """Flush; a unique index refusing the rows (a concurrent writer took the value between
+    `refuse_taken` and now) is `taken(key)` too."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise taken(key) from None

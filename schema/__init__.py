@@ -17,6 +17,7 @@ from models.errors import DatabaseUnavailable
 from resolvers.errors import DomainError
 from schema.executor import FastLeafExecutionContext
 from schema.extensions.documents import DocumentCaches, GlificDocuments
+from schema.relations import relations
 from schema.root import RootMutationType, RootQueryType
 from schema.scalars import SCALAR_MAP
 from settings import Settings
@@ -43,7 +44,11 @@ class GlificSchema(strawberry.Schema):
                 log.error("resolver crashed at %s", error.path, exc_info=error.original_error)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(
+    settings: Settings, *, query: type = RootQueryType, mutation: type | None = RootMutationType
+) -> strawberry.Schema:
+    """The API's schema; the relations its types declare are checked here (schema.relations),
+    so a declaration the read path cannot serve stops the start-up."""
     caches = DocumentCaches()
     depth_rule = create_validator(settings.max_query_depth, None, None)
     extensions: list[Any] = [
@@ -54,10 +59,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules([depth_rule]),
     ]
     schema = GlificSchema(
-        query=RootQueryType,
-        mutation=RootMutationType,
+        query=query,
+        mutation=mutation,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         execution_context_class=FastLeafExecutionContext,
     )
+    relations(schema._schema)
     return schema

@@ -18,7 +18,7 @@ from typing import Any
 
 # Kinds of step (schema.executor plans them):
 #   (LEAF, attribute, serialize, non-null, passthrough type, convert type, convert)
-#   (RELATED_FIELD, loader, key attribute, non-null, many, item non-null, sub-steps)
+#   (RELATED_FIELD, loader name, key attribute, non-null, many, item non-null, sub-steps)
 LEAF, RELATED_FIELD = 0, 1
 MISSING = object()
 BAIL = object()  # "let graphql-core do this one"

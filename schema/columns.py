@@ -85,11 +85,6 @@ def _walk(
                 seen.discard(node.name.value)
 
 
-def only(info: Info, type_name: str) -> frozenset[str] | None:
-    """The columns to select for rows of `type_name` in this operation (None: all)."""
-    return columns_read(info).get(type_name)
-
-
 def columns_read(info: Info) -> Needs:
     """{GraphQL type name: the attributes its rows must have, or None for all} for the
     operation being executed; worked out once per parsed document."""

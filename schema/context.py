@@ -49,7 +49,7 @@ class Context:
 
     @property
     def viewer(self) -> Viewer:
-        return viewer_for(self.user)
+        return viewer_for(self.user, self.settings.default_phone_region)
 
     @property
     def is_staff(self) -> bool:

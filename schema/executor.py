@@ -13,6 +13,10 @@ up most of the time of a 25-contact list with profiles. This executor does only 
 fields need, and hands anything unusual (a missing attribute, a null in a non-null field, a
 value the scalar refuses, rows that were not prefetched, @defer) back to graphql-core, which
 resolves and reports it as usual. Bailing out is always safe: nothing here has side effects.
+
+An operation run with resolve hooks (a Strawberry extension that overrides `resolve`, which
+reaches graphql-core as middleware) goes graphql-core's way throughout: a hook asks to see
+every field resolved, and skipping those calls is all this path does.
 """
 
 from __future__ import annotations
@@ -77,12 +81,14 @@ def field_plan(schema: GraphQLSchema) -> Plan:
             relation = (getattr(definition, "metadata", None) or {}).get(RELATED)
             if relation is None or definition.extensions or definition.permission_classes:
                 continue
+            loader, key = relation
             many = isinstance(output, GraphQLList)
             item_non_null, item = _unwrap(output.of_type) if many else (False, output)
             if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
                 plan[(type_name, field_name)] = (
                     RELATED_FIELD,
-                    *relation,
+                    loader.name,
+                    key,
                     non_null,
                     many,
                     item_non_null,
@@ -95,8 +101,11 @@ def field_plan(schema: GraphQLSchema) -> Plan:
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._field_plan = field_plan(self.schema)
-        self._primed: dict[str, dict[Any, Any]] | None = getattr(self.context_value, "primed", None)
+        hooked = self.middleware_manager is not None and self.middleware_manager.middlewares
+        self._field_plan = {} if hooked else field_plan(self.schema)
+        # Whether the context primes rows (schema.context). The dict itself is read when it is
+        # used: a write in the operation replaces it (Context.reset_reads).
+        self._primes = hasattr(self.context_value, "primed")
         # id(grouped field set or field details list) -> (it, its steps or None): graphql-core
         # reuses one of each for every object of a list, so the steps are worked out once.
         self._object_steps: dict[int, tuple[Any, list[tuple[Any, ...]] | None]] = {}
@@ -131,7 +140,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if cached is not None:
             return cached[1]
         step: tuple[Any, ...] | None = None
-        if self._primed is not None:
+        if self._primes:
             sub_steps = self._sub_steps(field[-1], details)
             if sub_steps is not None:
                 step = (*field[:-1], sub_steps)
@@ -154,7 +163,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return cached[1]
 
     def _build(self, steps: list[tuple[Any, ...]], source: Any) -> Any:
-        return self._builder(steps)(source, self._primed)
+        return self._builder(steps)(source, self.context_value.primed if self._primes else None)
 
     def _value(self, step: tuple[Any, ...], source: Any) -> Any:
         """One field's value, through a one-field builder."""
@@ -165,7 +174,8 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return BAIL if built is BAIL else built["value"]
 
     def _build_items(self, steps: list[tuple[Any, ...]], items: list[Any], non_null: bool) -> Any:
-        build, primed = self._builder(steps), self._primed
+        build = self._builder(steps)
+        primed = self.context_value.primed if self._primes else None
         out: list[Any] = []
         for item in items:
             if item is None:

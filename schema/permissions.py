@@ -9,10 +9,11 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from resolvers.errors import UNAUTHORIZED
+from resolvers.roles import Role
 
 
 class _RoleAtLeast(BasePermission):
-    role = "staff"
+    role: Role = Role.STAFF
     message = UNAUTHORIZED
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
@@ -20,16 +21,16 @@ class _RoleAtLeast(BasePermission):
 
 
 class Staff(_RoleAtLeast):
-    role = "staff"
+    role = Role.STAFF
 
 
 class Manager(_RoleAtLeast):
-    role = "manager"
+    role = Role.MANAGER
 
 
 class Admin(_RoleAtLeast):
-    role = "admin"
+    role = Role.ADMIN
 
 
 class GlificAdmin(_RoleAtLeast):
-    role = "glific_admin"
+    role = Role.GLIFIC_ADMIN

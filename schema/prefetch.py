@@ -5,62 +5,17 @@ graphql-core). Whatever is not prefetched still goes through the DataLoaders."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cache
-from operator import attrgetter
+from collections.abc import Iterable
 from typing import Any
 
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, get_named_type
 from strawberry.types import Info
-from strawberry.utils.str_converters import to_camel_case
 
 from schema.context import Context
-from schema.loaders import BATCHES, PRUNABLE
 from schema.records import plain
-from schema.types.common import RELATED
-from schema.types.contact import Contact as ContactType
-from schema.types.profile import Profile as ProfileType
+from schema.relations import Relations
 
 Selection = dict[str, Any]  # {field name: Selection}
-
-
-@dataclass(frozen=True)
-class Relation:
-    loader: str
-    key: Callable[[Any], Any]
-    target: str | None  # the GraphQL type of the related rows, for nested prefetching
-    many: bool
-
-
-# What a root field prefetches when its selection asks for it: {type: {field: target type}}.
-# `profiles` comes first: prefetching into its rows primes them as `profile` rows
-# (SELF_LOADERS), which `activeProfile` then reuses without a query.
-PREFETCHED: dict[str, dict[str, str | None]] = {
-    "Contact": {
-        "profiles": "Profile",
-        "activeProfile": "Profile",
-        "language": None,
-        "groups": None,
-    },
-    "Profile": {"language": None, "contact": "Contact"},
-}
-_TYPES = {"Contact": ContactType, "Profile": ProfileType}
-
-
-@cache
-def relations(type_name: str) -> dict[str, Relation]:
-    """The prefetched relations of a type, read off its `related` fields: the loader and key
-    are the ones the field itself resolves with."""
-    fields = {
-        f.graphql_name or to_camel_case(f.python_name): f
-        for f in _TYPES[type_name].__strawberry_definition__.fields  # type: ignore[attr-defined]
-    }
-    out = {}
-    for name, target in PREFETCHED[type_name].items():
-        loader, key = fields[name].metadata[RELATED]
-        out[name] = Relation(loader, attrgetter(key), target, BATCHES[loader][1] is list)
-    return out
 
 
 def _tree(selection_sets: Iterable[Any], fragments: dict[str, Any]) -> Selection:
@@ -105,39 +60,47 @@ def selection(info: Info, *path: str) -> Selection:
     return current
 
 
-# Rows of these types are themselves what a loader returns: a nested field that points back
-# at one of them (profile.contact) needs no query.
-SELF_LOADERS = {"Contact": "contact", "Profile": "profile"}
+def row_type(info: Info, path: tuple[str, ...]) -> str:
+    """The object type of the rows the current field returns, or of the field `path` leads to
+    inside its result (`contact` in a ContactResult)."""
+    output = get_named_type(info._raw_info.return_type)
+    for name in path:
+        output = get_named_type(output.fields[name].type)  # type: ignore[union-attr]
+    return output.name
 
 
 async def prefetch(
     ctx: Context,
+    graph: Relations,
     type_name: str,
     rows: list[Any],
     selected: Selection,
     needs: dict[str, frozenset[str] | None],
 ) -> None:
-    """Prime the relations `selected` asks for on `rows`; `needs` (schema.columns) says
-    which columns the operation reads of each type, so related rows carry only those."""
-    if type_name in SELF_LOADERS and rows:
-        ctx.prime(SELF_LOADERS[type_name], {r.id: r for r in rows})
-    if type_name not in PREFETCHED or not rows:
+    """Prime the relations `selected` asks for on `rows` (schema.relations says which a type
+    has); `needs` (schema.columns) says which columns the operation reads of each type, so
+    related rows of prunable loaders carry only those."""
+    if not rows:
         return
-    for name, relation in relations(type_name).items():
-        if name not in selected:
+    self_loader = graph.self_loaders.get(type_name)
+    if self_loader is not None:
+        # Rows of this type are what its self-loader returns: a nested field that points back
+        # at one of them (profile.contact) needs no query.
+        ctx.prime(self_loader.name, {r.id: r for r in rows})
+    for relation in graph.of_type.get(type_name, ()):
+        if relation.field not in selected:
             continue
-        primed = ctx.primed.get(relation.loader, {})
+        loader = relation.loader
+        primed = ctx.primed.get(loader.name, {})
         keys = list({k for r in rows if (k := relation.key(r)) is not None and k not in primed})
         if keys:
-            batch, default = BATCHES[relation.loader]
-            # Batches over prunable tables select only the columns the operation reads.
-            only = PRUNABLE.get(relation.loader)
-            extra = (needs.get(only),) if only is not None else ()
-            found = plain(await ctx.read(batch, keys, *extra))
-            values = {k: found.get(k, default() if default else None) for k in keys}
-            ctx.prime(relation.loader, values)
-        if relation.target is not None:
-            cache = ctx.primed.get(relation.loader, {})
-            related = [cache.get(relation.key(r)) for r in rows]
-            flat = [x for v in related if v for x in (v if relation.many else [v])]
-            await prefetch(ctx, relation.target, flat, selected[name], needs)
+            columns = needs.get(graph.row_types[loader.name]) if loader.prunable else None
+            found = plain(await ctx.read(loader.batch, keys, columns))
+            if loader.many:  # a fresh list for each key the batch did not return
+                ctx.prime(loader.name, {k: found.get(k, []) for k in keys})
+            else:
+                ctx.prime(loader.name, {k: found.get(k) for k in keys})
+        cache = ctx.primed.get(loader.name, {})
+        related = [cache.get(relation.key(r)) for r in rows]
+        flat = [x for v in related if v for x in (v if relation.many else [v])]
+        await prefetch(ctx, graph, relation.target, flat, selected[relation.field], needs)

@@ -14,8 +14,7 @@ from typing import Any, NewType
 import strawberry
 from graphql import StringValueNode, ValueNode
 
-from resolvers.auth import ROLE_ORDER
-from resolvers.organizations import role_labels
+from resolvers.roles import ROLE_ORDER, role_labels, role_of_label
 
 JsonValue = NewType("JsonValue", object)
 RoleLabel = NewType("RoleLabel", str)
@@ -103,10 +102,9 @@ def _parse_datetime(value: Any) -> datetime:
 
 def _parse_role_label(value: Any) -> str:
     """A label as Glific shows it, or the role's own name, read back as the role's name."""
-    if isinstance(value, str):
-        role = "none" if value.strip().lower() == "no access" else value.strip().lower()
-        if role in ROLE_ORDER:
-            return role
+    role = role_of_label(value) if isinstance(value, str) else None
+    if role is not None:
+        return role
     raise ValueError(f"{value!r} is not a role (one of {', '.join(role_labels(ROLE_ORDER))})")
 
 

@@ -5,10 +5,12 @@ shared between fields through the request's caches carry what each of them needs
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
+from tests.utils.server import LiveServer
 from tests.utils.tenants import Tenant
 
 CONTACT_LEAVES = [
@@ -116,3 +118,25 @@ def test_fragments_count_towards_what_is_read(household: Tenant) -> None:
     for row in household.data(query)["contacts"]:
         assert "******" in row["maskedPhone"]
         assert [p["type"] for p in row["profiles"]] == [None, "student", "student"]
+
+
+def _select_list(statements: list[str], table: str) -> str:
+    """The columns of the one counted statement that reads `table`."""
+    (sql,) = [s for s in statements if s.startswith(f"SELECT {table}.id")]
+    return re.split(r"\sFROM\s", sql)[0]
+
+
+def test_reads_select_only_the_columns_the_operation_reads(
+    server: LiveServer, household: Tenant
+) -> None:
+    counter = server.count_statements()
+    try:
+        household.data('{ contacts(filter: {name: "Pruning"}) { name profiles { name } } }')
+    finally:
+        server.stop_counting(counter)
+    contacts = _select_list(counter.statements, "contacts")
+    assert "contacts.name" in contacts
+    assert "phone" not in contacts and "fields" not in contacts
+    profiles = _select_list(counter.statements, "profiles")
+    assert "profiles.name" in profiles and "profiles.contact_id" in profiles  # grouped by it
+    assert "fields" not in profiles and "type" not in profiles

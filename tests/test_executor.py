@@ -10,8 +10,13 @@ from typing import Any
 
 import pytest
 import strawberry
+from strawberry.extensions import SchemaExtension
 
+from models import Database
+from resolvers.auth import AuthUser
+from schema.context import Context
 from schema.executor import FastLeafExecutionContext
+from schema.loaders import Loader
 from schema.types.common import related
 
 
@@ -102,13 +107,21 @@ class Pet:
         return str(getattr(self, "name", "")).upper()
 
 
+async def _unused(session: Any, keys: list[Any]) -> dict[Any, Any]:
+    raise AssertionError("the fake context answers every lookup")
+
+
+PET = Loader("pet", _unused, by_id=True)
+PETS_OF_OWNER = Loader("pets_of_owner", _unused, many=True)
+
+
 @strawberry.type
 class Owner:
     id: strawberry.ID
-    best: Pet | None = related("pet", "best_id")
-    sure: Pet = related("pet", "best_id")
-    pets: list[Pet | None] | None = related("pets_of_owner", "id")
-    strict_pets: list[Pet] | None = related("pets_of_owner", "id")
+    best: Pet | None = related(PET, "best_id")
+    sure: Pet = related(PET, "best_id")
+    pets: list[Pet | None] | None = related(PETS_OF_OWNER, "id")
+    strict_pets: list[Pet] | None = related(PETS_OF_OWNER, "id")
 
 
 class FakeContext:
@@ -208,3 +221,70 @@ def test_prefetched_related_fields_do_not_call_their_resolvers() -> None:
     assert calls == []
     _run_with(None, query, Counting(primed, {}))
     assert len(calls) == 2  # graphql-core calls both resolvers
+
+
+# --- what the fast path must not skip: resolve hooks, and a write's fresh reads ---------------
+
+
+class CountResolves(SchemaExtension):
+    """A resolve hook: sees every field graphql-core resolves."""
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        RESOLVED.append(tuple(info.path.as_list()))
+        return _next(root, info, *args, **kwargs)
+
+
+RESOLVED: list[tuple[Any, ...]] = []
+
+
+@pytest.mark.parametrize("query", [*OWNER_QUERIES, "{ owners { id } }"])
+def test_resolve_hooks_see_every_field_with_the_fast_path(query: str) -> None:
+    owner, primed, loaded = OWNER_CASES["primed"]
+    OWNERS[:] = [owner]
+    seen = []
+    for execution_context_class in (FastLeafExecutionContext, None):
+        schema = strawberry.Schema(
+            OwnerQuery, extensions=[CountResolves], execution_context_class=execution_context_class
+        )
+        RESOLVED.clear()
+        result = asyncio.run(schema.execute(query, context_value=FakeContext(primed, loaded)))
+        seen.append((result.data, sorted(RESOLVED, key=repr)))
+    assert seen[0] == seen[1]
+    assert len(seen[0][1]) > 1
+
+
+@strawberry.type
+class Rename:
+    """Two writes in one operation, as `payload` runs them: each write replaces the request's
+    primed rows (Context.reset_reads) and primes what its result will show."""
+
+    @strawberry.mutation
+    async def first(self, info: strawberry.Info) -> Owner:
+        info.context.prime("pet", {10: REX})
+        return SimpleNamespace(id=1, best_id=10)  # type: ignore[return-value]
+
+    @strawberry.mutation
+    async def second(self, info: strawberry.Info) -> Owner:
+        await info.context.reset_reads()
+        info.context.prime("pet", {10: TOM})
+        return SimpleNamespace(id=1, best_id=10)  # type: ignore[return-value]
+
+
+def test_results_read_the_rows_primed_after_the_last_write(tmp_path: Any) -> None:
+    async def go() -> Any:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
+        user = AuthUser(1, 1, "u", "1", ("staff",), False, None, None, "s")
+        schema = strawberry.Schema(
+            OwnerQuery, mutation=Rename, execution_context_class=FastLeafExecutionContext
+        )
+        try:
+            return await schema.execute(
+                "mutation { first { best { name } } second { best { name } } }",
+                context_value=Context(db, user),
+            )
+        finally:
+            await db.dispose()
+
+    result = asyncio.run(go())
+    assert result.errors is None
+    assert result.data == {"first": {"best": {"name": "Rex"}}, "second": {"best": {"name": "Tom"}}}

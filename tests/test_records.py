@@ -1,6 +1,7 @@
 """Read-only records (models.records): JSON columns are selected as text and decoded when
 read, to the same value the ORM gives; a records() statement cannot run through the ORM
-path, where its JSON would arrive as text."""
+path, where its JSON would arrive as text. Domain callers get whole rows whose JSON they own
+(models.reads)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from models import Contact, guarded, read_rows, records
+from models import Contact, Profile, guarded, read_rows, records
+from resolvers import contacts, profiles
+from resolvers.querying import ListOpts
 from tests.utils.tenants import Tenant
 
 FIELDS = {
@@ -54,3 +57,45 @@ def test_a_records_statement_is_refused_outside_read_rows(tenant: Tenant) -> Non
 
     with pytest.raises(TypeError, match="read_rows"):
         tenant.server.run(go)
+
+
+def test_domain_reads_hand_back_whole_rows_the_caller_may_edit(tenant: Tenant) -> None:
+    # The API's read path selects only some columns and decodes JSON each time it is read;
+    # resolvers' own read functions, which the flow engine and the webhook call, do neither.
+    contact = tenant.create_contact("Whole Rows", fields=json.dumps(FIELDS))
+    cid = int(contact["id"])
+    tenant.data(  # the contact keeps its fields, which its default profile copies
+        "mutation($input: ProfileInput!) {"
+        " createProfile(input: $input, activate: false) { errors { message } } }",
+        {"input": {"contactId": contact["id"], "name": "Kid", "type": "child"}},
+    )
+
+    async def read(session):  # type: ignore[no-untyped-def]
+        org = tenant.org_id
+        of_contact = (await profiles.profiles_for_contacts(session, [cid]))[cid]
+        return (
+            [
+                await contacts.get_contact(session, org, cid),
+                (await contacts.list_contacts(session, org, {"name": "Whole"}, ListOpts()))[0],
+                (await contacts.contacts_by_ids(session, [cid]))[cid],
+            ],
+            [
+                of_contact[0],  # the default profile, which holds the contact's fields
+                await profiles.get_profile(session, org, of_contact[0].id),
+                (await profiles.list_profiles(session, org, {"name": "Whole"}, ListOpts()))[0],
+                (await profiles.profiles_by_ids(session, [of_contact[0].id]))[of_contact[0].id],
+            ],
+            await session.scalar(select(Contact).where(Contact.id == cid)),
+        )
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with tenant.server.db.session(tenant.org_id) as session:
+            return await read(session)
+
+    contact_rows, profile_rows, orm = tenant.server.run(go)
+    for rows, model in ((contact_rows, Contact), (profile_rows, Profile)):
+        for row in rows:
+            assert row._fields == tuple(c.key for c in model.__table__.columns)
+            row.fields["age"]["value"] = "10"
+            assert row.fields["age"]["value"] == "10"  # the edit is not silently dropped
+    assert contact_rows[0].fields == {**orm.fields, "age": {**FIELDS["age"], "value": "10"}}

@@ -47,7 +47,7 @@ class ContactToolsQuery:
         found, _ = await payload(
             info, lambda s: simulator.simulator_get(s, ctx.org_id, ctx.user.id)
         )
-        return await ahead(info, "Contact", found)  # type: ignore[no-any-return]
+        return await ahead(info, found)  # type: ignore[no-any-return]
 
     @strawberry.field(permission_classes=[Staff])
     async def simulator_release(self, info: Info) -> Contact | None:

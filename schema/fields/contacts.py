@@ -6,8 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import contacts, history
-from schema.columns import only
-from schema.fields.common import ahead, ctx_of, lookup, payload, read
+from schema.fields.common import ahead, ctx_of, lookup, payload, query_row, query_rows, read
 from schema.inputs import (
     ContactFilter,
     ContactInput,
@@ -24,11 +23,11 @@ from schema.types.contact import Contact, ContactHistory, ContactResult, Locatio
 class ContactQuery:
     @strawberry.field(permission_classes=[Staff])
     async def contact(self, info: Info, id: strawberry.ID) -> ContactResult | None:
-        viewer, columns = ctx_of(info).viewer, only(info, "Contact")
-        found, errors = await lookup(
-            info, lambda s: contacts.get_contact(s, ctx_of(info).org_id, id, viewer, columns)
+        ctx = ctx_of(info)
+        found, errors = await query_row(
+            info, lambda: contacts.contact_read(ctx.org_id, id, ctx.viewer), "contact"
         )
-        return ContactResult(contact=await ahead(info, "Contact", found, "contact"), errors=errors)
+        return ContactResult(contact=found, errors=errors)
 
     @strawberry.field(permission_classes=[Staff])
     async def contact_by_phone(self, info: Info, phone: str) -> ContactResult | None:
@@ -36,20 +35,17 @@ class ContactQuery:
         found, errors = await lookup(
             info, lambda s: contacts.contact_by_phone(s, ctx_of(info).org_id, phone, viewer)
         )
-        return ContactResult(contact=await ahead(info, "Contact", found, "contact"), errors=errors)
+        return ContactResult(contact=await ahead(info, found, "contact"), errors=errors)
 
     @strawberry.field(permission_classes=[Staff])
     async def contacts(
         self, info: Info, filter: ContactFilter | None = None, opts: Opts | None = None
     ) -> list[Contact | None] | None:
-        ctx, columns = ctx_of(info), only(info, "Contact")
-        found = await read(
-            info,
-            lambda s: contacts.list_contacts(
-                s, ctx.org_id, to_params(filter) or {}, to_opts(opts), ctx.viewer, columns
-            ),
+        ctx = ctx_of(info)
+        flt, listing = to_params(filter) or {}, to_opts(opts)
+        return await query_rows(  # type: ignore[no-any-return]
+            info, contacts.contacts_read(ctx.org_id, flt, listing, ctx.viewer)
         )
-        return await ahead(info, "Contact", found)  # type: ignore[no-any-return]
 
     @strawberry.field(permission_classes=[Staff])
     async def count_contacts(self, info: Info, filter: ContactFilter | None = None) -> int | None:
@@ -88,7 +84,7 @@ class ContactMutation:
     async def create_contact(self, info: Info, input: ContactInput) -> ContactResult | None:
         org_id = ctx_of(info).org_id
         created, errors = await payload(
-            info, lambda s: contacts.create_contact(s, org_id, to_params(input))
+            info, lambda s: contacts.create_contact(s, org_id, to_params(input)), "contact"
         )
         return ContactResult(contact=created, errors=errors)
 
@@ -98,7 +94,9 @@ class ContactMutation:
     ) -> ContactResult | None:
         org_id = ctx_of(info).org_id
         updated, errors = await payload(
-            info, lambda s: contacts.update_contact(s, org_id, id, to_params(input) or {})
+            info,
+            lambda s: contacts.update_contact(s, org_id, id, to_params(input) or {}),
+            "contact",
         )
         return ContactResult(contact=updated, errors=errors)
 
@@ -114,6 +112,6 @@ class ContactMutation:
     ) -> ContactResult | None:
         org_id = ctx_of(info).org_id
         contact, errors = await payload(
-            info, lambda s: contacts.optin_contact(s, org_id, phone, name)
+            info, lambda s: contacts.optin_contact(s, org_id, phone, name), "contact"
         )
         return ContactResult(contact=contact, errors=errors)

@@ -50,7 +50,9 @@ class ContactsFieldMutation:
     ) -> ContactsFieldResult | None:
         org_id = ctx_of(info).org_id
         created, errors = await payload(
-            info, lambda s: contacts_fields.create_field(s, org_id, to_params(input))
+            info,
+            lambda s: contacts_fields.create_field(s, org_id, to_params(input)),
+            "contactsField",
         )
         return ContactsFieldResult(contacts_field=created, errors=errors)
 
@@ -60,7 +62,9 @@ class ContactsFieldMutation:
     ) -> ContactsFieldResult | None:
         org_id = ctx_of(info).org_id
         updated, errors = await payload(
-            info, lambda s: contacts_fields.update_field(s, org_id, id, to_params(input) or {})
+            info,
+            lambda s: contacts_fields.update_field(s, org_id, id, to_params(input) or {}),
+            "contactsField",
         )
         return ContactsFieldResult(contacts_field=updated, errors=errors)
 

@@ -6,8 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import profiles
-from schema.columns import only
-from schema.fields.common import ahead, ctx_of, lookup, payload, read
+from schema.fields.common import ctx_of, payload, query_row, query_rows, read
 from schema.inputs import Opts, ProfileFilter, ProfileInput, to_opts, to_params
 from schema.permissions import Manager, Staff
 from schema.types.contact import ContactResult
@@ -18,22 +17,17 @@ from schema.types.profile import Profile, ProfileResult
 class ProfileQuery:
     @strawberry.field(permission_classes=[Staff])
     async def profile(self, info: Info, id: strawberry.ID) -> ProfileResult | None:
-        org_id, columns = ctx_of(info).org_id, only(info, "Profile")
-        found, errors = await lookup(info, lambda s: profiles.get_profile(s, org_id, id, columns))
-        return ProfileResult(profile=await ahead(info, "Profile", found, "profile"), errors=errors)
+        org_id = ctx_of(info).org_id
+        found, errors = await query_row(info, lambda: profiles.profile_read(org_id, id), "profile")
+        return ProfileResult(profile=found, errors=errors)
 
     @strawberry.field(permission_classes=[Staff])
     async def profiles(
         self, info: Info, filter: ProfileFilter | None = None, opts: Opts | None = None
     ) -> list[Profile | None] | None:
-        org_id, columns = ctx_of(info).org_id, only(info, "Profile")
-        found = await read(
-            info,
-            lambda s: profiles.list_profiles(
-                s, org_id, to_params(filter) or {}, to_opts(opts), columns
-            ),
-        )
-        return await ahead(info, "Profile", found)  # type: ignore[no-any-return]
+        org_id = ctx_of(info).org_id
+        read = profiles.profiles_read(org_id, to_params(filter) or {}, to_opts(opts))
+        return await query_rows(info, read)  # type: ignore[no-any-return]
 
     @strawberry.field(permission_classes=[Staff])
     async def count_profiles(self, info: Info, filter: ProfileFilter | None = None) -> int | None:
@@ -59,6 +53,7 @@ class ProfileMutation:
             lambda s: profiles.create_profile(
                 s, org_id, to_params(input), activate=activate is not False
             ),
+            "profile",
         )
         return ProfileResult(profile=created, errors=errors)
 
@@ -68,7 +63,9 @@ class ProfileMutation:
     ) -> ProfileResult | None:
         org_id = ctx_of(info).org_id
         updated, errors = await payload(
-            info, lambda s: profiles.update_profile(s, org_id, id, to_params(input) or {})
+            info,
+            lambda s: profiles.update_profile(s, org_id, id, to_params(input) or {}),
+            "profile",
         )
         return ProfileResult(profile=updated, errors=errors)
 
@@ -97,6 +94,7 @@ class ProfileMutation:
             lambda s: profiles.switch_profile(
                 s, org_id, contact_id, profile_id=profile_id, index=index, name=name
             ),
+            "contact",
         )
         return ContactResult(contact=contact, errors=errors)
 
@@ -108,7 +106,7 @@ class ProfileMutation:
     async def deactivate_profile(self, info: Info, id: strawberry.ID) -> ProfileResult | None:
         org_id = ctx_of(info).org_id
         profile, errors = await payload(
-            info, lambda s: profiles.set_profile_active(s, org_id, id, False)
+            info, lambda s: profiles.set_profile_active(s, org_id, id, False), "profile"
         )
         return ProfileResult(profile=profile, errors=errors)
 
@@ -116,6 +114,6 @@ class ProfileMutation:
     async def reactivate_profile(self, info: Info, id: strawberry.ID) -> ProfileResult | None:
         org_id = ctx_of(info).org_id
         profile, errors = await payload(
-            info, lambda s: profiles.set_profile_active(s, org_id, id, True)
+            info, lambda s: profiles.set_profile_active(s, org_id, id, True), "profile"
         )
         return ProfileResult(profile=profile, errors=errors)

@@ -3,12 +3,15 @@ points at other rows."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.types import Info
 
 from resolvers.errors import InputErrors
+
+if TYPE_CHECKING:
+    from schema.loaders import Loader
 
 
 @strawberry.type(name="InputError")
@@ -23,19 +26,21 @@ def input_errors(exc: InputErrors) -> list[InputError]:
 
 # Metadata key of a resolver field that reads only these attributes of its row (schema.columns).
 COLUMNS = "columns"
-# Metadata key of a `related` field: (loader name, attribute of the row holding the key).
+# Metadata key of a `related` field: (the Loader, attribute of the row holding the key).
 RELATED = "related"
 
 
-def related(loader: str, key: str, *, description: str | None = None) -> Any:
-    """A field whose value is what the DataLoader `loader` holds for `getattr(row, key)`, or
-    null when that key is null. The pair is kept in the field's metadata, so look-ahead
-    prefetching (schema/prefetch.py) and the executor (schema/executor.py) resolve the field
-    the same way without calling it."""
+def related(loader: Loader, key: str, *, description: str | None = None) -> Any:
+    """A field whose value is what `loader` (schema/loaders.py) holds for `getattr(row, key)`,
+    or null when that key is null: the one declaration of a relation. The pair is kept in the
+    field's metadata, so the schema's relations (schema/relations.py, checked when the schema
+    is built), look-ahead prefetching (schema/prefetch.py) and the executor
+    (schema/executor.py) resolve the field the same way without calling it."""
+    name = getattr(loader, "name", None)  # anything but a Loader fails the schema's build
 
     def resolve(root: Any, info: Info) -> Any:
         value = getattr(root, key)
-        return None if value is None else info.context.lookup(loader, value)
+        return None if value is None else info.context.lookup(name, value)
 
     return strawberry.field(
         resolver=resolve, description=description, metadata={RELATED: (loader, key)}

@@ -10,6 +10,13 @@ from strawberry.types import Info
 
 from resolvers.phones import mask_phone
 from schema.enums import ContactProviderStatusEnum, ContactStatusEnum
+from schema.loaders import (
+    GROUPS_OF_CONTACT,
+    HISTORY_OF_CONTACT,
+    LANGUAGE,
+    PROFILE,
+    PROFILES_OF_CONTACT,
+)
 from schema.scalars import JsonValue
 from schema.types.common import COLUMNS, InputError, related
 from schema.types.language import Language
@@ -29,7 +36,7 @@ class ContactHistory:
     inserted_at: datetime | None
     updated_at: datetime | None
 
-    profile: Profile | None = related("profile", "profile_id")
+    profile: Profile | None = related(PROFILE, "profile_id")
 
 
 @strawberry.type(name="Contact")
@@ -63,17 +70,17 @@ class Contact:
         row: Any = self
         return mask_phone(row.phone)
 
-    active_profile: Profile | None = related("profile", "active_profile_id")
+    active_profile: Profile | None = related(PROFILE, "active_profile_id")
     profiles: list[Profile | None] | None = related(
-        "profiles_of_contact",
+        PROFILES_OF_CONTACT,
         "id",
         description="All profiles of this contact, the default one first.",
     )
-    language: Language | None = related("language", "language_id")
+    language: Language | None = related(LANGUAGE, "language_id")
     groups: list[Annotated[Group, strawberry.lazy("schema.types.user")] | None] | None = related(
-        "groups_of_contact", "id"
+        GROUPS_OF_CONTACT, "id"
     )
-    history: list[ContactHistory | None] | None = related("history_of_contact", "id")
+    history: list[ContactHistory | None] | None = related(HISTORY_OF_CONTACT, "id")
 
 
 @strawberry.type(name="ContactResult")

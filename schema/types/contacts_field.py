@@ -9,6 +9,7 @@ import strawberry
 
 from resolvers import contacts_fields
 from schema.enums import ContactFieldScopeEnum, ContactFieldValueTypeEnum
+from schema.loaders import ORGANIZATION
 from schema.types.common import InputError, related
 from schema.types.user import Organization
 
@@ -28,7 +29,7 @@ class ContactsField:
         row: Any = self
         return contacts_fields.variable_of(row)
 
-    organization: Organization | None = related("organization", "organization_id")
+    organization: Organization | None = related(ORGANIZATION, "organization_id")
 
 
 @strawberry.type(name="ContactsFieldResult")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.loaders import CONTACT, LANGUAGE
 from schema.scalars import JsonValue
 from schema.types.common import InputError, related
 from schema.types.language import Language
@@ -26,9 +27,9 @@ class Profile:
     inserted_at: datetime | None
     updated_at: datetime | None
 
-    language: Language | None = related("language", "language_id")
+    language: Language | None = related(LANGUAGE, "language_id")
     contact: Annotated[Contact, strawberry.lazy("schema.types.contact")] | None = related(
-        "contact", "contact_id"
+        CONTACT, "contact_id"
     )
 
 

@@ -8,8 +8,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers.organizations import role_labels
+from resolvers.roles import role_labels
 from schema.enums import OrganizationStatusEnum
+from schema.loaders import (
+    ACCESS_ROLES_OF_USER,
+    CONTACT,
+    CONTACTS_OF_GROUP,
+    GROUPS_OF_USER,
+    LANGUAGE,
+    ORGANIZATION,
+    USERS_OF_GROUP,
+)
 from schema.scalars import JsonValue, RoleLabel
 from schema.types.common import InputError, related
 from schema.types.language import Language
@@ -45,8 +54,8 @@ class Organization:
     inserted_at: datetime | None
     updated_at: datetime | None
 
-    contact: ContactRef | None = related("contact", "contact_id")
-    default_language: Language | None = related("language", "default_language_id")
+    contact: ContactRef | None = related(CONTACT, "contact_id")
+    default_language: Language | None = related(LANGUAGE, "default_language_id")
 
 
 @strawberry.type(name="Group")
@@ -57,18 +66,18 @@ class Group:
     is_restricted: bool | None
     last_communication_at: datetime | None
 
-    users: list[User | None] | None = related("users_of_group", "id")
-    contacts: list[ContactRef | None] | None = related("contacts_of_group", "id")
+    users: list[User | None] | None = related(USERS_OF_GROUP, "id")
+    contacts: list[ContactRef | None] | None = related(CONTACTS_OF_GROUP, "id")
 
     @strawberry.field
     async def users_count(self, info: Info) -> int | None:
         row: Any = self
-        return len(await info.context.fetch("users_of_group", row.id))
+        return len(await info.context.fetch(USERS_OF_GROUP.name, row.id))
 
     @strawberry.field
     async def contacts_count(self, info: Info) -> int | None:
         row: Any = self
-        return len(await info.context.fetch("contacts_of_group", row.id))
+        return len(await info.context.fetch(CONTACTS_OF_GROUP.name, row.id))
 
 
 @strawberry.type(name="User")
@@ -90,16 +99,16 @@ class User:
         row: Any = self
         return None if info.context.is_staff else row.is_restricted
 
-    contact: ContactRef | None = related("contact", "contact_id")
-    language: Language | None = related("language", "language_id")
-    groups: list[Group | None] | None = related("groups_of_user", "id")
+    contact: ContactRef | None = related(CONTACT, "contact_id")
+    language: Language | None = related(LANGUAGE, "language_id")
+    groups: list[Group | None] | None = related(GROUPS_OF_USER, "id")
 
     @strawberry.field
     def access_roles(self, info: Info) -> list[AccessRole | None] | None:
         row: Any = self
-        return info.context.lookup("access_roles_of_user", row)
+        return info.context.lookup(ACCESS_ROLES_OF_USER.name, row)
 
-    organization: Organization | None = related("organization", "organization_id")
+    organization: Organization | None = related(ORGANIZATION, "organization_id")
 
 
 @strawberry.type(name="UserResult")

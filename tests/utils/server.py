@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx2
@@ -42,16 +43,118 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-@dataclass
+# Transaction control is left out of the counts: psycopg sends BEGIN/COMMIT itself, past its
+# cursors, while SQLite's are statements like any other; counting them would make the two
+# databases disagree about the same request.
+_TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+
+
 class StatementCounter:
-    """Counts SQL statements the server sends (for N+1 tests)."""
+    """The SQL statements the server sent to the database driver while this counter was on
+    (for N+1 tests). Statements may reach the driver from a worker thread: adding is locked."""
 
-    count: int = 0
-    statements: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.statements: list[str] = []
 
-    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        self.count += 1
-        self.statements.append(statement)
+    def add(self, sql: str) -> None:
+        words = sql.split(None, 1)
+        if words and words[0].upper() in _TRANSACTION_CONTROL:
+            return
+        with self._lock:
+            self.statements.append(sql)
+
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return len(self.statements)
+
+
+class _Held:
+    """Whether the application holds a pooled connection (between the pool's checkout and
+    checkin): the pool's own statements outside that window (PostgreSQL's pre-ping at checkout,
+    the dialect's set-up on connect) are not the request's."""
+
+    __slots__ = ("driver", "held")
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        self.held = False
+
+
+class DriverTap:
+    """Sees every statement the engine's connections run, where it reaches the driver (the
+    ORM's `before_cursor_execute` event misses the prepared reads of models/direct.py, which
+    run on the sqlite3 connection itself):
+
+    - SQLite: the sqlite3 connection's trace callback, called for each statement it starts;
+    - PostgreSQL: the psycopg connection's `cursor_factory`, a cursor class that reports each
+      `execute`/`executemany` (one report per call) before running it.
+
+    Installed on a connection the first time the pool hands it out, so the tap must be made
+    before the engine's first checkout. Counters come and go; the tap stays."""
+
+    _KEY = "statement_tap"
+
+    def __init__(self, engine: Any) -> None:
+        self._lock = threading.Lock()
+        self._counters: tuple[StatementCounter, ...] = ()
+        event.listen(engine.sync_engine, "checkout", self._checkout)
+        event.listen(engine.sync_engine, "checkin", self._checkin)
+
+    def start(self) -> StatementCounter:
+        counter = StatementCounter()
+        with self._lock:
+            self._counters = (*self._counters, counter)
+        return counter
+
+    def stop(self, counter: StatementCounter) -> None:
+        with self._lock:
+            self._counters = tuple(c for c in self._counters if c is not counter)
+
+    def _report(self, state: _Held, sql: Any) -> None:
+        if state.held:
+            text = sql.decode() if isinstance(sql, bytes) else str(sql)
+            for counter in self._counters:
+                counter.add(text)
+
+    def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        state = record.info.get(self._KEY)
+        if state is None or state.driver is not driver:  # new, or reconnected
+            state = record.info[self._KEY] = _Held(driver)
+            self._install(driver, state)
+        state.held = True
+
+    def _checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        state = record.info.get(self._KEY)
+        if state is not None:
+            state.held = False
+
+    def _install(self, driver: Any, state: _Held) -> None:
+        sqlite = getattr(driver, "sqlite", None)
+        if isinstance(sqlite, sqlite3.Connection):
+            sqlite.set_trace_callback(lambda sql: self._report(state, sql))
+            return
+        import psycopg
+
+        if isinstance(driver, psycopg.AsyncConnection):
+            report = self._report
+            base: Any = driver.cursor_factory
+
+            class CountingCursor(base):  # type: ignore[misc, valid-type]
+                async def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                    report(state, query)
+                    return await super().execute(query, *args, **kwargs)
+
+                async def executemany(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                    report(state, query)
+                    return await super().executemany(query, *args, **kwargs)
+
+            driver.cursor_factory = CountingCursor
+            return
+        # A test that counts nothing would pass whatever the server does.
+        raise TypeError(f"cannot count the statements of {type(driver).__name__} connections")
 
 
 @dataclass
@@ -62,6 +165,7 @@ class LiveServer:
     loop: asyncio.AbstractEventLoop
     _server: uvicorn.Server
     _thread: threading.Thread
+    _tap: DriverTap
     _client: httpx2.Client | None = None
 
     @property
@@ -82,12 +186,10 @@ class LiveServer:
         return self.run(go)
 
     def count_statements(self) -> StatementCounter:
-        counter = StatementCounter()
-        event.listen(self.db.engine.sync_engine, "before_cursor_execute", counter)
-        return counter
+        return self._tap.start()
 
     def stop_counting(self, counter: StatementCounter) -> None:
-        event.remove(self.db.engine.sync_engine, "before_cursor_execute", counter)
+        self._tap.stop(counter)
 
     def stop(self) -> None:
         if self._client is not None:
@@ -107,6 +209,7 @@ def start_server(database_url: str, **overrides: Any) -> LiveServer:
     settings = test_settings(database_url, **overrides)
     loop = asyncio.new_event_loop()
     db = Database(database_url, settings=settings)
+    tap = DriverTap(db.engine)
 
     async def seed() -> None:
         async with db.transaction(all_organizations=True) as session:
@@ -129,6 +232,6 @@ def start_server(database_url: str, **overrides: Any) -> LiveServer:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
-    live = LiveServer(f"http://127.0.0.1:{port}", db, settings, loop, server, thread)
+    live = LiveServer(f"http://127.0.0.1:{port}", db, settings, loop, server, thread, tap)
     live.run(seed)
     return live
