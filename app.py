@@ -112,14 +112,21 @@ async def _unavailable(_: Request, exc: Exception) -> Response:
     return _error(503, message, **{"retry-after": "1"})
 
 
+async def _refresh_statistics(database: Database) -> None:
+    """The planner's statistics brought up to date (models.db.Database.optimize)."""
+    try:
+        analysed = await database.optimize()
+    except Exception:
+        log.exception("refreshing the database statistics failed")
+        return
+    if analysed:
+        log.info("planner statistics gathered for %s", ", ".join(analysed))
+
+
 async def _keep_statistics(database: Database, every: float = 3600) -> None:
-    """Refresh the planner's statistics now and then (models.db.Database.optimize)."""
     while True:
         await asyncio.sleep(every)
-        try:
-            await database.optimize()
-        except Exception:
-            log.exception("refreshing the database statistics failed")
+        await _refresh_statistics(database)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
@@ -166,7 +173,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # keep it out of the garbage collector's scans, which otherwise grow with it.
         gc.collect()
         gc.freeze()
-        await database.optimize()
+        await _refresh_statistics(database)
         statistics = asyncio.create_task(_keep_statistics(database))
         yield
         statistics.cancel()

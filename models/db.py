@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, event, text
+from sqlalchemy import bindparam, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from models import direct
+from models import direct, sqlite_statistics
 from models.base import OrgScoped
 from models.errors import translate
 from models.records import JSON_TEXT, as_records
@@ -336,15 +336,16 @@ class Database:
             await stack.enter_async_context(session.begin())
             yield session
 
-    async def optimize(self) -> None:
-        """Keep SQLite's planner statistics current (the server runs this at start and then
-        hourly; without statistics SQLite picks poor plans on large tables). Bounded work:
-        each index is sampled, not read whole. PostgreSQL's autovacuum does this itself."""
-        if not self.is_sqlite:
-            return
-        async with self.transaction(all_organizations=True) as session:
-            await session.execute(text("PRAGMA analysis_limit=1000"))
-            await session.execute(text("PRAGMA optimize=0x10002"))
+    async def optimize(self) -> list[str]:
+        """Keep SQLite's planner statistics current (models.sqlite_statistics; the server
+        runs this at start and then hourly); returns the tables analysed afresh.
+        PostgreSQL's autovacuum does this itself."""
+        path = make_url(self.url).database if self.is_sqlite else None
+        if not path or path == ":memory:":
+            return []
+        # The maintenance connection may wait for this process's writers: it is in a thread.
+        wait = max(self.limits.busy_timeout, 30.0)
+        return await asyncio.to_thread(sqlite_statistics.refresh, path, wait)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
