@@ -1,22 +1,29 @@
-"""Direct reads on the embedded SQLite connection, for the statements the API runs on every
-request (`prepared()` marks them: built once and kept, e.g. `by_ids(Profile)`).
+"""Direct reads for the statements the API runs on every request (`prepared()` marks them:
+built once and kept, e.g. `by_ids(Profile)`), on the driver's connection underneath
+SQLAlchemy's: the embedded SQLite connection, or psycopg's on PostgreSQL.
 
 SQLAlchemy's execution path (execution context, cursor wrapper, result, rows) costs more
-than SQLite itself for a small indexed read. A prepared statement's SQL is rendered once per
-dialect and per number of values of its list parameters, with SQLAlchemy's own compiler
-(so the organization guard and every filter are exactly those of the statement), and then
-run on the sqlite3 connection underneath; each column is converted by the result processor
-SQLAlchemy would use. PostgreSQL keeps SQLAlchemy's path: only the in-process SQLite
-connection can be called without awaiting a driver.
+than SQLite itself for a small indexed read, and more than a PostgreSQL round trip on
+loopback. A prepared statement's SQL is rendered once per dialect and per number of values of
+its list parameters, with SQLAlchemy's own compiler (so the organization guard and every
+filter are exactly those of the statement), and then run by the driver; each column is
+converted by the result processor SQLAlchemy would use. The statement runs on the session's
+own connection, so it is part of the session's transaction, if one is open.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any
 
+import psycopg
+
 from models.errors import translate
 from models.sqlite_inline import InlineConnection
+
+# Where a named parameter appears in SQL rendered for psycopg (`%(name)s`).
+_NAMED = re.compile(r"%\((\w+)\)s")
 
 PREPARED = "prepared_statement"
 
@@ -46,11 +53,16 @@ def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
     compiled = statement.params(**sample).compile(
         dialect=dialect, compile_kwargs={"render_postcompile": True}
     )
+    # Placeholders in order (SQLite's `?`) or by name (psycopg's `%(name)s`, once each).
+    positional = compiled.positiontup is not None
+    placeholders = (
+        compiled.positiontup if positional else list(dict.fromkeys(_NAMED.findall(compiled.string)))
+    )
     # Each placeholder's value: a parameter, an item of a list parameter, or a value the
     # statement holds; with the bind processor SQLAlchemy would apply (dates as text ...).
     sources: list[tuple[int, Any, Any, Any]] = []
     binds = compiled.binds
-    for name in compiled.positiontup:
+    for name in placeholders:
         base, _, index = name.rpartition("_")
         listed = index.isdigit() and name not in binds and base in binds
         bind = binds[base] if listed else binds[name]
@@ -71,7 +83,7 @@ def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
         for i, column in enumerate(columns)
         if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
     ]
-    plan = (compiled.string, sources, names, converting)
+    plan = (compiled.string, sources, names, converting, None if positional else placeholders)
     if len(_plans) > 1024:
         _plans.clear()
     _plans[key] = (statement, plan)
@@ -81,24 +93,32 @@ def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
 async def read(
     connection: Any, statement: Any, params: dict[str, Any]
 ) -> tuple[Any, list[Any]] | None:
-    """(column names, rows as tuples) of a prepared statement on an inline SQLite
-    connection; None when the statement or the connection cannot be read directly. The
-    statement runs within the connection's limits (models.sqlite_inline), and what SQLite
+    """(column names, rows as tuples) of a prepared statement, read through the driver;
+    None when the statement or the connection cannot be read directly. On SQLite the
+    statement runs within the connection's limits (models.sqlite_inline); what the driver
     raises is translated as SQLAlchemy's path translates it (models.errors)."""
     if not statement.get_execution_options().get(PREPARED):
         return None
     driver = connection.sync_connection.connection.driver_connection
-    if not isinstance(driver, InlineConnection):
+    if not isinstance(driver, InlineConnection | psycopg.AsyncConnection):
         return None
-    sql, sources, names, converting = _plan(statement, connection.dialect, params)
+    sql, sources, names, converting, named = _plan(statement, connection.dialect, params)
     values = []
     for kind, ref, index, process in sources:
         value = params[ref] if kind == _PARAM else params[ref][index] if kind == _ITEM else ref
         values.append(process(value) if process is not None and value is not None else value)
     try:
-        rows = await driver.read(sql, values)
-    except sqlite3.Error as exc:
-        ours = translate(exc, driver.limits.statement_timeout)
+        if isinstance(driver, InlineConnection):
+            rows = await driver.read(sql, values)
+        else:
+            cursor = driver.cursor()
+            try:
+                await cursor.execute(sql, dict(zip(named, values, strict=True)))
+                rows = await cursor.fetchall()
+            finally:
+                await cursor.close()
+    except (sqlite3.Error, psycopg.Error) as exc:
+        ours = translate(exc, _statement_timeout(driver))
         if ours is None:
             raise
         raise ours from exc
@@ -111,3 +131,8 @@ async def read(
             converted.append(items)
         rows = converted
     return names, rows
+
+
+def _statement_timeout(driver: Any) -> float | None:
+    limits = getattr(driver, "limits", None)
+    return None if limits is None else float(limits.statement_timeout)
