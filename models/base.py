@@ -28,7 +28,11 @@ class _SqliteDateTime(sqlite.DATETIME):
         return process
 
 
-Timestamp = DateTime(timezone=False).with_variant(_SqliteDateTime(), "sqlite")
+# sqlite.DATETIME's __init__ is not annotated.
+Timestamp = DateTime(timezone=False).with_variant(
+    _SqliteDateTime(),  # type: ignore[no-untyped-call]
+    "sqlite",
+)
 
 
 class OrgScoped:
