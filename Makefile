@@ -40,6 +40,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
@@ -52,4 +53,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/graphql_read.py
 
 clean:
-	rm -rf $(VENV) $(LOCKER) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOCKER) .pytest_cache .ruff_cache .mypy_cache

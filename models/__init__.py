@@ -3,7 +3,7 @@
 from sqlalchemy import BigInteger, column
 from sqlmodel import SQLModel
 
-from models.base import OrgScoped, utcnow, utcnow_seconds
+from models.base import OrgScoped, saved_id, utcnow, utcnow_seconds
 from models.contact import SIMULATOR_PHONE_PREFIX, Contact, ContactHistory, Location
 from models.contacts_field import ContactsField
 from models.db import Database, OrganizationScopeError, guarded, read_rows, unscoped
@@ -55,6 +55,7 @@ __all__ = [
     "prepared",
     "read_rows",
     "records",
+    "saved_id",
     "unscoped",
     "utcnow",
     "utcnow_seconds",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Integer
 from sqlalchemy.dialects import sqlite
@@ -28,7 +28,11 @@ class _SqliteDateTime(sqlite.DATETIME):
         return process
 
 
-Timestamp = DateTime(timezone=False).with_variant(_SqliteDateTime(), "sqlite")
+# sqlite.DATETIME's __init__ is not annotated.
+Timestamp = DateTime(timezone=False).with_variant(
+    _SqliteDateTime(),  # type: ignore[no-untyped-call]
+    "sqlite",
+)
 
 
 class OrgScoped:
@@ -36,6 +40,18 @@ class OrgScoped:
 
     `models.db` gives the mixin a stand-in `organization_id` column once the tables are
     defined: SQLAlchemy analyses the organization filter's lambda against it."""
+
+
+class _HasId(Protocol):
+    id: int | None
+
+
+def saved_id(row: _HasId) -> int:
+    """`row.id`, which the database assigns when the row is first flushed. Asking for it
+    before then is a bug: a clear error here, not a NULL written into a foreign key."""
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__} has no id yet: flush it before using its id")
+    return row.id
 
 
 def utcnow() -> datetime:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -69,12 +70,12 @@ class _GuardColumn(ColumnElement[Any]):
 
 
 @compiles(_GuardColumn)
-def _guard_column(element: _GuardColumn, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.column, **kw)  # type: ignore[no-any-return]
+def _guard_column(element: _GuardColumn, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
 
 
 @compiles(_GuardColumn, "sqlite")
-def _guard_column_sqlite(element: _GuardColumn, compiler: Any, **kw: Any) -> str:
+def _guard_column_sqlite(element: _GuardColumn, compiler: SQLCompiler, **kw: Any) -> str:
     return "+" + compiler.process(element.column, **kw)
 
 

@@ -52,6 +52,7 @@ class Profile(OrgScoped, SQLModel, table=True):
 
 # A contact's profiles in menu order (default first, then oldest), read straight off the
 # index for a whole page of contacts at once; it also serves every lookup by contact.
+# (SQLModel's typing does not declare the `__table__` that every table model has.)
 Index(
     "profiles_contact_id_menu_order_index",
     Profile.__table__.c.contact_id,  # type: ignore[attr-defined]

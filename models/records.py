@@ -95,13 +95,17 @@ def projected(statement: Any, only: frozenset[str]) -> Any:
 @cache
 def record_type(names: tuple[str, ...], json_names: frozenset[str]) -> Any:
     """A named tuple of `names` whose `json_names` hold JSON text, decoded when read."""
-    base = namedtuple("Record", names)  # type: ignore[misc]
+    base = namedtuple("Record", names)  # type: ignore[misc]  # names known only at run time
     lazy = {name: i for i, name in enumerate(names) if name in json_names}
     if not lazy:
         return base
     namespace: dict[str, Any] = {"__slots__": (), "_json_indexes": tuple(lazy.values())}
     for name, index in lazy.items():
-        namespace[name] = property(lambda self, i=index: _decode(tuple.__getitem__(self, i)))
+
+        def read(self: tuple[Any, ...], i: int = index) -> Any:
+            return _decode(tuple.__getitem__(self, i))
+
+        namespace[name] = property(read)
     return type("Record", (base,), namespace)
 
 

@@ -32,9 +32,11 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from models.errors import is_sqlite_busy, is_sqlite_interrupt
+
+T = TypeVar("T")
 
 # How often SQLite asks whether to stop (in virtual machine instructions): often enough
 # inline to keep to a millisecond budget, rarely in a worker thread (each ask takes the GIL).
@@ -147,7 +149,7 @@ class InlineConnection:
         self._conn: sqlite3.Connection | None = sqlite3.connect(
             path, check_same_thread=False, timeout=0
         )
-        self._connection = self._conn
+        self._connection: sqlite3.Connection | None = self._conn
         self._tx = _ImmediateQueue()
         self.limits = limits
         self._deadline = math.inf
@@ -164,7 +166,7 @@ class InlineConnection:
 
     # --- running statements -------------------------------------------------------------------
 
-    def limited(self, call: Callable[..., Any], *args: Any, seconds: float | None = None) -> Any:
+    def limited(self, call: Callable[..., T], *args: Any, seconds: float | None = None) -> T:
         """`call(*args)` with SQLite told to stop after `seconds` (the statement timeout)."""
         self._deadline = time.perf_counter() + (
             self.limits.statement_timeout if seconds is None else seconds
@@ -177,7 +179,7 @@ class InlineConnection:
     def _in_thread(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any]:
         self.sqlite.set_progress_handler(self._past_deadline, _THREAD_CHECK)
         try:
-            return self.limited(lambda: cursor.execute(sql, parameters).fetchall())  # type: ignore[no-any-return]
+            return self.limited(lambda: cursor.execute(sql, parameters).fetchall())
         finally:
             self.sqlite.set_progress_handler(self._past_deadline, _INLINE_CHECK)
 
@@ -185,11 +187,11 @@ class InlineConnection:
         # Safe to stop and run again: a SELECT, or any statement outside a transaction (it
         # is atomic on its own, so an interrupted one left nothing behind).
         if self.sqlite.in_transaction and not _is_select(sql):
-            return self.limited(lambda: cursor.execute(sql, parameters).fetchall())  # type: ignore[no-any-return]
+            return self.limited(lambda: cursor.execute(sql, parameters).fetchall())
         budget = self.limits.inline_budget
         if budget > 0:
             try:
-                return self.limited(  # type: ignore[no-any-return]
+                return self.limited(
                     lambda: cursor.execute(sql, parameters).fetchall(), seconds=budget
                 )
             except sqlite3.OperationalError as exc:
@@ -218,7 +220,8 @@ class InlineConnection:
 
     async def run(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any]:
         """Execute one statement and fetch its rows, within the limits above."""
-        return await self.retrying(lambda: self._attempt(cursor, sql, parameters))  # type: ignore[no-any-return]
+        rows: list[Any] = await self.retrying(lambda: self._attempt(cursor, sql, parameters))
+        return rows
 
     async def read(self, sql: str, parameters: Any) -> list[Any]:
         """The rows of one SELECT (models.direct), within the limits above."""

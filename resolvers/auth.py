@@ -28,8 +28,9 @@ from typing import TypeVar
 from pwdlib import PasswordHash
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import Database, Organization, User, UserToken, utcnow
+from models import Database, Organization, User, UserToken, saved_id, utcnow
 from resolvers.config import settings_for, settings_of
 from resolvers.errors import InputErrors
 from resolvers.phones import normalize_phone
@@ -142,7 +143,7 @@ async def issue_tokens(
     )
     session.add_all(
         UserToken(
-            user_id=user.id,  # type: ignore[arg-type]
+            user_id=saved_id(user),
             organization_id=user.organization_id,
             kind=kind,
             token_hash=_digest(session, token),
@@ -153,7 +154,7 @@ async def issue_tokens(
     )
     # Expired tokens of this user are garbage; drop them while we are here.
     await session.execute(
-        delete(UserToken).where(UserToken.user_id == user.id, UserToken.expires_at < now)
+        delete(UserToken).where(col(UserToken.user_id) == user.id, col(UserToken.expires_at) < now)
     )
     await session.flush()
     return TokenPair(access, renewal, expiry, user.last_login_at)
@@ -180,9 +181,9 @@ async def login(
     candidates: list[tuple[int, str, str]] = []
     if stored is not None:
         stmt = (
-            select(User.id, User.password_hash, Organization.shortcode)
-            .join(Organization, Organization.id == User.organization_id)
-            .where(User.phone == stored, Organization.is_active.is_(True))
+            select(col(User.id), col(User.password_hash), col(Organization.shortcode))
+            .join(Organization, col(Organization.id) == User.organization_id)
+            .where(col(User.phone) == stored, col(Organization.is_active).is_(True))
         )
         async with db.session(all_organizations=True) as session:
             rows = (await session.execute(stmt)).all()
@@ -207,9 +208,9 @@ async def renew(session: AsyncSession, renewal_token: str) -> TokenPair | None:
     """Swap a renewal token for a new pair; the old access and renewal tokens stop working."""
     row = await session.scalar(
         select(UserToken).where(
-            UserToken.token_hash == _digest(session, renewal_token),
-            UserToken.kind == RENEWAL,
-            UserToken.expires_at > utcnow(),
+            col(UserToken.token_hash) == _digest(session, renewal_token),
+            col(UserToken.kind) == RENEWAL,
+            col(UserToken.expires_at) > utcnow(),
         )
     )
     if row is None:
@@ -217,7 +218,7 @@ async def renew(session: AsyncSession, renewal_token: str) -> TokenPair | None:
     user = await session.get(User, row.user_id)
     if user is None:
         return None
-    await session.execute(delete(UserToken).where(UserToken.session_id == row.session_id))
+    await session.execute(delete(UserToken).where(col(UserToken.session_id) == row.session_id))
     return await issue_tokens(session, user, row.session_id)
 
 
@@ -225,34 +226,34 @@ async def logout(session: AsyncSession, token: str) -> bool:
     """Drop both tokens of the sign-in that `token` belongs to: its access token or its
     renewal token (Glific ends the whole session either way)."""
     row = await session.scalar(
-        select(UserToken).where(UserToken.token_hash == _digest(session, token))
+        select(UserToken).where(col(UserToken.token_hash) == _digest(session, token))
     )
     if row is None:
         return False
-    await session.execute(delete(UserToken).where(UserToken.session_id == row.session_id))
+    await session.execute(delete(UserToken).where(col(UserToken.session_id) == row.session_id))
     return True
 
 
 # Every API request runs this: built once, with the token and the time as parameters.
 _SIGNED_IN = (
     select(
-        User.id,
-        User.organization_id,
-        User.name,
-        User.phone,
-        User.roles,
-        User.is_restricted,
-        User.contact_id,
-        User.language_id,
-        UserToken.session_id,
+        col(User.id),
+        col(User.organization_id),
+        col(User.name),
+        col(User.phone),
+        col(User.roles),
+        col(User.is_restricted),
+        col(User.contact_id),
+        col(User.language_id),
+        col(UserToken.session_id),
     )
-    .join(UserToken, UserToken.user_id == User.id)
-    .join(Organization, Organization.id == User.organization_id)
+    .join(UserToken, col(UserToken.user_id) == User.id)
+    .join(Organization, col(Organization.id) == User.organization_id)
     .where(
-        UserToken.token_hash == bindparam("token_hash"),
-        UserToken.kind == ACCESS,
-        UserToken.expires_at > bindparam("now"),
-        Organization.is_active.is_(True),
+        col(UserToken.token_hash) == bindparam("token_hash"),
+        col(UserToken.kind) == ACCESS,
+        col(UserToken.expires_at) > bindparam("now"),
+        col(Organization.is_active).is_(True),
     )
 )
 

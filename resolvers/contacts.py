@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
+from sqlmodel import col
 
 from models import (
     Contact,
@@ -24,6 +26,7 @@ from models import (
     UserGroup,
     guarded,
     records,
+    saved_id,
     utcnow,
 )
 from resolvers import history, profiles
@@ -69,19 +72,19 @@ STATUSES = tuple(s.value for s in ContactStatus)
 BSP_STATUSES = tuple(s.value for s in ProviderStatus)
 DEFAULT_LIMIT, MAX_LIMIT = 25, 50
 
-_COLUMNS = {
-    "id": Contact.id,
-    "name": Contact.name,
-    "phone": Contact.phone,
-    "status": Contact.status,
-    "bsp_status": Contact.bsp_status,
-    "language_id": Contact.language_id,
-    "optin_time": Contact.optin_time,
-    "optout_time": Contact.optout_time,
-    "last_message_at": Contact.last_message_at,
-    "last_communication_at": Contact.last_communication_at,
-    "inserted_at": Contact.inserted_at,
-    "updated_at": Contact.updated_at,
+_COLUMNS: dict[str, Mapped[Any]] = {
+    "id": col(Contact.id),
+    "name": col(Contact.name),
+    "phone": col(Contact.phone),
+    "status": col(Contact.status),
+    "bsp_status": col(Contact.bsp_status),
+    "language_id": col(Contact.language_id),
+    "optin_time": col(Contact.optin_time),
+    "optout_time": col(Contact.optout_time),
+    "last_message_at": col(Contact.last_message_at),
+    "last_communication_at": col(Contact.last_communication_at),
+    "inserted_at": col(Contact.inserted_at),
+    "updated_at": col(Contact.updated_at),
 }
 _DATE_COLUMNS = (
     "inserted_at",
@@ -124,17 +127,17 @@ def viewer_for(user: AuthUser, phone_region: str = "") -> Viewer:
 def _visible_to(stmt: Any, org_id: int, viewer: Viewer | None) -> Any:
     if viewer is None or not viewer.restricted:
         return stmt
-    in_my_groups = select(ContactGroup.contact_id).where(
-        ContactGroup.group_id.in_(
-            select(UserGroup.group_id).where(UserGroup.user_id == viewer.user_id)
+    in_my_groups = select(col(ContactGroup.contact_id)).where(
+        col(ContactGroup.group_id).in_(
+            select(col(UserGroup.group_id)).where(col(UserGroup.user_id) == viewer.user_id)
         )
     )
-    org_contact = select(Organization.contact_id).where(Organization.id == org_id)
+    org_contact = select(col(Organization.contact_id)).where(col(Organization.id) == org_id)
     return stmt.where(
         or_(
-            Contact.id.in_(in_my_groups),
-            Contact.id == (viewer.contact_id or 0),
-            Contact.id.in_(org_contact.scalar_subquery()),
+            col(Contact.id).in_(in_my_groups),
+            col(Contact.id) == (viewer.contact_id or 0),
+            col(Contact.id).in_(org_contact.scalar_subquery()),
         )
     )
 
@@ -158,7 +161,7 @@ def contact_read(org_id: int, raw_id: Any, viewer: Viewer | None = None) -> Read
         raise _missing() from None
     if viewer is None or not viewer.restricted:
         return Read(by_id(Contact), {"id": cid, "org": org_id}, one_or(_missing))
-    stmt = records(Contact).where(Contact.id == cid, Contact.organization_id == org_id)
+    stmt = records(Contact).where(col(Contact.id) == cid, col(Contact.organization_id) == org_id)
     return Read(guarded(_visible_to(stmt, org_id, viewer)), {}, one_or(_missing))
 
 
@@ -173,7 +176,9 @@ async def contact_by_phone(
     session: AsyncSession, org_id: int, phone: str, viewer: Viewer | None = None
 ) -> Any:
     stored = lookup_phone(phone, default_region=settings_of(session).default_phone_region)
-    stmt = records(Contact).where(Contact.phone == stored, Contact.organization_id == org_id)
+    stmt = records(Contact).where(
+        col(Contact.phone) == stored, col(Contact.organization_id) == org_id
+    )
     read = Read(guarded(_visible_to(stmt, org_id, viewer)), {}, one_or(_missing))
     return await read.fetch(session)
 
@@ -233,15 +238,15 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None
     if flt.get("whole_phone"):
         stmt = stmt.where(Contact.phone == flt["whole_phone"])
     if flt.get("include_groups"):
-        members = select(ContactGroup.contact_id).where(
+        members = select(col(ContactGroup.contact_id)).where(
             in_ids(ContactGroup.group_id, flt["include_groups"])
         )
-        stmt = stmt.where(Contact.id.in_(members))
+        stmt = stmt.where(col(Contact.id).in_(members))
     if flt.get("exclude_groups"):
-        members = select(ContactGroup.contact_id).where(
+        members = select(col(ContactGroup.contact_id)).where(
             in_ids(ContactGroup.group_id, flt["exclude_groups"])
         )
-        stmt = stmt.where(Contact.id.not_in(members))
+        stmt = stmt.where(col(Contact.id).not_in(members))
     # Tags and WhatsApp groups are not modelled yet: no contact carries one, so asking for
     # contacts that do matches nothing, and excluding them removes nothing.
     if flt.get("include_tags") or flt.get("include_wa_groups"):
@@ -316,8 +321,8 @@ async def contact_location(session: AsyncSession, org_id: int, raw_id: Any) -> L
     contact = await fetch_for_write(session, Contact, org_id, raw_id, "Contacts.Contact")
     return await session.scalar(
         select(Location)
-        .where(Location.contact_id == contact.id)
-        .order_by(Location.inserted_at.desc(), Location.id.desc())
+        .where(col(Location.contact_id) == contact.id)
+        .order_by(col(Location.inserted_at).desc(), col(Location.id).desc())
         .limit(1)
     )
 
@@ -362,19 +367,24 @@ async def create_contact(session: AsyncSession, org_id: int, params: dict[str, A
     if params.get("language_id") is not None:
         language_id = await v.language_id(session, params)
     else:
-        language_id = await session.scalar(
-            select(Organization.default_language_id).where(Organization.id == org_id)
+        default_language_id = await session.scalar(
+            select(col(Organization.default_language_id)).where(col(Organization.id) == org_id)
         )
+        if default_language_id is None:
+            raise RuntimeError(f"organization {org_id} does not exist")
+        language_id = default_language_id
     await v.refuse_taken(
         session,
         "phone",
-        select(Contact.id).where(Contact.phone == phone, Contact.organization_id == org_id),
+        select(col(Contact.id)).where(
+            col(Contact.phone) == phone, col(Contact.organization_id) == org_id
+        ),
     )
     now = utcnow()
     contact = Contact(
         organization_id=org_id,
         phone=phone,
-        language_id=language_id,  # type: ignore[arg-type]
+        language_id=language_id,
         fields=v.json_map(params, "fields", values_are_maps=True),
         last_communication_at=now,
         inserted_at=now,
@@ -398,7 +408,7 @@ async def update_contact(
     if params.get("active_profile_id") is not None:
         target = to_int_id(params["active_profile_id"], "active_profile_id")
         if target != contact.active_profile_id:
-            profile = await profiles.profile_of_contact(session, contact.id, target)  # type: ignore[arg-type]
+            profile = await profiles.profile_of_contact(session, saved_id(contact), target)
             if profile is None:
                 raise InputErrors.field("active_profile_id", "does not belong to this contact")
             if not profile.is_active:
@@ -423,7 +433,7 @@ async def delete_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Non
     simulator contacts are refused, as in Glific."""
     contact = await fetch_contact(session, org_id, raw_id)
     org_contact = await session.scalar(
-        select(Organization.contact_id).where(Organization.id == org_id)
+        select(col(Organization.contact_id)).where(col(Organization.id) == org_id)
     )
     if contact.id == org_contact:
         raise ClientError("Sorry, this is your chatbot number and hence cannot be deleted.")
@@ -433,7 +443,7 @@ async def delete_contact(session: AsyncSession, org_id: int, raw_id: Any) -> Non
     # same cascade and PostgreSQL refuses to SET NULL on a row it is deleting.
     await session.execute(
         update(Contact)
-        .where(Contact.id == contact.id)
+        .where(col(Contact.id) == contact.id)
         .values(active_profile_id=None)
         .execution_options(synchronize_session=False)
     )
@@ -455,7 +465,7 @@ async def optin_contact(
     now = at or utcnow()
     contact = await session.scalar(
         select(Contact)
-        .where(Contact.phone == stored, Contact.organization_id == org_id)
+        .where(col(Contact.phone) == stored, col(Contact.organization_id) == org_id)
         .with_for_update()
     )
     if contact is None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import Contact, ContactsField, Profile, utcnow
+from models import Contact, ContactsField, Profile, saved_id, utcnow
 from resolvers import validation as v
 from resolvers.errors import InputErrors
 from resolvers.querying import ListOpts, apply_opts, fetch_for_write, ilike
@@ -102,11 +103,11 @@ def _choice(params: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str |
 
 async def _check_unique(session: AsyncSession, field: ContactsField) -> None:
     for key, column in (("name", ContactsField.name), ("shortcode", ContactsField.shortcode)):
-        clash = select(ContactsField.id).where(
-            ContactsField.organization_id == field.organization_id,
-            ContactsField.scope == field.scope,
+        clash = select(col(ContactsField.id)).where(
+            col(ContactsField.organization_id) == field.organization_id,
+            col(ContactsField.scope) == field.scope,
             column == getattr(field, key),
-            ContactsField.id != (field.id or 0),
+            col(ContactsField.id) != (field.id or 0),
         )
         await v.refuse_taken(session, key, clash)
 
@@ -140,9 +141,9 @@ async def ensure_field(
     code = snake_case(shortcode)
     field = await session.scalar(
         select(ContactsField).where(
-            ContactsField.organization_id == org_id,
-            ContactsField.scope == "contact",
-            ContactsField.shortcode == code,
+            col(ContactsField.organization_id) == org_id,
+            col(ContactsField.scope) == "contact",
+            col(ContactsField.shortcode) == code,
         )
     )
     if field is None:
@@ -193,29 +194,43 @@ async def _rewrite_stored_values(
 ) -> None:
     """Move (or, with no `new_code`, drop) the key `old_code` in every contact's and every
     profile's fields, in batches."""
-    for table in (Contact, Profile):
-        last_id = 0
-        while True:
-            rows = list(
-                await session.scalars(
-                    select(table)
-                    .where(table.organization_id == org_id, table.id > last_id)  # type: ignore[attr-defined]
-                    .order_by(table.id)  # type: ignore[attr-defined]
-                    .limit(_BATCH)
-                )
+    await _rewrite_table(session, Contact, org_id, old_code, new_code, label)
+    await _rewrite_table(session, Profile, org_id, old_code, new_code, label)
+
+
+_WithFields = TypeVar("_WithFields", Contact, Profile)
+
+
+async def _rewrite_table(
+    session: AsyncSession,
+    table: type[_WithFields],
+    org_id: int,
+    old_code: str,
+    new_code: str | None,
+    label: str | None,
+) -> None:
+    last_id = 0
+    while True:
+        rows = list(
+            await session.scalars(
+                select(table)
+                .where(col(table.organization_id) == org_id, col(table.id) > last_id)
+                .order_by(col(table.id))
+                .limit(_BATCH)
             )
-            if not rows:
-                break
-            last_id = rows[-1].id
-            for row in rows:
-                fields = row.fields or {}
-                if old_code not in fields:
-                    continue
-                fields = dict(fields)
-                value = fields.pop(old_code)
-                if new_code is not None:
-                    if isinstance(value, dict) and label is not None:
-                        value = {**value, "label": label}
-                    fields[new_code] = value
-                row.fields = fields
-            await session.flush()
+        )
+        if not rows:
+            break
+        last_id = saved_id(rows[-1])
+        for row in rows:
+            fields = row.fields or {}
+            if old_code not in fields:
+                continue
+            fields = dict(fields)
+            value = fields.pop(old_code)
+            if new_code is not None:
+                if isinstance(value, dict) and label is not None:
+                    value = {**value, "label": label}
+                fields[new_code] = value
+            row.fields = fields
+        await session.flush()

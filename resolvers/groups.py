@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import Contact, ContactGroup, Group, User, UserGroup
+from models import Contact, ContactGroup, Group, User, UserGroup, saved_id
 
 
 async def _members(
@@ -57,7 +58,7 @@ async def group_by_label(
     session: AsyncSession, org_id: int, label: str, *, create: bool = False
 ) -> Group | None:
     group = await session.scalar(
-        select(Group).where(Group.organization_id == org_id, Group.label == label)
+        select(Group).where(col(Group.organization_id) == org_id, col(Group.label) == label)
     )
     if group is None and create:
         group = Group(organization_id=org_id, label=label)
@@ -69,8 +70,8 @@ async def group_by_label(
 async def add_contact(session: AsyncSession, group: Group, contact_id: int) -> bool:
     """Add a contact to a group; False if it was already a member."""
     exists = await session.scalar(
-        select(ContactGroup.id).where(
-            ContactGroup.group_id == group.id, ContactGroup.contact_id == contact_id
+        select(col(ContactGroup.id)).where(
+            col(ContactGroup.group_id) == group.id, col(ContactGroup.contact_id) == contact_id
         )
     )
     if exists is not None:
@@ -78,7 +79,7 @@ async def add_contact(session: AsyncSession, group: Group, contact_id: int) -> b
     session.add(
         ContactGroup(
             organization_id=group.organization_id,
-            group_id=group.id,  # type: ignore[arg-type]
+            group_id=saved_id(group),
             contact_id=contact_id,
         )
     )

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import Contact, ContactHistory, utcnow
+from models import Contact, ContactHistory, saved_id, utcnow
 from resolvers.config import settings_of
 from resolvers.querying import ListOpts, apply_opts, ilike, int_ids
 
@@ -42,7 +43,7 @@ async def record(
     now = at or utcnow()
     row = ContactHistory(
         organization_id=contact.organization_id,
-        contact_id=contact.id,
+        contact_id=saved_id(contact),
         profile_id=contact.active_profile_id,
         event_type=event_type,
         event_label=label,
@@ -62,16 +63,16 @@ async def _prune(session: AsyncSession, contact_id: int | None) -> None:
     if keep <= 0:
         return
     boundary = (
-        select(ContactHistory.id)
-        .where(ContactHistory.contact_id == contact_id)
-        .order_by(ContactHistory.id.desc())
+        select(col(ContactHistory.id))
+        .where(col(ContactHistory.contact_id) == contact_id)
+        .order_by(col(ContactHistory.id).desc())
         .offset(keep - 1)
         .limit(1)
         .scalar_subquery()
     )
     await session.execute(
         delete(ContactHistory)
-        .where(ContactHistory.contact_id == contact_id, ContactHistory.id < boundary)
+        .where(col(ContactHistory.contact_id) == contact_id, col(ContactHistory.id) < boundary)
         .execution_options(synchronize_session=False)
     )
 
@@ -79,9 +80,9 @@ async def _prune(session: AsyncSession, contact_id: int | None) -> None:
 def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
     stmt = stmt.where(ContactHistory.organization_id == org_id)
     if flt.get("contact_id") is not None:
-        stmt = stmt.where(ContactHistory.contact_id.in_(int_ids([flt["contact_id"]])))
+        stmt = stmt.where(col(ContactHistory.contact_id).in_(int_ids([flt["contact_id"]])))
     if flt.get("profile_id") is not None:
-        stmt = stmt.where(ContactHistory.profile_id.in_(int_ids([flt["profile_id"]])))
+        stmt = stmt.where(col(ContactHistory.profile_id).in_(int_ids([flt["profile_id"]])))
     if flt.get("event_type"):
         stmt = stmt.where(ilike(ContactHistory.event_type, flt["event_type"]))
     if flt.get("event_label"):
@@ -107,8 +108,8 @@ async def history_for_contacts(
 ) -> dict[int, list[ContactHistory]]:
     rows = await session.scalars(
         select(ContactHistory)
-        .where(ContactHistory.contact_id.in_(contact_ids))
-        .order_by(ContactHistory.event_datetime, ContactHistory.id)
+        .where(col(ContactHistory.contact_id).in_(contact_ids))
+        .order_by(col(ContactHistory.event_datetime), col(ContactHistory.id))
     )
     out: dict[int, list[ContactHistory]] = {cid: [] for cid in contact_ids}
     for row in rows:

@@ -43,8 +43,9 @@ import httpx2
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import Contact, Group, Language, UserJob, utcnow
+from models import Contact, Group, Language, UserJob, saved_id, utcnow
 from resolvers import contacts, contacts_fields, groups, history
 from resolvers import validation as v
 from resolvers.config import settings_of
@@ -327,11 +328,17 @@ class _Run:
 
     async def load_languages(self) -> None:
         rows = await self.session.execute(
-            select(Language.id, Language.label, Language.locale, Language.label_locale)
-            .where(Language.is_active.is_(True))
-            .order_by(Language.id)
+            select(
+                col(Language.id),
+                col(Language.label),
+                col(Language.locale),
+                col(Language.label_locale),
+            )
+            .where(col(Language.is_active).is_(True))
+            .order_by(col(Language.id))
         )
         for lid, label, locale, label_locale in rows:
+            assert lid is not None  # a primary key read back from the table
             self.language_labels[lid] = label
             for key in (label, locale, label_locale):
                 if key:
@@ -428,7 +435,7 @@ async def import_csv(
     )
     session.add(job)
     await session.flush()
-    return ImportOutcome(job.id, kind, results)  # type: ignore[arg-type]
+    return ImportOutcome(saved_id(job), kind, results)
 
 
 def _message(exc: InputErrors | ClientError) -> str:
@@ -450,7 +457,7 @@ async def _row(run: _Run, row: CsvRow, phone: str) -> str:
     """Apply one row and return its status; raises to have the row rolled back."""
     session, org_id = run.session, run.org_id
     existing = await session.scalar(
-        select(Contact).where(Contact.phone == phone, Contact.organization_id == org_id)
+        select(Contact).where(col(Contact.phone) == phone, col(Contact.organization_id) == org_id)
     )
     if row.cells.get("delete", "").lower() in _YES:
         if existing is None:
@@ -509,7 +516,7 @@ async def _row(run: _Run, row: CsvRow, phone: str) -> str:
         )
     collection = run.group_label if run.kind == "import" and run.group_label else None
     for label in _labels(collection or row.cells.get("collection")):
-        await groups.add_contact(session, await run.group(label), contact.id)  # type: ignore[arg-type]
+        await groups.add_contact(session, await run.group(label), saved_id(contact))
     if run.kind == "import" and await _opt_in(run, row, contact):
         status += " and marked as opted in"
     return status
@@ -573,7 +580,9 @@ async def upload_report(
         return None, REPORT_MISSING
     job = await session.scalar(
         select(UserJob).where(
-            UserJob.id == job_id, UserJob.organization_id == org_id, UserJob.type == IMPORT_JOB
+            col(UserJob.id) == job_id,
+            col(UserJob.organization_id) == org_id,
+            col(UserJob.type) == IMPORT_JOB,
         )
     )
     if job is None:

@@ -6,7 +6,8 @@ import time
 from typing import Any
 
 from sqlalchemy import bindparam, event, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import col
 
 from models import (
     Contact,
@@ -51,7 +52,7 @@ async def get_language(session: AsyncSession, raw_id: Any) -> Language:
 
 
 _BY_IDS = prepared(
-    unscoped(records(Language).where(Language.id.in_(bindparam("ids", expanding=True))))
+    unscoped(records(Language).where(col(Language.id).in_(bindparam("ids", expanding=True))))
 )
 # Languages are reference data that nearly every query shows (`contact { language { label } }`)
 # and only glific_admin changes: rows are kept per database for LANGUAGE_CACHE_SECONDS. This
@@ -60,7 +61,10 @@ _cache: dict[tuple[str, int], tuple[float, Any]] = {}
 
 
 def _database(session: AsyncSession) -> str:
-    return str(session.bind.url) if session.bind is not None else ""
+    bind = session.bind
+    if isinstance(bind, AsyncConnection):
+        bind = bind.engine
+    return str(bind.url) if bind is not None else ""
 
 
 async def languages_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
@@ -139,10 +143,10 @@ async def _save(session: AsyncSession, language: Language) -> Language:
     await v.refuse_taken(
         session,
         "label",
-        select(Language.id).where(
-            Language.label == language.label,
-            Language.locale == language.locale,
-            Language.id != (language.id or 0),
+        select(col(Language.id)).where(
+            col(Language.label) == language.label,
+            col(Language.locale) == language.locale,
+            col(Language.id) != (language.id or 0),
         ),
     )
     session.add(language)
@@ -151,7 +155,8 @@ async def _save(session: AsyncSession, language: Language) -> Language:
 
 
 async def create_language(session: AsyncSession, params: dict[str, Any]) -> Language:
-    language = Language()
+    # A table model is not validated when it is built: _apply sets the required columns.
+    language = Language()  # type: ignore[call-arg]
     _apply(language, params, creating=True)
     return await _save(session, language)
 
@@ -168,9 +173,9 @@ async def delete_language(session: AsyncSession, raw_id: Any) -> None:
     language = await get_language(session, raw_id)
     _forget_after_commit(session)
     users = (
-        select(Contact.id).where(Contact.language_id == language.id),
-        select(Profile.id).where(Profile.language_id == language.id),
-        select(Organization.id).where(Organization.default_language_id == language.id),
+        select(col(Contact.id)).where(col(Contact.language_id) == language.id),
+        select(col(Profile.id)).where(col(Profile.language_id) == language.id),
+        select(col(Organization.id)).where(col(Organization.default_language_id) == language.id),
     )
     for stmt in users:
         if await session.scalar(stmt.limit(1)) is not None:

@@ -6,8 +6,17 @@ from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import SIMULATOR_PHONE_PREFIX, AccessRole, Contact, Language, Organization, utcnow
+from models import (
+    SIMULATOR_PHONE_PREFIX,
+    AccessRole,
+    Contact,
+    Language,
+    Organization,
+    saved_id,
+    utcnow,
+)
 from resolvers import validation as v
 from resolvers.errors import InputErrors
 from resolvers.roles import Role, role_labels
@@ -41,12 +50,14 @@ RESERVED_ROLES = tuple(
 
 
 async def organization_by_shortcode(session: AsyncSession, shortcode: str) -> Organization | None:
-    return await session.scalar(select(Organization).where(Organization.shortcode == shortcode))
+    return await session.scalar(
+        select(Organization).where(col(Organization.shortcode) == shortcode)
+    )
 
 
 async def organizations_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Organization]:
-    rows = await session.scalars(select(Organization).where(Organization.id.in_(ids)))
-    return {row.id: row for row in rows}  # type: ignore[misc]
+    rows = await session.scalars(select(Organization).where(col(Organization.id).in_(ids)))
+    return {saved_id(row): row for row in rows}
 
 
 async def create_organization(
@@ -63,22 +74,26 @@ async def create_organization(
     if not shortcode.strip():
         raise InputErrors.field("shortcode", "can't be blank")
     await v.refuse_taken(
-        session, "shortcode", select(Organization.id).where(Organization.shortcode == shortcode)
+        session,
+        "shortcode",
+        select(col(Organization.id)).where(col(Organization.shortcode) == shortcode),
     )
+    language_id = saved_id(default_language)
     org = Organization(
         name=name,
         shortcode=shortcode,
         email=email,
-        default_language_id=default_language.id,  # type: ignore[arg-type]
+        default_language_id=language_id,
     )
     session.add(org)
     await v.flush_unique(session, "shortcode")
+    org_id = saved_id(org)
     now = utcnow()
     root = Contact(
-        organization_id=org.id,  # type: ignore[arg-type]
+        organization_id=org_id,
         name="NGO Main Account",
         phone=contact_phone,
-        language_id=default_language.id,  # type: ignore[arg-type]
+        language_id=language_id,
         status="valid",
         bsp_status="session_and_hsm",
         optin_time=now.replace(microsecond=0),
@@ -90,10 +105,10 @@ async def create_organization(
     for i, word in enumerate(SIMULATOR_NAMES, start=1):
         session.add(
             Contact(
-                organization_id=org.id,  # type: ignore[arg-type]
+                organization_id=org_id,
                 name=f"Glific Simulator {word}",
                 phone=f"{SIMULATOR_PHONE_PREFIX}_{i}",
-                language_id=default_language.id,  # type: ignore[arg-type]
+                language_id=language_id,
                 bsp_status="session_and_hsm",
                 optin_time=now.replace(microsecond=0),
                 optin_status=True,
@@ -105,9 +120,9 @@ async def create_organization(
     for label, description in RESERVED_ROLES:
         session.add(
             AccessRole(
-                organization_id=org.id,
+                organization_id=org_id,
                 label=label,
-                description=description,  # type: ignore[arg-type]
+                description=description,
                 is_reserved=True,
             )
         )

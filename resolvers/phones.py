@@ -25,7 +25,7 @@ def normalize_phone(raw: object, *, default_region: str = "", key: str = "phone"
     text = " ".join(raw.split())  # tabs, non-breaking spaces from copy-paste
     if len(text) > 32 or not _WRITTEN_NUMBER.fullmatch(text):
         raise InputErrors.field(key, "is not a valid phone number")
-    candidates = []
+    candidates: list[tuple[str, str | None]] = []
     if text.startswith("+"):
         candidates.append((text, None))
     elif text.startswith("00"):

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import (
     Contact,
@@ -27,6 +28,7 @@ from models import (
     guarded,
     prepared,
     records,
+    saved_id,
     utcnow,
     utcnow_seconds,
 )
@@ -68,7 +70,7 @@ _COLUMNS = {
     "updated_at": Profile.updated_at,
 }
 # The order of `Contact.profiles` and of the 1-based index used to switch (active ones only).
-MENU_ORDER = (Profile.is_default.desc(), Profile.id.asc())
+MENU_ORDER = (col(Profile.is_default).desc(), col(Profile.id).asc())
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -80,8 +82,8 @@ def _of_contacts() -> Any:
     return prepared(
         guarded(
             records(Profile)
-            .where(Profile.contact_id.in_(bindparam("ids", expanding=True)))
-            .order_by(Profile.contact_id, *MENU_ORDER)
+            .where(col(Profile.contact_id).in_(bindparam("ids", expanding=True)))
+            .order_by(col(Profile.contact_id), *MENU_ORDER)
         )
     )
 
@@ -115,7 +117,9 @@ async def fetch_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Prof
     except InputErrors:
         raise not_found(entity) from None
     contact_id = await session.scalar(
-        select(Profile.contact_id).where(Profile.id == pid, Profile.organization_id == org_id)
+        select(col(Profile.contact_id)).where(
+            col(Profile.id) == pid, col(Profile.organization_id) == org_id
+        )
     )
     if contact_id is None or await _lock_contact(session, org_id, contact_id) is None:
         raise not_found(entity)
@@ -128,7 +132,7 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
     if flt.get("organization_id") is not None and int_ids([flt["organization_id"]]) != [org_id]:
         stmt = stmt.where(False)
     if flt.get("contact_id") is not None:
-        stmt = stmt.where(Profile.contact_id.in_(int_ids([flt["contact_id"]])))
+        stmt = stmt.where(col(Profile.contact_id).in_(int_ids([flt["contact_id"]])))
     if flt.get("name"):
         stmt = stmt.where(ilike(Profile.name, flt["name"]))
     if flt.get("is_active") is not None:
@@ -187,7 +191,7 @@ async def indexed_profiles(session: AsyncSession, contact_id: int) -> list[Profi
     """The active profiles in menu order; position i (1-based) is what "i" picks in a flow."""
     rows = await session.scalars(
         select(Profile)
-        .where(Profile.contact_id == contact_id, Profile.is_active.is_(True))
+        .where(col(Profile.contact_id) == contact_id, col(Profile.is_active).is_(True))
         .order_by(*MENU_ORDER)
     )
     return list(rows.all())
@@ -202,7 +206,7 @@ async def _lock_contact(session: AsyncSession, org_id: int, contact_id: int) -> 
     profile is active is read here, and every write that depends on it comes after."""
     return await session.scalar(
         select(Contact)
-        .where(Contact.id == contact_id, Contact.organization_id == org_id)
+        .where(col(Contact.id) == contact_id, col(Contact.organization_id) == org_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -216,7 +220,7 @@ async def ensure_default_profile(session: AsyncSession, contact: Contact) -> Pro
         return existing
     profile = Profile(
         organization_id=contact.organization_id,
-        contact_id=contact.id,  # type: ignore[arg-type]
+        contact_id=saved_id(contact),
         language_id=contact.language_id,
         name=contact.name,
         type=None,
@@ -235,9 +239,9 @@ async def _designate_default(
     """The existing default profile, or None if the contact has no profiles (besides
     `exclude_id`, the one being deleted). Profiles made before defaults existed (Glific data)
     keep their data: the oldest of them is marked default instead, as Glific does."""
-    stmt = select(Profile).where(Profile.contact_id == contact.id)
+    stmt = select(Profile).where(col(Profile.contact_id) == contact.id)
     if exclude_id is not None:
-        stmt = stmt.where(Profile.id != exclude_id)
+        stmt = stmt.where(col(Profile.id) != exclude_id)
     existing = await session.scalar(stmt.order_by(*MENU_ORDER).limit(1))
     if existing is not None and (not existing.is_default or not existing.is_active):
         existing.is_default = True
@@ -286,14 +290,14 @@ async def _pick(
     if profile_id is not None:
         pid = to_int_id(profile_id, "profile_id")
         profile = await session.scalar(
-            select(Profile).where(Profile.id == pid, Profile.contact_id == contact.id)
+            select(Profile).where(col(Profile.id) == pid, col(Profile.contact_id) == contact.id)
         )
         if profile is None:
             raise InputErrors.field("profile_id", "does not exist for this contact")
         if not profile.is_active:
             raise InputErrors.field("profile_id", "is deactivated; reactivate it first")
         return profile
-    menu = await indexed_profiles(session, contact.id)  # type: ignore[arg-type]
+    menu = await indexed_profiles(session, saved_id(contact))
     if index is not None:
         position = parse_index(index)
         if position is None or not 1 <= position <= len(menu):
@@ -375,11 +379,11 @@ async def _check_unique(
     exclude_id: int | None = None,
 ) -> None:
     clash = await session.scalar(
-        select(Profile.id).where(
-            Profile.contact_id == contact_id,
+        select(col(Profile.id)).where(
+            col(Profile.contact_id) == contact_id,
             func.coalesce(Profile.name, "") == (name or ""),
             func.coalesce(Profile.type, "") == (type_ or ""),
-            Profile.id != (exclude_id or 0),
+            col(Profile.id) != (exclude_id or 0),
         )
     )
     if clash is not None:
@@ -419,10 +423,10 @@ async def create_profile(
         else contact.language_id
     )
     default = await ensure_default_profile(session, contact)
-    await _check_unique(session, contact.id, name, type_)  # type: ignore[arg-type]
+    await _check_unique(session, saved_id(contact), name, type_)
     profile = Profile(
         organization_id=org_id,
-        contact_id=contact.id,  # type: ignore[arg-type]
+        contact_id=saved_id(contact),
         language_id=language,
         name=name,
         type=type_,
@@ -464,7 +468,9 @@ async def update_profile(
     if "fields" in params or params.get("language_id") is not None:
         await session.execute(
             update(Contact)
-            .where(Contact.id == profile.contact_id, Contact.active_profile_id == profile.id)
+            .where(
+                col(Contact.id) == profile.contact_id, col(Contact.active_profile_id) == profile.id
+            )
             .values(
                 fields=copy.deepcopy(profile.fields),
                 language_id=profile.language_id,
@@ -536,7 +542,7 @@ async def _write_through(session: AsyncSession, contact: Contact, **values: Any)
     if contact.active_profile_id is not None:
         await session.execute(
             update(Profile)
-            .where(Profile.id == contact.active_profile_id)
+            .where(col(Profile.id) == contact.active_profile_id)
             .values(**values, updated_at=utcnow_seconds())
             .execution_options(synchronize_session=False)
         )
@@ -546,5 +552,7 @@ async def profile_of_contact(
     session: AsyncSession, contact_id: int, profile_id: int
 ) -> Profile | None:
     return await session.scalar(
-        select(Profile).where(and_(Profile.id == profile_id, Profile.contact_id == contact_id))
+        select(Profile).where(
+            and_(col(Profile.id) == profile_id, col(Profile.contact_id) == contact_id)
+        )
     )

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, Boolean, Select, String, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.type_api import TypeDecorator
@@ -235,9 +236,18 @@ def apply_opts(
     return stmt
 
 
+_Row = TypeVar("_Row")
+
+
 async def fetch_for_write(
-    session: Any, model: Any, org_id: int, raw_id: Any, entity: str, *, lock: bool = False
-) -> Any:
+    session: AsyncSession,
+    model: type[_Row],
+    org_id: int,
+    raw_id: Any,
+    entity: str,
+    *,
+    lock: bool = False,
+) -> _Row:
     """The ORM row `raw_id` of `model` in the organization, loaded to be changed; a miss (or
     an id that cannot exist) is Glific's `Elixir.Glific.<entity>` / `Resource not found`.
     With `lock`, the row stays locked until the transaction ends (`SELECT ... FOR UPDATE` on
@@ -247,7 +257,8 @@ async def fetch_for_write(
         row_id = to_int_id(raw_id)
     except InputErrors:
         raise not_found(entity) from None
-    statement = select(model).where(model.id == row_id, model.organization_id == org_id)
+    table: Any = model  # any table with `id` and `organization_id`
+    statement = select(model).where(table.id == row_id, table.organization_id == org_id)
     if lock:
         statement = statement.with_for_update().execution_options(populate_existing=True)
     row = await session.scalar(statement)

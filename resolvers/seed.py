@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import Language, Organization, User
 from resolvers import organizations, users
@@ -80,7 +81,7 @@ async def ensure_user(
     """The user with this phone in `org`, created if missing (an existing one is left as is)."""
     stored = normalize_phone(phone)
     user = await session.scalar(
-        select(User).where(User.phone == stored, User.organization_id == org.id)
+        select(User).where(col(User.phone) == stored, col(User.organization_id) == org.id)
     )
     if user is not None:
         return user, False

@@ -15,9 +15,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ScalarResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import (
     SIMULATOR_PHONE_PREFIX,
@@ -32,9 +33,9 @@ LEASE_MINUTES = 10
 
 
 def _simulators(org_id: int) -> Any:
-    return select(Contact.id).where(
-        Contact.organization_id == org_id,
-        Contact.phone.startswith(f"{SIMULATOR_PHONE_PREFIX}_", autoescape=True),
+    return select(col(Contact.id)).where(
+        col(Contact.organization_id) == org_id,
+        col(Contact.phone).startswith(f"{SIMULATOR_PHONE_PREFIX}_", autoescape=True),
     )
 
 
@@ -45,14 +46,18 @@ async def simulator_get(session: AsyncSession, org_id: int, user_id: int) -> Any
     now = utcnow()
     expires = now + timedelta(minutes=LEASE_MINUTES)
     await session.execute(
-        select(User.id).where(User.id == user_id, User.organization_id == org_id).with_for_update()
+        select(col(User.id))
+        .where(col(User.id) == user_id, col(User.organization_id) == org_id)
+        .with_for_update()
     )
     # A lease row still carrying this user's id was not taken over, even if it ran out.
     renewed = await session.execute(
         update(SimulatorLease)
-        .where(SimulatorLease.organization_id == org_id, SimulatorLease.user_id == user_id)
+        .where(
+            col(SimulatorLease.organization_id) == org_id, col(SimulatorLease.user_id) == user_id
+        )
         .values(expires_at=expires)
-        .returning(SimulatorLease.contact_id)
+        .returning(col(SimulatorLease.contact_id))
         .execution_options(synchronize_session=False)
     )
     contact_id = renewed.scalar()
@@ -71,13 +76,13 @@ async def _lease_free(
     leases = dict(
         (
             await session.execute(
-                select(SimulatorLease.contact_id, SimulatorLease.expires_at).where(
-                    SimulatorLease.organization_id == org_id
+                select(col(SimulatorLease.contact_id), col(SimulatorLease.expires_at)).where(
+                    col(SimulatorLease.organization_id) == org_id
                 )
             )
         ).all()
     )
-    simulators = await session.scalars(_simulators(org_id).order_by(Contact.id))
+    simulators: ScalarResult[int] = await session.scalars(_simulators(org_id).order_by(Contact.id))
     for candidate in list(simulators):
         if candidate not in leases:
             try:
@@ -98,13 +103,14 @@ async def _lease_free(
             taken = await session.execute(
                 update(SimulatorLease)
                 .where(
-                    SimulatorLease.organization_id == org_id,
-                    SimulatorLease.contact_id == candidate,
-                    SimulatorLease.expires_at <= now,
+                    col(SimulatorLease.organization_id) == org_id,
+                    col(SimulatorLease.contact_id) == candidate,
+                    col(SimulatorLease.expires_at) <= now,
                 )
                 .values(user_id=user_id, expires_at=expires)
                 .execution_options(synchronize_session=False)
             )
+            # An UPDATE gives a CursorResult; AsyncSession.execute is typed as giving Result.
             if taken.rowcount == 1:  # type: ignore[attr-defined]
                 return candidate
     return None
@@ -114,6 +120,8 @@ async def simulator_release(session: AsyncSession, org_id: int, user_id: int) ->
     """Free the user's simulator (if any). Glific answers null."""
     await session.execute(
         delete(SimulatorLease)
-        .where(SimulatorLease.organization_id == org_id, SimulatorLease.user_id == user_id)
+        .where(
+            col(SimulatorLease.organization_id) == org_id, col(SimulatorLease.user_id) == user_id
+        )
         .execution_options(synchronize_session=False)
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import AccessRole, Contact, Organization, User
+from models import AccessRole, Contact, Organization, User, saved_id
 from resolvers import auth
 from resolvers import validation as v
 from resolvers.config import settings_of
@@ -31,22 +32,25 @@ async def create_user(
     if len(password) < 8:
         raise InputErrors.field("password", "should be at least 8 character(s)")
     stored = normalize_phone(phone, default_region=settings_of(session).default_phone_region)
-    clash = select(User.id).where(User.phone == stored, User.organization_id == org.id)
+    org_id = saved_id(org)
+    clash = select(col(User.id)).where(
+        col(User.phone) == stored, col(User.organization_id) == org_id
+    )
     await v.refuse_taken(session, "phone", clash)
     contact = await session.scalar(
-        select(Contact).where(Contact.phone == stored, Contact.organization_id == org.id)
+        select(Contact).where(col(Contact.phone) == stored, col(Contact.organization_id) == org_id)
     )
     if contact is None:
         contact = Contact(
-            organization_id=org.id,
+            organization_id=org_id,
             phone=stored,
-            name=name,  # type: ignore[arg-type]
+            name=name,
             language_id=org.default_language_id,
         )
         session.add(contact)
         await session.flush()
     user = User(
-        organization_id=org.id,  # type: ignore[arg-type]
+        organization_id=org_id,
         name=name,
         phone=stored,
         email=email,
@@ -62,13 +66,13 @@ async def create_user(
 
 async def get_user(session: AsyncSession, org_id: int, user_id: int) -> User | None:
     return await session.scalar(
-        select(User).where(User.id == user_id, User.organization_id == org_id)
+        select(User).where(col(User.id) == user_id, col(User.organization_id) == org_id)
     )
 
 
 async def users_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, User]:
-    rows = await session.scalars(select(User).where(User.id.in_(ids)))
-    return {row.id: row for row in rows}  # type: ignore[misc]
+    rows = await session.scalars(select(User).where(col(User.id).in_(ids)))
+    return {saved_id(row): row for row in rows}
 
 
 async def access_roles_for_users(
@@ -79,14 +83,14 @@ async def access_roles_for_users(
     rows = list(
         await session.scalars(
             select(AccessRole)
-            .where(AccessRole.organization_id.in_(org_ids))
-            .order_by(AccessRole.id)
+            .where(col(AccessRole.organization_id).in_(org_ids))
+            .order_by(col(AccessRole.id))
         )
     )
     out: dict[int, list[AccessRole]] = {}
     for user in users:
         labels = set(role_labels(user.roles))
-        out[user.id] = [  # type: ignore[index]
+        out[saved_id(user)] = [
             r for r in rows if r.organization_id == user.organization_id and r.label in labels
         ]
     return out

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import Language
 from resolvers.errors import InputErrors
@@ -60,7 +61,7 @@ async def language_id(
     if value is None:
         raise InputErrors.field(key, "can't be blank")
     lid = to_int_id(value, key)
-    found = await session.scalar(select(Language.id).where(Language.id == lid))
+    found = await session.scalar(select(col(Language.id)).where(col(Language.id) == lid))
     if found is None:
         raise InputErrors.field(key, "does not exist")
     return lid

@@ -138,4 +138,4 @@ def _generate(steps: list[tuple[Any, ...]]) -> Builder:
         lines.append(f"    out[name{i}] = v")
     lines.append("    return out")
     exec(compile("\n".join(lines), "<schema.builders>", "exec"), namespace)
-    return namespace["build"]  # type: ignore[no-any-return]
+    return namespace["build"]

@@ -25,7 +25,8 @@ from graphql import (
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import Info
 
-from schema.executor import LEAF, field_plan
+from schema.builders import LEAF
+from schema.executor import field_plan
 from schema.types.common import COLUMNS
 
 ALL = None  # the type is read whole
@@ -69,7 +70,7 @@ def _walk(
             if node.selection_set is not None:
                 if not isinstance(child, GraphQLObjectType):
                     # An interface or union: every type it may be is read whole.
-                    for possible in schema.get_possible_types(child):  # type: ignore[arg-type]
+                    for possible in schema.get_possible_types(child):
                         needs[possible.name] = ALL
                 _walk(schema, fragments, child, node.selection_set, needs, seen)
         elif isinstance(node, InlineFragmentNode):

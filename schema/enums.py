@@ -8,16 +8,20 @@ import strawberry
 
 from resolvers import contacts, contacts_fields, imports, organizations, querying
 
-SortOrder = strawberry.enum(querying.Order, name="SortOrder")
-ContactStatusEnum = strawberry.enum(contacts.ContactStatus, name="ContactStatusEnum")
-ContactProviderStatusEnum = strawberry.enum(
-    contacts.ProviderStatus, name="ContactProviderStatusEnum"
-)
-ContactFieldValueTypeEnum = strawberry.enum(
-    contacts_fields.ValueType, name="ContactFieldValueTypeEnum"
-)
-ContactFieldScopeEnum = strawberry.enum(contacts_fields.Scope, name="ContactFieldScopeEnum")
-ImportContactsTypeEnum = strawberry.enum(imports.SourceType, name="ImportContactsTypeEnum")
-OrganizationStatusEnum = strawberry.enum(
-    organizations.OrganizationStatus, name="OrganizationStatusEnum"
-)
+SortOrder = querying.Order
+ContactStatusEnum = contacts.ContactStatus
+ContactProviderStatusEnum = contacts.ProviderStatus
+ContactFieldValueTypeEnum = contacts_fields.ValueType
+ContactFieldScopeEnum = contacts_fields.Scope
+ImportContactsTypeEnum = imports.SourceType
+OrganizationStatusEnum = organizations.OrganizationStatus
+
+# strawberry.enum registers a class in place (and returns it): the names above stay plain
+# aliases of the classes, which a type checker reads as types.
+strawberry.enum(SortOrder, name="SortOrder")
+strawberry.enum(ContactStatusEnum, name="ContactStatusEnum")
+strawberry.enum(ContactProviderStatusEnum, name="ContactProviderStatusEnum")
+strawberry.enum(ContactFieldValueTypeEnum, name="ContactFieldValueTypeEnum")
+strawberry.enum(ContactFieldScopeEnum, name="ContactFieldScopeEnum")
+strawberry.enum(ImportContactsTypeEnum, name="ImportContactsTypeEnum")
+strawberry.enum(OrganizationStatusEnum, name="OrganizationStatusEnum")

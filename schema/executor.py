@@ -122,13 +122,13 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cached = self._object_steps.get(id(grouped_field_set))
         if cached is not None:
             return cached[1]
-        steps: list[tuple[Any, ...]] | None = []
+        steps: list[tuple[Any, ...]] = []
         for response_name, details in grouped_field_set.items():
             step = self._step_for(parent_type, details)
             if step is None:
-                steps = None
-                break
-            steps.append((response_name, step))  # type: ignore[union-attr]
+                self._object_steps[id(grouped_field_set)] = (grouped_field_set, None)
+                return None
+            steps.append((response_name, step))
         self._object_steps[id(grouped_field_set)] = (grouped_field_set, steps)
         return steps
 

@@ -11,7 +11,12 @@ from typing import Any
 
 import strawberry
 from strawberry.types.arguments import InputContext
-from strawberry.types.base import StrawberryMaybe, StrawberryOptional, has_object_definition
+from strawberry.types.base import (
+    StrawberryMaybe,
+    StrawberryOptional,
+    get_object_definition,
+    has_object_definition,
+)
 from strawberry.types.enum import StrawberryEnumDefinition
 from strawberry.types.unset import UNSET
 
@@ -179,7 +184,7 @@ def _is_leaf(type_: Any, context: InputContext) -> bool:
 
 
 def _input_plan(cls: type, context: InputContext) -> _InputPlan:
-    definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+    definition = get_object_definition(cls, strict=True)
     required: dict[str, None] = {}
     steps: list[tuple[str, str, Any]] = []
     for field in definition.fields:
@@ -211,7 +216,8 @@ INPUT_TYPES = [
     item
     for item in list(globals().values())
     if isinstance(item, type)
-    and getattr(getattr(item, "__strawberry_definition__", None), "is_input", False)
+    and has_object_definition(item)
+    and item.__strawberry_definition__.is_input
 ]
 for _input in INPUT_TYPES:
     _input.__strawberry_definition__.from_input = build_input

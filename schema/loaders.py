@@ -63,8 +63,8 @@ class Loader:
         """{key: value} for `keys`; a prunable loader's rows carry `id` and `columns` only
         (None: every column)."""
         if self.prunable:
-            return await self.fetch(keys).project(session, columns)  # type: ignore[no-any-return]
-        return await self.fetch(session, keys)  # type: ignore[no-any-return]
+            return await self.fetch(keys).project(session, columns)
+        return await self.fetch(session, keys)
 
 
 LANGUAGE = Loader("language", languages.languages_by_ids, by_id=True)

@@ -8,7 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, get_named_type
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    get_named_type,
+)
 from strawberry.types import Info
 
 from schema.context import Context
@@ -65,7 +71,9 @@ def row_type(info: Info, path: tuple[str, ...]) -> str:
     inside its result (`contact` in a ContactResult)."""
     output = get_named_type(info._raw_info.return_type)
     for name in path:
-        output = get_named_type(output.fields[name].type)  # type: ignore[union-attr]
+        if not isinstance(output, GraphQLObjectType):
+            raise TypeError(f"{output.name} is not an object type: it has no field {name!r}")
+        output = get_named_type(output.fields[name].type)
     return output.name
 
 

@@ -25,7 +25,7 @@ def plain(value: Any) -> Any:
 def _plain(value: Any, makers: dict[int, Callable[[Any], Any]]) -> Any:
     if isinstance(value, Row):
         # Rows of one result share their metadata: look the record type up once per result.
-        parent = value._parent  # type: ignore[attr-defined]
+        parent = value._parent
         make = makers.get(id(parent))
         if make is None:
             make = makers[id(parent)] = record_type(tuple(value._fields), _NO_JSON)._make

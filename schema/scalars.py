@@ -13,6 +13,7 @@ from typing import Any, NewType
 
 import strawberry
 from graphql import StringValueNode, ValueNode
+from strawberry.types.scalar import ScalarDefinition
 
 from resolvers.roles import ROLE_ORDER, role_labels, role_of_label
 
@@ -146,4 +147,8 @@ ROLE_LABEL_SCALAR = strawberry.scalar(
     ),
 )
 
-SCALAR_MAP = {JsonValue: JSON_SCALAR, datetime: DATETIME_SCALAR, RoleLabel: ROLE_LABEL_SCALAR}
+SCALAR_MAP: dict[object, ScalarDefinition] = {
+    JsonValue: JSON_SCALAR,
+    datetime: DATETIME_SCALAR,
+    RoleLabel: ROLE_LABEL_SCALAR,
+}

@@ -92,7 +92,7 @@ def _format(error: GraphQLError) -> dict[str, Any]:
     return formatted
 
 
-class GlificGraphQL(GraphQL):
+class GlificGraphQL(GraphQL[Context, None]):
     def __init__(self, schema: Any, db: Database, *, graphiql: bool) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.db = db
@@ -155,7 +155,7 @@ class GlificGraphQL(GraphQL):
             )
         return value
 
-    def parse_query_params(self, params: Mapping[str, str]) -> dict[str, Any]:
+    def parse_query_params(self, params: Mapping[str, str | None]) -> dict[str, Any]:
         # A GET: `variables` and `extensions` are JSON (Strawberry checks what they hold).
         parsed: dict[str, Any] = dict(params)
         for name in ("variables", "extensions"):
@@ -171,7 +171,7 @@ class GlificGraphQL(GraphQL):
         return "text/html" in accept and "query" not in request.query_params
 
     async def get_context(self, request: Any, response: Response | Any) -> Context:
-        return request.state.glific_context  # type: ignore[no-any-return]
+        return request.state.glific_context
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Execution is over: give the connection back before the response goes out (a slow

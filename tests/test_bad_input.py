@@ -56,21 +56,21 @@ def call(tenant: Tenant, query: str, variables: dict[str, Any] | None = None) ->
     response = tenant.post({"query": query, "variables": variables or {}})
     clean(response)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def top_error(body: dict[str, Any]) -> str:
     """The single top-level error message of a refused document."""
     assert body.get("errors"), body
     assert len(body["errors"]) == 1, body
-    return body["errors"][0]["message"]  # type: ignore[no-any-return]
+    return body["errors"][0]["message"]
 
 
 def payload_errors(body: dict[str, Any], field: str) -> list[dict[str, str]]:
     assert "errors" not in body, body
     result = body["data"][field]
     assert result[next(k for k in result if k != "errors")] is None, result
-    return result["errors"]  # type: ignore[no-any-return]
+    return result["errors"]
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def sign_in(db: Path, phone: str, password: str) -> dict[str, object]:
             headers={"authorization": token},
         )
         assert me.status_code == 200, me.text
-        return me.json()["data"]["currentUser"]["user"]  # type: ignore[no-any-return]
+        return me.json()["data"]["currentUser"]["user"]
     finally:
         live.stop()
 

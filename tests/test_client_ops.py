@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from graphql import GraphQLSchema
+from graphql import GraphQLObjectType, GraphQLSchema
 
 from tests.utils.client_ops import (
     Operation,
@@ -173,7 +173,9 @@ def test_shape_check_notices_what_breaks_a_client(
 def test_user_roles_are_glific_role_labels(server: LiveServer, tenant: Tenant) -> None:
     """`User.roles` is Glific's `RoleLabel` scalar: "No access", "Manager", ..."""
     schema = schema_of(server, tenant)
-    assert str(schema.type_map["User"].fields["roles"].type) == "[RoleLabel]"  # type: ignore[union-attr]
+    user = schema.type_map["User"]
+    assert isinstance(user, GraphQLObjectType)
+    assert str(user.fields["roles"].type) == "[RoleLabel]"
     query = "{ currentUser { user { roles } } }"
     assert tenant.data(query)["currentUser"]["user"]["roles"] == ["Manager"]
     assert tenant.data(query, role="glific_admin")["currentUser"]["user"]["roles"] == [

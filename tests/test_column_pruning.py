@@ -68,7 +68,7 @@ def _contacts(tenant: Tenant, selection: str, role: str = "manager") -> list[dic
         + selection
         + " } }"
     )
-    return tenant.data(query, role=role)["contacts"]  # type: ignore[no-any-return]
+    return tenant.data(query, role=role)["contacts"]
 
 
 @pytest.mark.parametrize("role", ["manager", "staff"])

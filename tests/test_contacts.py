@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import Contact, ContactGroup, Group, Organization, User, UserGroup
+from models import Contact, ContactGroup, Group, Organization, User, UserGroup, saved_id
 from tests.utils.contact_ops import (
     ERRORS,
     as_json,
@@ -38,11 +39,11 @@ def spaced(phone: str) -> str:
 
 
 def create(tenant: Tenant, role: str = "manager", **input: Any) -> dict[str, Any]:
-    return tenant.data(CREATE, {"input": input}, role)["createContact"]  # type: ignore[no-any-return]
+    return tenant.data(CREATE, {"input": input}, role)["createContact"]
 
 
 def by_phone(tenant: Tenant, phone: str) -> dict[str, Any]:
-    return tenant.data(  # type: ignore[no-any-return]
+    return tenant.data(
         f"query($p: String!) {{ contactByPhone(phone: $p) {{ contact {{ id name }} {ERRORS} }} }}",
         {"p": phone},
         role="staff",
@@ -72,20 +73,23 @@ def insert_contacts(tenant: Tenant, names: list[str]) -> list[int]:
 
     async def go(session: AsyncSession) -> list[int]:
         language = await session.scalar(
-            select(Organization.default_language_id).where(Organization.id == tenant.org_id)
+            select(col(Organization.default_language_id)).where(
+                col(Organization.id) == tenant.org_id
+            )
         )
+        assert language is not None
         rows = [
             Contact(
                 organization_id=tenant.org_id,
                 name=name,
                 phone=unique_phone(),
-                language_id=language,  # type: ignore[arg-type]
+                language_id=language,
             )
             for name in names
         ]
         session.add_all(rows)
         await session.flush()
-        return [int(r.id) for r in rows]  # type: ignore[arg-type]
+        return [saved_id(r) for r in rows]
 
     return tenant.server.in_transaction(go)
 
@@ -159,10 +163,12 @@ def test_restricted_staff_see_only_their_groups_contacts(tenant: Tenant) -> None
         await session.flush()
         session.add(
             ContactGroup(
-                organization_id=tenant.org_id, contact_id=int(mine["id"]), group_id=group.id
+                organization_id=tenant.org_id, contact_id=int(mine["id"]), group_id=saved_id(group)
             )
-        )  # type: ignore[arg-type]
-        session.add(UserGroup(organization_id=tenant.org_id, user_id=staff_id, group_id=group.id))  # type: ignore[arg-type]
+        )
+        session.add(
+            UserGroup(organization_id=tenant.org_id, user_id=staff_id, group_id=saved_id(group))
+        )
         await session.execute(update(User).where(User.id == staff_id).values(is_restricted=True))
 
     tenant.server.in_transaction(restrict)
@@ -220,14 +226,18 @@ def test_contacts_group_filters(tenant: Tenant) -> None:
         session.add_all(
             [
                 ContactGroup(
-                    organization_id=tenant.org_id, contact_id=int(asha["id"]), group_id=one.id
-                ),  # type: ignore[arg-type]
+                    organization_id=tenant.org_id,
+                    contact_id=int(asha["id"]),
+                    group_id=saved_id(one),
+                ),
                 ContactGroup(
-                    organization_id=tenant.org_id, contact_id=int(ravi["id"]), group_id=two.id
-                ),  # type: ignore[arg-type]
+                    organization_id=tenant.org_id,
+                    contact_id=int(ravi["id"]),
+                    group_id=saved_id(two),
+                ),
             ]
         )
-        return int(one.id), int(two.id)  # type: ignore[arg-type]
+        return saved_id(one), saved_id(two)
 
     one, two = tenant.server.in_transaction(groups)
     assert listed(tenant, {"includeGroups": [str(one)]}) == ["Asha"]
@@ -570,7 +580,7 @@ def test_create_contact_language_defaults_to_the_organizations(tenant: Tenant) -
     async def hindi_by_default(session: AsyncSession) -> None:
         await session.execute(
             update(Organization)
-            .where(Organization.id == tenant.org_id)
+            .where(col(Organization.id) == tenant.org_id)
             .values(default_language_id=int(hindi))
         )
 

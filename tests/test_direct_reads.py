@@ -19,10 +19,10 @@ from resolvers.querying import ListOpts, by_id, by_ids
 from tests.utils.tenants import Tenant
 
 
-def _both(tenant: Tenant, statement: Any, params: dict[str, Any]) -> tuple[list, list]:
+def _both(tenant: Tenant, statement: Any, params: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     plain = statement.execution_options(**{PREPARED: False})
 
-    async def go() -> tuple[list, list]:
+    async def go() -> tuple[list[Any], list[Any]]:
         async with tenant.server.db.session(tenant.org_id) as session:
             direct = await read_rows(session, statement, params)
             through_sqlalchemy = await read_rows(session, plain, params)
@@ -92,7 +92,7 @@ def test_contact_lists_with_filters_and_literal_values(tenant: Tenant, people: l
     for flt in filters:
         for opts in (ListOpts(limit=2), ListOpts(limit=10, offset=1, order="desc")):
 
-            async def go(flt: dict = flt, opts: ListOpts = opts) -> list[Any]:
+            async def go(flt: dict[str, Any] = flt, opts: ListOpts = opts) -> list[Any]:
                 async with tenant.server.db.session(tenant.org_id) as session:
                     return await contacts.list_contacts(session, tenant.org_id, flt, opts)
 

@@ -52,7 +52,8 @@ class Query:
 
     @strawberry.field
     def boxes(self) -> list[Box]:
-        return [SimpleNamespace(label="box", items=ROWS, first=ROWS[0] if ROWS else None)]
+        box: Any = SimpleNamespace(label="box", items=ROWS, first=ROWS[0] if ROWS else None)
+        return [box]
 
 
 def _run(execution_context_class: Any, query: str) -> Any:
@@ -149,7 +150,8 @@ class OwnerQuery:
 
 REX, TOM = SimpleNamespace(name="Rex", nick=None), SimpleNamespace(name="Tom", nick="t")
 NAMELESS = SimpleNamespace(nick="?")  # a row without `name`: String! cannot be completed
-OWNER_CASES = {
+Loaded = dict[str, dict[Any, Any]]  # {loader name: {key: value}}
+OWNER_CASES: dict[str, tuple[Any, Loaded, Loaded]] = {
     "primed": (
         SimpleNamespace(id=1, best_id=10),
         {"pet": {10: REX}, "pets_of_owner": {1: [REX, TOM]}},
@@ -261,13 +263,15 @@ class Rename:
     @strawberry.mutation
     async def first(self, info: strawberry.Info) -> Owner:
         info.context.prime("pet", {10: REX})
-        return SimpleNamespace(id=1, best_id=10)  # type: ignore[return-value]
+        owner: Any = SimpleNamespace(id=1, best_id=10)
+        return owner
 
     @strawberry.mutation
     async def second(self, info: strawberry.Info) -> Owner:
         await info.context.reset_reads()
         info.context.prime("pet", {10: TOM})
-        return SimpleNamespace(id=1, best_id=10)  # type: ignore[return-value]
+        owner: Any = SimpleNamespace(id=1, best_id=10)
+        return owner
 
 
 def test_results_read_the_rows_primed_after_the_last_write(tmp_path: Any) -> None:

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import (
     Contact,
@@ -21,11 +24,19 @@ from models import (
 from resolvers import profiles
 from tests.utils.tenants import Tenant
 
+T = TypeVar("T")
 
-def _in_org(tenant: Tenant, org_id: int, work, *, write: bool = False):  # type: ignore[no-untyped-def]
+
+def _in_org(
+    tenant: Tenant,
+    org_id: int,
+    work: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    write: bool = False,
+) -> T:
     db = tenant.server.db
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> T:
         if write:
             async with db.transaction(org_id) as session:
                 return await work(session)
@@ -41,9 +52,9 @@ def test_a_query_without_an_organization_condition_sees_only_its_own_tenant(
     theirs = other_tenant.create_contact("Theirs")
     mine = tenant.create_contact("Mine")
 
-    async def unfiltered(session):  # type: ignore[no-untyped-def]
+    async def unfiltered(session: AsyncSession) -> set[int | None]:
         ids = {int(theirs["id"]), int(mine["id"])}
-        return set(await session.scalars(select(Contact.id).where(Contact.id.in_(ids))))
+        return set(await session.scalars(select(col(Contact.id)).where(col(Contact.id).in_(ids))))
 
     assert _in_org(tenant, tenant.org_id, unfiltered) == {int(mine["id"])}
     assert _in_org(tenant, other_tenant.org_id, unfiltered) == {int(theirs["id"])}
@@ -55,15 +66,17 @@ def test_updates_and_deletes_without_an_organization_condition_cannot_cross_tena
     theirs = other_tenant.create_contact("Theirs")
     cid = int(theirs["id"])
 
-    async def vandalise(session):  # type: ignore[no-untyped-def]
+    async def vandalise(session: AsyncSession) -> None:
         await session.execute(
             update(Contact)
-            .where(Contact.id == cid)
+            .where(col(Contact.id) == cid)
             .values(name="Hacked")
             .execution_options(synchronize_session=False)
         )
         await session.execute(
-            delete(Contact).where(Contact.id == cid).execution_options(synchronize_session=False)
+            delete(Contact)
+            .where(col(Contact.id) == cid)
+            .execution_options(synchronize_session=False)
         )
 
     _in_org(tenant, tenant.org_id, vandalise, write=True)
@@ -78,10 +91,10 @@ def test_a_resolver_handed_another_tenants_id_is_stopped_by_the_session_guard(
 ) -> None:
     theirs = other_tenant.create_contact("Theirs")
 
-    async def count_profiles(session):  # type: ignore[no-untyped-def]
+    async def count_profiles(session: AsyncSession) -> int | None:
         return await session.scalar(select(func.count()).select_from(Profile))
 
-    async def switch(session):  # type: ignore[no-untyped-def]
+    async def switch(session: AsyncSession) -> Contact:
         # A bug passing the wrong organization id to a resolver: the explicit filter would
         # let it through, the session (opened for `tenant`) does not.
         return await profiles.switch_profile(session, other_tenant.org_id, theirs["id"], index=1)
@@ -99,7 +112,7 @@ def test_a_session_without_an_organization_refuses_tenant_tables(tenant: Tenant)
 
     async def go() -> None:
         async with db.session() as session:
-            await session.execute(select(Contact.id).limit(1))
+            await session.execute(select(col(Contact.id)).limit(1))
 
     with pytest.raises(OrganizationScopeError):
         tenant.server.run(go)
@@ -127,9 +140,9 @@ def test_unscoped_is_refused_for_a_statement_over_tenant_tables(
     organization read another's contact."""
     theirs = other_tenant.create_contact("Theirs")
     for statement in (
-        records(Contact).where(Contact.id == int(theirs["id"])),
-        select(Language.id).join(Contact, Contact.language_id == Language.id),
-        select(Language.id).where(Language.id.in_(select(Profile.language_id))),
+        records(Contact).where(col(Contact.id) == int(theirs["id"])),
+        select(col(Language.id)).join(Contact, col(Contact.language_id) == Language.id),
+        select(col(Language.id)).where(col(Language.id).in_(select(col(Profile.language_id)))),
     ):
         with pytest.raises(OrganizationScopeError, match="global tables only"):
             unscoped(statement)
@@ -137,13 +150,13 @@ def test_unscoped_is_refused_for_a_statement_over_tenant_tables(
     languages = _in_org(
         tenant,
         tenant.org_id,
-        lambda s: read_rows(s, unscoped(records(Language).where(Language.locale == "en")), {}),
+        lambda s: read_rows(s, unscoped(records(Language).where(col(Language.locale) == "en")), {}),
     )
     assert [row.locale for row in languages] == ["en"]
 
 
 def test_read_rows_takes_only_statements_that_declare_their_scope(tenant: Tenant) -> None:
-    plain = records(Contact).where(Contact.organization_id == tenant.org_id)
+    plain = records(Contact).where(col(Contact.organization_id) == tenant.org_id)
     with pytest.raises(ValueError, match=r"guarded\(\) or unscoped\(\)"):
         _in_org(tenant, tenant.org_id, lambda s: read_rows(s, plain, {}))
 
@@ -166,6 +179,6 @@ def test_a_guarded_read_sees_only_its_organization(tenant: Tenant, other_tenant:
     theirs = other_tenant.create_contact("Theirs")
     mine = tenant.create_contact("Mine")
     ids = [int(theirs["id"]), int(mine["id"])]
-    statement = guarded(records(Contact).where(Contact.id.in_(ids)))
+    statement = guarded(records(Contact).where(col(Contact.id).in_(ids)))
     found = _in_org(tenant, tenant.org_id, lambda s: read_rows(s, statement, {}))
     assert [row.name for row in found] == ["Mine"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Contact, Profile
+from models import Contact, Profile, saved_id
 from resolvers import contacts, profiles
 from resolvers.errors import InputErrors
 from tests.utils.contact_ops import (
@@ -22,6 +22,7 @@ from tests.utils.contact_ops import (
     contact,
     create_profile,
     decoded,
+    existing_profile,
     field,
     history,
     in_org_transaction,
@@ -265,7 +266,7 @@ def test_update_profile_changes_name_and_type(tenant: Tenant) -> None:
         "another user",
         "user profile",
     )
-    assert profile(tenant, ravi["id"])["name"] == "another user"  # type: ignore[index]
+    assert existing_profile(tenant, ravi["id"])["name"] == "another user"
 
 
 def test_update_profile_misses_and_renames_onto_a_duplicate(
@@ -275,12 +276,12 @@ def test_update_profile_misses_and_renames_onto_a_duplicate(
     their_profile = new_profile(other_tenant, theirs["id"], "Secret")
     for pid in ["123456789", their_profile["id"]]:
         assert update_profile(tenant, pid, name="x") == {"profile": None, "errors": NOT_FOUND}
-    assert profile(other_tenant, their_profile["id"])["name"] == "Secret"  # type: ignore[index]
+    assert existing_profile(other_tenant, their_profile["id"])["name"] == "Secret"
 
     asha = tenant.create_contact("Asha")
     ravi = new_profile(tenant, asha["id"], "Ravi")
     assert update_profile(tenant, ravi["id"], name="Asha") == {"profile": None, "errors": DUPLICATE}
-    assert profile(tenant, ravi["id"])["name"] == "Ravi"  # type: ignore[index]
+    assert existing_profile(tenant, ravi["id"])["name"] == "Ravi"
 
 
 def test_delete_profile_returns_nulls_and_removes_it(tenant: Tenant) -> None:
@@ -353,8 +354,8 @@ def test_first_profile_creates_the_default_from_the_contact_and_activates_the_ne
     )
     assert (second["id"], second["isDefault"]) == (ravi["id"], False)
     # The default profile is a copy of the contact as it was.
-    assert decoded(profile(tenant, default["id"])["fields"]) == original  # type: ignore[index]
-    assert profile(tenant, default["id"])["language"]["id"] == hindi  # type: ignore[index]
+    assert decoded(existing_profile(tenant, default["id"])["fields"]) == original
+    assert existing_profile(tenant, default["id"])["language"]["id"] == hindi
     # The new profile is active: the contact now carries its fields and language.
     assert state["activeProfile"]["id"] == ravi["id"]
     assert decoded(state["fields"]) == {"age": field("9")}
@@ -557,11 +558,11 @@ def test_update_contact_writes_fields_and_language_to_the_active_profile(tenant:
     assert result["errors"] is None
     assert_in_sync(result["contact"])
     assert_in_sync(contact(tenant, asha["id"]))
-    meena = profile(tenant, people["Meena"]["id"])
-    assert decoded(meena["fields"]) == {"grade": field("4")}  # type: ignore[index]
-    assert meena["language"]["id"] == english  # type: ignore[index]
+    meena = existing_profile(tenant, people["Meena"]["id"])
+    assert decoded(meena["fields"]) == {"grade": field("4")}
+    assert meena["language"]["id"] == english
     # Other profiles are untouched; switching away and back restores each person's data.
-    assert decoded(profile(tenant, people["Ravi"]["id"])["fields"]) == {"age": field("9")}  # type: ignore[index]
+    assert decoded(existing_profile(tenant, people["Ravi"]["id"])["fields"]) == {"age": field("9")}
     assert decoded(switch(tenant, asha["id"], name="Ravi")["contact"]["fields"]) == {
         "age": field("9")
     }
@@ -640,8 +641,8 @@ def test_update_contact_switch_and_fields_together_go_to_the_new_profile(tenant:
     )
     assert result["errors"] is None
     assert_in_sync(result["contact"])
-    assert decoded(profile(tenant, people["Ravi"]["id"])["fields"]) == {"age": field("11")}  # type: ignore[index]
-    assert decoded(profile(tenant, people["Meena"]["id"])["fields"]) == {}  # type: ignore[index]
+    assert decoded(existing_profile(tenant, people["Ravi"]["id"])["fields"]) == {"age": field("11")}
+    assert decoded(existing_profile(tenant, people["Meena"]["id"])["fields"]) == {}
 
 
 def test_update_contact_with_another_contacts_profile_is_refused(tenant: Tenant) -> None:
@@ -683,7 +684,7 @@ def test_the_default_profile_cannot_be_deactivated(tenant: Tenant) -> None:
     assert (
         len(result["errors"]) == 1 and "default profile" in result["errors"][0]["message"].lower()
     )
-    assert profile(tenant, people["Asha"]["id"])["isActive"] is True  # type: ignore[index]
+    assert existing_profile(tenant, people["Asha"]["id"])["isActive"] is True
 
 
 def test_deactivating_the_active_profile_falls_back_to_the_default(tenant: Tenant) -> None:
@@ -741,7 +742,7 @@ def test_deactivate_and_reactivate_misses_and_roles(tenant: Tenant) -> None:
             "staff",
         )
         assert [e["message"] for e in body["errors"]] == ["Unauthorized"]
-    assert profile(tenant, people["Ravi"]["id"])["isActive"] is True  # type: ignore[index]
+    assert existing_profile(tenant, people["Ravi"]["id"])["isActive"] is True
 
 
 # --- delete --------------------------------------------------------------------------------
@@ -873,7 +874,7 @@ def test_resolvers_are_plain_functions_other_callers_can_use(tenant: Tenant) -> 
             {"contact_id": cid, "name": "Ravi", "fields": {"age": field("9")}},
             method="flow",
         )
-        return int(made.id)  # type: ignore[arg-type]
+        return saved_id(made)
 
     ravi_id = in_org_transaction(tenant, create)
     state = contact(tenant, asha["id"])
@@ -944,12 +945,12 @@ def _legacy_contact(
             )
             session.add(row)
             await session.flush()
-            made[name] = int(row.id)  # type: ignore[arg-type]
+            made[name] = saved_id(row)
         if active is not None:
-            row = await session.get(Contact, cid)
-            assert row is not None
-            row.active_profile_id = made[active]
-            row.fields = {"role": field("user" if active == "user" else "two")}
+            contact = await session.get(Contact, cid)
+            assert contact is not None
+            contact.active_profile_id = made[active]
+            contact.fields = {"role": field("user" if active == "user" else "two")}
         return made
 
     return asha, tenant.server.in_transaction(seed)
@@ -975,7 +976,7 @@ def test_legacy_profiles_the_oldest_cannot_be_deactivated_as_it_becomes_the_defa
     asha, ids = _legacy_contact(tenant)
     result = profile_mutation(tenant, "deactivateProfile", ids["user"])
     assert result["profile"] is None and "default profile" in result["errors"][0]["message"].lower()
-    assert profile(tenant, ids["user"])["isActive"] is True  # type: ignore[index]
+    assert existing_profile(tenant, ids["user"])["isActive"] is True
     # Deactivating the other one works, and leaves "user" as the default.
     assert profile_mutation(tenant, "deactivateProfile", ids["Profile 2"])["errors"] is None
     state = contact(tenant, asha["id"])
@@ -1009,7 +1010,7 @@ def test_legacy_profiles_create_keeps_the_oldest_as_default(tenant: Tenant) -> N
     ]
     assert state["activeProfile"]["id"] == str(ids["Profile 2"])
     # The oldest keeps its own fields: it is not overwritten by the contact's.
-    assert decoded(profile(tenant, ids["user"])["fields"]) == {"role": field("user")}  # type: ignore[index]
+    assert decoded(existing_profile(tenant, ids["user"])["fields"]) == {"role": field("user")}
 
 
 # --- edges ---------------------------------------------------------------------------------
@@ -1031,8 +1032,8 @@ def test_update_profile_cannot_move_a_profile_to_another_contact(tenant: Tenant)
     kiran = tenant.create_contact("Kiran")
     result = update_profile(tenant, people["Ravi"]["id"], contactId=kiran["id"], name="Moved")
     assert result["profile"] is None and [e["key"] for e in result["errors"]] == ["contact_id"]
-    assert profile(tenant, people["Ravi"]["id"])["contact"]["id"] == asha["id"]  # type: ignore[index]
-    assert profile(tenant, people["Ravi"]["id"])["name"] == "Ravi"  # type: ignore[index]
+    assert existing_profile(tenant, people["Ravi"]["id"])["contact"]["id"] == asha["id"]
+    assert existing_profile(tenant, people["Ravi"]["id"])["name"] == "Ravi"
 
 
 def test_a_contact_without_a_name_gets_a_nameless_default_profile(tenant: Tenant) -> None:

@@ -9,6 +9,8 @@ see the same cache."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.utils.server import LiveServer
@@ -25,7 +27,7 @@ ONE = """query($id: ID!) { contact(id: $id) { contact {
   profiles { id name isActive } } } }"""
 
 
-def _statements(server: LiveServer, tenant: Tenant, query: str, variables: dict) -> int:
+def _statements(server: LiveServer, tenant: Tenant, query: str, variables: dict[str, Any]) -> int:
     tenant.data(query, variables)
     counter = server.count_statements()
     try:

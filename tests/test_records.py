@@ -6,16 +6,19 @@ path, where its JSON would arrive as text. Domain callers get whole rows whose J
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import Contact, Profile, guarded, read_rows, records
 from resolvers import contacts, profiles
 from resolvers.querying import ListOpts
 from tests.utils.tenants import Tenant
 
-FIELDS = {
+FIELDS: dict[str, dict[str, Any]] = {
     "age": {"value": "9", "label": "Age", "type": "string", "inserted_at": "2026-01-01T00:00:00Z"},
     "note": {"value": 'ünïcode ✓ "quoted"', "label": "Note", "type": "string"},
     "nested": {"value": [1, 2.5, None, True, {"k": "v"}], "label": "N", "type": "json"},
@@ -26,17 +29,18 @@ def test_json_columns_of_records_read_as_the_orm_reads_them(tenant: Tenant) -> N
     contact = tenant.create_contact("Records", fields=json.dumps(FIELDS))
     cid = int(contact["id"])
 
-    async def read(session):  # type: ignore[no-untyped-def]
-        statement = guarded(records(Contact).where(Contact.id == cid))
+    async def read(session: AsyncSession) -> tuple[Any, Contact | None]:
+        statement = guarded(records(Contact).where(col(Contact.id) == cid))
         (record,) = await read_rows(session, statement, {})
-        orm = await session.scalar(select(Contact).where(Contact.id == cid))
+        orm = await session.scalar(select(Contact).where(col(Contact.id) == cid))
         return record, orm
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> tuple[Any, Contact | None]:
         async with tenant.server.db.session(tenant.org_id) as session:
             return await read(session)
 
     record, orm = tenant.server.run(go)
+    assert orm is not None
     assert record.fields == orm.fields
     assert record.fields["nested"]["value"] == [1, 2.5, None, True, {"k": "v"}]
     assert record.fields["note"]["value"] == 'ünïcode ✓ "quoted"'
@@ -70,7 +74,7 @@ def test_domain_reads_hand_back_whole_rows_the_caller_may_edit(tenant: Tenant) -
         {"input": {"contactId": contact["id"], "name": "Kid", "type": "child"}},
     )
 
-    async def read(session):  # type: ignore[no-untyped-def]
+    async def read(session: AsyncSession) -> tuple[list[Any], list[Any], Contact | None]:
         org = tenant.org_id
         of_contact = (await profiles.profiles_for_contacts(session, [cid]))[cid]
         return (
@@ -85,17 +89,19 @@ def test_domain_reads_hand_back_whole_rows_the_caller_may_edit(tenant: Tenant) -
                 (await profiles.list_profiles(session, org, {"name": "Whole"}, ListOpts()))[0],
                 (await profiles.profiles_by_ids(session, [of_contact[0].id]))[of_contact[0].id],
             ],
-            await session.scalar(select(Contact).where(Contact.id == cid)),
+            await session.scalar(select(Contact).where(col(Contact.id) == cid)),
         )
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> tuple[list[Any], list[Any], Contact | None]:
         async with tenant.server.db.session(tenant.org_id) as session:
             return await read(session)
 
     contact_rows, profile_rows, orm = tenant.server.run(go)
-    for rows, model in ((contact_rows, Contact), (profile_rows, Profile)):
+    assert orm is not None
+    # (SQLModel's typing does not declare the `__table__` that every table model has.)
+    for rows, table in ((contact_rows, Contact.__table__), (profile_rows, Profile.__table__)):  # type: ignore[attr-defined]
         for row in rows:
-            assert row._fields == tuple(c.key for c in model.__table__.columns)
+            assert row._fields == tuple(c.key for c in table.columns)
             row.fields["age"]["value"] = "10"
             assert row.fields["age"]["value"] == "10"  # the edit is not silently dropped
     assert contact_rows[0].fields == {**orm.fields, "age": {**FIELDS["age"], "value": "10"}}

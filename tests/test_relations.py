@@ -107,6 +107,7 @@ def test_a_relation_through_an_unknown_loader_is_refused() -> None:
     @strawberry.type(name="TUnknown")
     class Unknown:
         id: strawberry.ID
+        # A loader's name where the Loader itself belongs: the mistake under test.
         book: Book | None = related("t_book", "book_id")  # type: ignore[arg-type]
 
     _refused(Unknown, r"TUnknown\.book: related\(\) names 't_book', which is not a Loader")

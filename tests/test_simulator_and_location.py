@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import Language, Location, SimulatorLease, User, utcnow
 from resolvers import auth
@@ -31,7 +32,7 @@ def add_user(tenant: Tenant, role: str = "staff") -> str:
     """Another signed-in user of the tenant; returns the access token."""
 
     async def build(session: AsyncSession) -> str:
-        english = await session.scalar(select(Language.id).where(Language.locale == "en"))
+        english = await session.scalar(select(col(Language.id)).where(col(Language.locale) == "en"))
         user = User(
             organization_id=tenant.org_id,
             name=f"Extra {role}",
@@ -63,8 +64,8 @@ def as_token(
 
 def lease(tenant: Tenant, role_or_token: str) -> dict[str, Any] | None:
     if role_or_token in tenant.users:
-        return tenant.data(GET, role=role_or_token)["simulatorGet"]  # type: ignore[no-any-return]
-    return as_token(tenant, role_or_token, GET)["simulatorGet"]  # type: ignore[no-any-return]
+        return tenant.data(GET, role=role_or_token)["simulatorGet"]
+    return as_token(tenant, role_or_token, GET)["simulatorGet"]
 
 
 def simulator_ids(tenant: Tenant) -> set[str]:
@@ -109,11 +110,13 @@ def test_an_expired_lease_is_taken_over(tenant: Tenant) -> None:
     tokens = [add_user(tenant) for _ in range(6)]
     leased = [lease(tenant, token) for token in tokens[:5]]
     assert lease(tenant, tokens[5]) is None
+    first = leased[0]
+    assert first is not None
 
     async def expire(session: AsyncSession) -> None:
         await session.execute(
             update(SimulatorLease)
-            .where(SimulatorLease.contact_id == int(leased[0]["id"]))  # type: ignore[index]
+            .where(col(SimulatorLease.contact_id) == int(first["id"]))
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
 
@@ -126,7 +129,7 @@ def test_an_expired_lease_is_taken_over(tenant: Tenant) -> None:
 def test_asking_again_renews_the_lease(tenant: Tenant) -> None:
     async def expiry(session: AsyncSession) -> Any:
         return await session.scalar(
-            select(SimulatorLease.expires_at).where(
+            select(col(SimulatorLease.expires_at)).where(
                 SimulatorLease.user_id == tenant.users["staff"]["id"]
             )
         )

@@ -188,13 +188,13 @@ def test_reads_are_answered_while_a_write_waits_for_an_outside_lock(
     tenant = create_tenant(impatient_server, roles=("manager",))
     asha = tenant.create_contact("Asha")
     finished: list[str] = []
+
+    def write() -> None:
+        tenant.gql(RENAME, {"id": asha["id"], "name": "Later"})
+        finished.append("write")
+
     with OutsideLock(impatient_server, int(asha["id"])):
-        writer = threading.Thread(
-            target=lambda: (
-                tenant.gql(RENAME, {"id": asha["id"], "name": "Later"}),
-                finished.append("write"),
-            )
-        )
+        writer = threading.Thread(target=write)
         writer.start()
         time.sleep(0.2)  # the write is waiting for the lock by now
         assert impatient_server.client.get("/health").json() == {"status": "ok"}
@@ -236,7 +236,12 @@ def test_a_statement_past_its_time_limit_is_stopped_with_a_clear_error(
 
 def test_a_long_read_does_not_hold_up_other_requests(server: LiveServer, tenant: Tenant) -> None:
     finished: list[str] = []
-    slow = threading.Thread(target=lambda: (_run_slow(server), finished.append("slow read")))
+
+    def read() -> None:
+        _run_slow(server)
+        finished.append("slow read")
+
+    slow = threading.Thread(target=read)
     slow.start()
     time.sleep(0.05)  # the slow read has started
     for _ in range(3):

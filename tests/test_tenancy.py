@@ -29,14 +29,16 @@ def victim(tenant: Tenant) -> dict[str, Any]:
 
 def _payload(body: dict[str, Any], field: str) -> dict[str, Any]:
     assert "errors" not in body, body
-    return body["data"][field]  # type: ignore[no-any-return]
+    return body["data"][field]
 
 
 def _is_miss(errors: list[dict[str, str]] | None) -> bool:
     """A payload error saying the object is not there (whatever the exact key)."""
-    return bool(errors) and all(
+    if not errors:
+        return False
+    return all(
         "not found" in e["message"].lower() or "does not exist" in e["message"].lower()
-        for e in errors  # type: ignore[union-attr]
+        for e in errors
     )
 
 

@@ -136,7 +136,7 @@ class GlificDocuments(SchemaExtension):
     def _document(self, query: str) -> DocumentNode:
         cached = self._documents.get_fresh(query)
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         document = parse(query, max_tokens=self.max_tokens)
         counter = _AliasCounter()
         visit(document, counter)

@@ -31,10 +31,10 @@ Work = Callable[[AsyncSession], Awaitable[Any]]
 
 
 def ctx_of(info: Info) -> Context:
-    return info.context  # type: ignore[no-any-return]
+    return info.context
 
 
-async def payload(info: Info, work: Work, *path: str) -> tuple[Any, list[InputError] | None]:
+async def payload(info: Info, work: Work, *path: str) -> tuple[Any, list[InputError | None] | None]:
     """Run `work` in one write transaction; with a `path` (`contact` in a ContactResult) the
     relations the result's selection asks for are then prefetched on the row it returned."""
     ctx = ctx_of(info)
@@ -49,7 +49,7 @@ async def payload(info: Info, work: Work, *path: str) -> tuple[Any, list[InputEr
     return result, None
 
 
-async def lookup(info: Info, work: Work) -> tuple[Any, list[InputError] | None]:
+async def lookup(info: Info, work: Work) -> tuple[Any, list[InputError | None] | None]:
     try:
         return plain(await ctx_of(info).read(work)), None
     except InputErrors as exc:
@@ -71,7 +71,7 @@ async def query_rows(info: Info, read: Read[Any], *path: str) -> Any:
 
 async def query_row(
     info: Info, make: Callable[[], Read[Any]], *path: str
-) -> tuple[Any, list[InputError] | None]:
+) -> tuple[Any, list[InputError | None] | None]:
     """`query_rows` for a single-object query: `InputErrors` from the resolver become `errors`."""
     type_name = row_type(info, path)
     columns = columns_read(info).get(type_name)

@@ -36,7 +36,9 @@ async def _import(
     )
     if outcome is None:
         return ImportResult(status=None, errors=errors)
-    return ImportResult(status=outcome.status, errors=errors, user_job_id=str(outcome.job_id))
+    return ImportResult(
+        status=outcome.status, errors=errors, user_job_id=strawberry.ID(str(outcome.job_id))
+    )
 
 
 @strawberry.type
@@ -47,7 +49,7 @@ class ContactToolsQuery:
         found, _ = await payload(
             info, lambda s: simulator.simulator_get(s, ctx.org_id, ctx.user.id)
         )
-        return await ahead(info, found)  # type: ignore[no-any-return]
+        return await ahead(info, found)
 
     @strawberry.field(permission_classes=[Staff])
     async def simulator_release(self, info: Info) -> Contact | None:

@@ -43,9 +43,7 @@ class ContactQuery:
     ) -> list[Contact | None] | None:
         ctx = ctx_of(info)
         flt, listing = to_params(filter) or {}, to_opts(opts)
-        return await query_rows(  # type: ignore[no-any-return]
-            info, contacts.contacts_read(ctx.org_id, flt, listing, ctx.viewer)
-        )
+        return await query_rows(info, contacts.contacts_read(ctx.org_id, flt, listing, ctx.viewer))
 
     @strawberry.field(permission_classes=[Staff])
     async def count_contacts(self, info: Info, filter: ContactFilter | None = None) -> int | None:
@@ -75,7 +73,7 @@ class ContactQuery:
     async def contact_location(self, info: Info, id: strawberry.ID) -> Location | None:
         org_id = ctx_of(info).org_id
         found, _ = await lookup(info, lambda s: contacts.contact_location(s, org_id, id))
-        return found  # type: ignore[no-any-return]
+        return found
 
 
 @strawberry.type

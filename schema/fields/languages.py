@@ -8,19 +8,19 @@ from strawberry.types import Info
 
 from resolvers import languages
 from resolvers.errors import InputErrors
-from schema.fields.common import ctx_of, lookup, read
+from schema.fields.common import Work, ctx_of, lookup, read
 from schema.inputs import LanguageFilter, LanguageInput, Opts, to_opts, to_params
 from schema.permissions import GlificAdmin, Staff
 from schema.types.common import input_errors
 from schema.types.language import Language, LanguageResult
 
 
-async def _change(info: Info, work: object) -> LanguageResult:
+async def _change(info: Info, work: Work) -> LanguageResult:
     ctx = ctx_of(info)
     try:
         # Global table: the usage checks on delete must see every organization.
         async with ctx.db.transaction(all_organizations=True) as session:
-            language = await work(session)  # type: ignore[operator]
+            language = await work(session)
     except InputErrors as exc:
         return LanguageResult(language=None, errors=input_errors(exc))
     finally:

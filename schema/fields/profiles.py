@@ -27,7 +27,7 @@ class ProfileQuery:
     ) -> list[Profile | None] | None:
         org_id = ctx_of(info).org_id
         read = profiles.profiles_read(org_id, to_params(filter) or {}, to_opts(opts))
-        return await query_rows(info, read)  # type: ignore[no-any-return]
+        return await query_rows(info, read)
 
     @strawberry.field(permission_classes=[Staff])
     async def count_profiles(self, info: Info, filter: ProfileFilter | None = None) -> int | None:

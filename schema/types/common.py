@@ -20,7 +20,7 @@ class InputError:
     message: str
 
 
-def input_errors(exc: InputErrors) -> list[InputError]:
+def input_errors(exc: InputErrors) -> list[InputError | None]:
     return [InputError(key=key, message=message) for key, message in exc.errors]
 
 

@@ -148,7 +148,7 @@ class _Camel(Visitor):
 
 
 def read_as_glific(text: str) -> DocumentNode:
-    return visit(parse(text), _Camel())  # type: ignore[no-any-return]
+    return visit(parse(text), _Camel())
 
 
 def fetch_schema(client: httpx2.Client, token: str) -> GraphQLSchema:

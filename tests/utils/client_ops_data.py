@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import Language, Location, User, UserGroup, UserJob
 from resolvers import groups
@@ -126,9 +127,9 @@ class World:
 
         async def newest(session: AsyncSession) -> int | None:
             return await session.scalar(
-                select(UserJob.id)
-                .where(UserJob.organization_id == org_id)
-                .order_by(UserJob.id.desc())
+                select(col(UserJob.id))
+                .where(col(UserJob.organization_id) == org_id)
+                .order_by(col(UserJob.id).desc())
                 .limit(1)
             )
 
@@ -155,7 +156,7 @@ class World:
             return
 
         async def drop(session: AsyncSession) -> None:
-            await session.execute(delete(Language).where(Language.locale.in_(locales)))
+            await session.execute(delete(Language).where(col(Language.locale).in_(locales)))
 
         self.tenant.server.in_transaction(drop)
 

@@ -44,14 +44,21 @@ def contact(tenant: Tenant, contact_id: Any, role: str = "manager") -> dict[str,
         role,
     )["contact"]
     assert result["errors"] is None, result
-    return result["contact"]  # type: ignore[no-any-return]
+    return result["contact"]
 
 
 def profile(tenant: Tenant, profile_id: Any) -> dict[str, Any] | None:
-    return tenant.data(  # type: ignore[no-any-return]
+    return tenant.data(
         f"query($id: ID!) {{ profile(id: $id) {{ profile {{ {PROFILE} }} {ERRORS} }} }}",
         {"id": profile_id},
     )["profile"]["profile"]
+
+
+def existing_profile(tenant: Tenant, profile_id: Any) -> dict[str, Any]:
+    """`profile`, for a profile the test expects to exist."""
+    found = profile(tenant, profile_id)
+    assert found is not None, f"profile {profile_id} not found"
+    return found
 
 
 def create_profile(
@@ -71,7 +78,7 @@ def create_profile(
     if activate is not None:
         variables["activate"] = activate
         declared, arg = ", $activate: Boolean", ", activate: $activate"
-    return tenant.data(  # type: ignore[no-any-return]
+    return tenant.data(
         f"mutation($input: ProfileInput!{declared}) {{"
         f" createProfile(input: $input{arg}) {{ profile {{ {PROFILE} }} {ERRORS} }} }}",
         variables,
@@ -83,12 +90,12 @@ def new_profile(tenant: Tenant, contact_id: Any, name: str, **extra: Any) -> dic
     """`createProfile` that must succeed; returns the profile."""
     result = create_profile(tenant, contact_id, name, **extra)
     assert result["errors"] is None, result
-    return result["profile"]  # type: ignore[no-any-return]
+    return result["profile"]
 
 
 def switch(tenant: Tenant, contact_id: Any, role: str = "staff", **by: Any) -> dict[str, Any]:
     """`switchProfile` by `profileId`, `index` or `name`; returns `{contact, errors}`."""
-    return tenant.data(  # type: ignore[no-any-return]
+    return tenant.data(
         "mutation($contactId: ID!, $profileId: ID, $index: Int, $name: String) {"
         " switchProfile(contactId: $contactId, profileId: $profileId, index: $index, name: $name)"
         f" {{ contact {{ {CONTACT} }} {ERRORS} }} }}",
@@ -104,7 +111,7 @@ def _update(
     if "fields" in input and not isinstance(input["fields"], str):
         input["fields"] = as_json(input["fields"])
     field, result = f"update{kind}", kind[0].lower() + kind[1:]
-    return tenant.data(  # type: ignore[no-any-return]
+    return tenant.data(
         f"mutation($id: ID!, $input: {kind}Input) {{ {field}(id: $id, input: $input)"
         f" {{ {result} {{ {selection} }} {ERRORS} }} }}",
         {"id": row_id, "input": input},
@@ -126,7 +133,7 @@ def update_profile(
 
 def profile_mutation(tenant: Tenant, name: str, profile_id: Any) -> dict[str, Any]:
     """`deleteProfile`, `deactivateProfile` or `reactivateProfile` (as a manager)."""
-    return tenant.data(  # type: ignore[no-any-return]
+    return tenant.data(
         f"mutation($id: ID!) {{ {name}(id: $id) {{ profile {{ {PROFILE} }} {ERRORS} }} }}",
         {"id": profile_id},
     )[name]
@@ -135,7 +142,7 @@ def profile_mutation(tenant: Tenant, name: str, profile_id: Any) -> dict[str, An
 def history(
     tenant: Tenant, filter: dict[str, Any], opts: dict[str, Any] | None = None
 ) -> list[Any]:
-    return tenant.data(  # type: ignore[no-any-return]
+    return tenant.data(
         "query($filter: ContactsHistoryFilter, $opts: Opts) {"
         f" contactHistory(filter: $filter, opts: $opts) {{ {HISTORY} }} }}",
         {"filter": filter, "opts": opts},

@@ -9,7 +9,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -142,7 +142,8 @@ class DriverTap:
             report = self._report
             base: Any = driver.cursor_factory
 
-            class CountingCursor(base):  # type: ignore[misc, valid-type]
+            # A subclass of whichever cursor class the connection uses: a base known at run time.
+            class CountingCursor(base):  # type: ignore[misc]
                 async def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
                     report(state, query)
                     return await super().execute(query, *args, **kwargs)
@@ -174,9 +175,9 @@ class LiveServer:
             self._client = httpx2.Client(base_url=self.base_url, timeout=30)
         return self._client
 
-    def run(self, work: Callable[[], Awaitable[T]]) -> T:
+    def run(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """Run a coroutine on the server's loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(work(), self.loop).result(timeout=60)  # type: ignore[arg-type]
+        return asyncio.run_coroutine_threadsafe(work(), self.loop).result(timeout=60)
 
     def in_transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async def go() -> T:
