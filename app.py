@@ -173,6 +173,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # keep it out of the garbage collector's scans, which otherwise grow with it.
         gc.collect()
         gc.freeze()
+        # A request allocates thousands of short-lived containers, nearly all freed by
+        # reference counting: at the default threshold (700) the young generation was
+        # collected several times per request, for nothing. Measured with bench/graphql_read.py:
+        # about 10% more requests per second, for every query alike.
+        gc.set_threshold(20_000, 50, 100)
         await _refresh_statistics(database)
         statistics = asyncio.create_task(_keep_statistics(database))
         yield
