@@ -155,6 +155,11 @@ class InlineConnection:
         self._deadline = math.inf
         self._conn.set_progress_handler(self._past_deadline, _INLINE_CHECK)
 
+    @property
+    def busy(self) -> bool:
+        """A statement is running on this connection (in this thread or a worker thread)."""
+        return self._deadline != math.inf
+
     def _past_deadline(self) -> int:
         return 1 if time.perf_counter() > self._deadline else 0
 
@@ -197,7 +202,17 @@ class InlineConnection:
             except sqlite3.OperationalError as exc:
                 if not is_sqlite_interrupt(exc):
                     raise
-        return await asyncio.to_thread(self._in_thread, cursor, sql, parameters)
+        running = asyncio.ensure_future(asyncio.to_thread(self._in_thread, cursor, sql, parameters))
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            # The caller gives up (the server is stopping): stop the statement and wait for
+            # the thread, so the connection goes back to the pool only once nothing uses it.
+            self.sqlite.interrupt()
+            await asyncio.wait([running])
+            if not running.cancelled():
+                running.exception()  # "interrupted", expected: nobody waits for it any more
+            raise
 
     async def retrying(self, attempt: Callable[[], Any]) -> Any:
         """Run `attempt` (sync or async); while SQLite answers busy (another process holds a

@@ -5,12 +5,14 @@ error, while other requests are answered."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -19,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from models.errors import StatementTimeout
+from models.sqlite_inline import InlineConnection, Limits
 from tests.utils.server import LiveServer, start_server
 from tests.utils.tenants import Tenant, create_tenant
 
@@ -249,3 +252,25 @@ def test_a_long_read_does_not_hold_up_other_requests(server: LiveServer, tenant:
     finished.append("quick requests")
     slow.join(timeout=60)
     assert finished == ["quick requests", "slow read"]
+
+
+def test_a_slow_read_given_up_midway_leaves_its_connection_free(tmp_path: Path) -> None:
+    """A SQLite read that moved to a worker thread, whose caller is cancelled (the server
+    stopping): the statement is stopped and the thread done before the cancellation goes
+    on, so the connection is never closed or handed to another request while a thread
+    still runs a statement on it (closing would wait for the statement, on the loop)."""
+    connection = InlineConnection(str(tmp_path / "given-up.db"), Limits(inline_budget=0.001))
+    slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+
+    async def go() -> bool:
+        reading = asyncio.ensure_future(connection.read(slow, []))
+        await asyncio.sleep(0.3)  # well past the inline budget: it runs in a thread now
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        return connection.busy
+
+    try:
+        assert asyncio.run(go()) is False
+    finally:
+        connection.stop()
