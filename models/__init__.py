@@ -8,9 +8,11 @@ from models.contact import SIMULATOR_PHONE_PREFIX, Contact, ContactHistory, Loca
 from models.contacts_field import ContactsField
 from models.db import Database, OrganizationScopeError, guarded, read_rows, unscoped
 from models.direct import prepared
+from models.flow import Flow, FlowContext, FlowKeyword, FlowLabel, FlowResult, FlowRevision
 from models.group import ContactGroup, Group, UserGroup
 from models.jobs import SimulatorLease, UserJob
 from models.language import Language
+from models.message import Message
 from models.organization import AccessRole, Organization
 from models.profile import Profile
 from models.reads import Read
@@ -37,9 +39,16 @@ __all__ = [
     "ContactHistory",
     "ContactsField",
     "Database",
+    "Flow",
+    "FlowContext",
+    "FlowKeyword",
+    "FlowLabel",
+    "FlowResult",
+    "FlowRevision",
     "Group",
     "Language",
     "Location",
+    "Message",
     "OrgScoped",
     "Organization",
     "OrganizationScopeError",

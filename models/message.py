@@ -1,0 +1,69 @@
+"""Messages to and from a contact (enough of Glific's model for flow traffic; the WhatsApp
+issue adds provider ids and statuses). `profile_id` is the profile active when the row was
+written."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Index, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from models.base import (
+    OrgScoped,
+    fk_column,
+    id_column,
+    json_column,
+    optional_timestamp_column,
+    org_column,
+    timestamp_column,
+    utcnow,
+)
+
+
+class Message(OrgScoped, SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index(
+            "messages_organization_id_contact_id_id_index", "organization_id", "contact_id", "id"
+        ),
+        Index("messages_flow_id_index", "flow_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=id_column())
+    organization_id: int = Field(sa_column=org_column(index=False))
+    uuid: str | None = Field(default=None, sa_column=Column(String(36)))
+    # The conversation's contact: the sender of an inbound message, the receiver of an
+    # outbound one.
+    contact_id: int = Field(sa_column=fk_column("contacts.id", ondelete="CASCADE", index=False))
+    sender_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    receiver_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    profile_id: int | None = Field(
+        default=None,
+        sa_column=fk_column("profiles.id", ondelete="SET NULL", nullable=True, index=False),
+    )
+    user_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    flow_id: int | None = Field(
+        default=None,
+        sa_column=fk_column("flows.id", ondelete="SET NULL", nullable=True, index=False),
+    )
+    # Direction: "inbound" or "outbound" (Glific's `flow` column).
+    flow: str = Field(sa_column=Column(String(16), nullable=False))
+    type: str = Field(default="text", sa_column=Column(String(32), nullable=False))
+    body: str | None = Field(default=None, sa_column=Column(Text))
+    flow_label: str | None = Field(default=None, sa_column=Column(String(255)))
+    status: str = Field(default="enqueued", sa_column=Column(String(32), nullable=False))
+    bsp_status: str | None = Field(default=None, sa_column=Column(String(32)))
+    bsp_message_id: str | None = Field(default=None, sa_column=Column(String(255)))
+    errors: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    interactive_content: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    media_url: str | None = Field(default=None, sa_column=Column(Text))
+    caption: str | None = Field(default=None, sa_column=Column(Text))
+    message_number: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    is_hsm: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    context_id: str | None = Field(default=None, sa_column=Column(String(255)))
+    send_at: datetime | None = Field(default=None, sa_column=optional_timestamp_column())
+    sent_at: datetime | None = Field(default=None, sa_column=optional_timestamp_column())
+    inserted_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(onupdate=True))
