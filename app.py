@@ -4,6 +4,7 @@ schema together.
     python -m app serve                       # what `make run` ends in
     python -m app migrate | seed
     python -m app create-user --org SHORTCODE --phone P --password W --role manager
+    python -m app chat --phone 919876543210 [--org SHORTCODE] [--name NAME]
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from schema import build_schema
 from schema.sessions import session_routes
 from schema.view import GlificGraphQL
 from settings import Settings, get_settings
+from webhook import terminal_chat
+from webhook.simulator import simulator_message
 
 log = logging.getLogger("glific")
 
@@ -159,6 +162,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         Route("/api/v1/session", sessions["create"], methods=["POST"]),
         Route("/api/v1/session", sessions["delete"], methods=["DELETE"]),
         Route("/api/v1/session/renew", sessions["renew"], methods=["POST"]),
+        Route("/api/v1/simulator/message", simulator_message(database), methods=["POST"]),
     ]
     if graphiql:
         routes.append(
@@ -253,6 +257,21 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> str:
         await db.dispose()
 
 
+async def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    if args.org is not None and not SHORTCODE.fullmatch(args.org):
+        raise DomainError(
+            f"--org {args.org!r}: a shortcode is lower-case letters, digits, '-' or '_'"
+        )
+    return await terminal_chat.chat(
+        settings,
+        phone=args.phone,
+        org=args.org,
+        name=args.name,
+        lines=terminal_chat.stdin_lines(),
+        out=sys.stdout,
+    )
+
+
 def _check_sqlite_directory(settings: Settings) -> None:
     """SQLite creates its file but not the folders above it: say so before connecting."""
     if not settings.is_sqlite:
@@ -302,6 +321,10 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--password", required=True)
     cu.add_argument("--name")
     cu.add_argument("--role", default=Role.MANAGER.value, choices=ROLE_ORDER)
+    ch = sub.add_parser("chat", help="talk to the flows from this terminal as a phone")
+    ch.add_argument("--phone", required=True, help="the phone you chat as")
+    ch.add_argument("--org", help="organization shortcode (default: the seeded organization)")
+    ch.add_argument("--name", help="your WhatsApp name (a new contact's name)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -324,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "create-user":
             asyncio.run(_migrate(settings))
             print(asyncio.run(_create_user(settings, args)))
+        elif args.command == "chat":
+            logging.getLogger().setLevel(logging.WARNING)  # the conversation, not a server log
+            asyncio.run(_migrate(settings))
+            return asyncio.run(_chat(settings, args))
     except InputErrors as exc:
         print("error: " + "; ".join(m for _, m in exc.errors), file=sys.stderr)
         return 2

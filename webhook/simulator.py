@@ -1,0 +1,89 @@
+"""Glific's simulator endpoint, `POST /api/v1/simulator/message`: the web UI's chat window
+sends exactly the Gupshup inbound payload for one of the organization's simulator contacts,
+and it goes the way a real WhatsApp message goes (`resolvers.inbound.receive`).
+
+Unlike Gupshup's webhook it is an API call: the caller's access token (`Authorization`, with
+or without `Bearer `) names the user, and the organization is that user's, never one from the
+body or the host. Answers, in Glific's error shape `{"error": {"status", "message"}}`:
+
+- 401 without a live token;
+- 403 for a user without a role (`none`) or a sender that is not a simulator phone;
+- 400 for a body that is not JSON or not a Gupshup message (the message says what is wrong);
+- 200 `{}` once the message is stored and the flows have run. The replies reach the UI by
+  subscription and are readable as messages.
+
+The body is already buffered (app.BufferedBody); the token check reads in its own short
+session, closed before the body is parsed, and `receive` opens what it needs itself, so no
+connection is held while anything else happens.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from models import Database
+from resolvers import auth, inbound
+from resolvers.errors import UNAUTHORIZED, InputErrors
+from resolvers.phones import is_simulator_phone
+from webhook.gupshup_payload import PayloadError, parse_message
+
+PROVIDER = "simulator"
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
+
+
+def _token(request: Request) -> str | None:
+    """Glific's clients send the raw token; `Bearer <token>` is accepted too."""
+    value = request.headers.get("authorization", "").strip()
+    if value[:7].lower() == "bearer ":
+        value = value[7:].strip()
+    return value or None
+
+
+def _decode(raw: bytes) -> Any:
+    """The JSON body; a PayloadError says why it cannot be read."""
+    if not raw.strip():
+        raise PayloadError("The request body is empty; expected a Gupshup message as JSON")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PayloadError("The request body is not UTF-8 text") from None
+    except RecursionError:
+        raise PayloadError("The request body is nested too deeply") from None
+    except ValueError as exc:
+        raise PayloadError(f"Unable to parse the request body as JSON: {exc}") from None
+
+
+def simulator_message(db: Database) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint, bound to the app's database."""
+
+    async def endpoint(request: Request) -> Response:
+        token = _token(request)
+        if token is None:
+            return _error(401, "Invalid token")
+        async with db.session(all_organizations=True) as session:
+            user = await auth.authenticate(session, token)
+        if user is None:
+            return _error(401, "Invalid token")
+        if not user.has_role("staff"):
+            return _error(403, UNAUTHORIZED)
+        try:
+            message = parse_message(_decode(await request.body()), provider=PROVIDER)
+        except PayloadError as exc:
+            return _error(400, exc.message)
+        if not is_simulator_phone(message.phone):
+            return _error(403, "Only simulator contacts can send messages here")
+        try:
+            await inbound.receive(db, user.organization_id, message)
+        except InputErrors as exc:  # a message the domain refuses (too long, ...)
+            return _error(400, str(exc))
+        return JSONResponse({})
+
+    return endpoint
