@@ -534,7 +534,7 @@ def test_wait_for_time_sleeps_until_the_timeout_signal() -> None:
     )
     flows = FlowTable()
     f = flows.add(data)
-    env, clock = make_env()
+    env, _ = make_env()
     chat = Chat(flows, env=env)
     sprint = chat.start(f.uuid)
     assert texts(sprint) == ["before"]

@@ -8,7 +8,7 @@ import json
 import os
 import re
 import uuid as uuidlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -139,7 +139,9 @@ def action(kind: str, **fields: Any) -> dict[str, Any]:
     return {"uuid": uid("a"), "type": kind, **fields}
 
 
-def node(uuid: str, actions: list[dict[str, Any]] = (), to: str | None = None) -> dict[str, Any]:  # type: ignore[assignment]
+def node(
+    uuid: str, actions: Sequence[dict[str, Any]] = (), to: str | None = None
+) -> dict[str, Any]:
     return {
         "uuid": uuid,
         "actions": list(actions),
@@ -157,7 +159,7 @@ def router_node(
     no_response_to: str | None = None,
     result_name: str | None = None,
     operand: str = "@input.text",
-    actions: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    actions: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """`branches`: (category name, destination, case type or None, case arguments)."""
     exits: list[dict[str, Any]] = []
