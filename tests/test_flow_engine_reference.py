@@ -100,7 +100,7 @@ def test_multiple_profile_creation_times_out_after_six_hours(
     run = chat.session.runs[0]
     assert run.wait is not None and run.wait.timeout_at is not None
     assert (run.wait.timeout_at - chat.env.now()).total_seconds() == 21600
-    sprint = chat.resume(signal="timeout")
+    sprint = chat.timeout()
     assert [e.status for e in sprint.of_type(RunEnded)] == ["completed"]
     assert chat.contact.profiles == []
 
@@ -198,14 +198,14 @@ def test_optin_and_optout_flows(definitions: dict[str, dict[str, Any]], flows: F
     chat = Chat(flows)
     (ask,) = chat.start(uuid_of(definitions, "optin")).of_type(MsgCreated)
     assert ask.type == "quick_reply" and ask.quick_replies == ("👍", "👎")
-    again = chat.resume(signal="timeout")  # No Response: asked again
+    again = chat.timeout()  # No Response: asked again
     assert again.of_type(MsgCreated)[0].quick_replies == ("👍", "👎")
     yes = chat.say("👍", type="quick_reply")
     assert yes.of_type(ContactOptedIn) and chat.contact.optin
     assert yes.of_type(ContactGroupsAdded)[0].groups == (GroupRef(1, "Optin contacts"),)
 
     chat.start(uuid_of(definitions, "optout"))
-    assert texts(chat.resume(signal="timeout")) == [
+    assert texts(chat.timeout()) == [
         "Thank you for staying with us. You are still enrolled in the system."
     ]
     chat.start(uuid_of(definitions, "optout"))

@@ -158,7 +158,7 @@ def test_wait_with_timeout_arms_the_timer_and_timeout_picks_no_response() -> Non
     assert chat.session.runs[0].wait is not None
     assert chat.session.runs[0].wait.timeout_at == wait.timeout_at
     clock.advance(300)
-    sprint = chat.resume(signal="timeout")
+    sprint = chat.timeout()
     assert texts(sprint) == ["Too late"]
     assert chat.session.runs[0].results["answer"]["category"] == "No Response"
     assert chat.session.runs[0].status == "completed"
@@ -205,7 +205,7 @@ def test_timeout_without_a_no_response_category_ends_the_run() -> None:
     f = flows.add(data)
     chat = Chat(flows)
     chat.start(f.uuid)
-    sprint = chat.resume(signal="timeout")
+    sprint = chat.timeout()
     assert [e.status for e in sprint.of_type(RunEnded)] == ["expired"]
     assert chat.session.active_run() is None
 
@@ -348,7 +348,7 @@ def test_an_expired_child_resumes_the_parent_by_expired() -> None:
     flows.add(child_def)
     chat = Chat(flows)
     chat.start(parent.uuid)
-    sprint = chat.resume(signal="timeout")  # the child's wait has no No Response branch
+    sprint = chat.timeout()  # the child's wait has no No Response branch
     assert texts(sprint) == ["Child expired"]
     assert [e.status for e in sprint.of_type(RunEnded)] == ["expired", "completed"]
 
@@ -541,7 +541,7 @@ def test_wait_for_time_sleeps_until_the_timeout_signal() -> None:
     (wait,) = sprint.of_type(WaitStarted)
     assert wait.kind == "time" and wait.timeout_at == T0.replace(minute=2)
     assert chat.say("hi").events == ()
-    assert texts(chat.resume(signal="timeout")) == ["after"]
+    assert texts(chat.timeout()) == ["after"]
 
 
 def test_wait_for_time_with_no_delay_goes_on() -> None:
@@ -764,3 +764,39 @@ def test_a_quick_reply_input_keeps_its_interactive_content_in_the_result() -> No
     chat.start(f.uuid)
     chat.resume(input=Input(text="yes", type="quick_reply", id="node", interactive={"id": "node"}))
     assert chat.session.runs[0].results["answer"]["interactive"] == {"id": "node"}
+
+
+def test_an_early_timeout_signal_is_ignored() -> None:
+    flows = FlowTable()
+    f = flows.add(timed())
+    env, clock = make_env()
+    chat = Chat(flows, env=env)
+    chat.start(f.uuid)
+    clock.advance(100)
+    assert chat.resume(signal="timeout").events == ()
+    assert chat.session.runs[0].status == "waiting"
+
+
+def test_an_empty_flow_cannot_start() -> None:
+    flows = FlowTable()
+    f = flows.add(flow("Nothing", []))
+    chat = Chat(flows)
+    sprint = chat.start(f.uuid)
+    assert any("empty" in e.message for e in sprint.of_type(EngineError))
+    assert [e.status for e in sprint.of_type(RunEnded)] == ["failed"]
+
+
+def test_a_run_whose_node_was_removed_by_a_new_version_fails() -> None:
+    flows = FlowTable()
+    data = timed()
+    f = flows.add(data)
+    chat = Chat(flows)
+    chat.start(f.uuid)
+    wait_uuid = data["nodes"][1]["uuid"]
+    data["nodes"] = [n for n in data["nodes"] if n["uuid"] != wait_uuid]
+    data["nodes"][0]["exits"][0]["destination_uuid"] = None
+    flows.add(data)
+    sprint = chat.say("yes")
+    assert sprint.of_type(EngineError)
+    assert [e.status for e in sprint.of_type(RunEnded)] == ["failed"]
+    assert chat.session.active_run() is None

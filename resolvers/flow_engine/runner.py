@@ -388,6 +388,9 @@ class _Sprint:
         flow, node = found
         wait = run.wait
         kind = wait.kind if wait is not None else "msg"
+        due = wait.timeout_at if wait is not None else None
+        if signal == "timeout" and due is not None and self.env.now() < due:
+            return None  # an early or stale timer: the wait it was armed for is not due
         if kind == "msg":
             if signal is None and self.input is None:
                 return None

@@ -111,6 +111,14 @@ class Chat:
     def say(self, text: str, **kwargs: Any) -> Sprint:
         return self.resume(input=Input(text=text, **kwargs))
 
+    def timeout(self) -> Sprint:
+        """Move the clock to the waiting run's timer and fire it."""
+        run = self.session.active_run()
+        due = run.wait.timeout_at if run is not None and run.wait is not None else None
+        if due is not None and isinstance(self.env.now, Clock):
+            self.env.now.now = max(self.env.now.now, due)
+        return self.resume(signal="timeout")
+
     def resume(self, **kwargs: Any) -> Sprint:
         sprint = resume(self.env, self.flows, self.org, self.contact, self.session, **kwargs)
         self.session = sprint.session
