@@ -69,6 +69,9 @@ def test_broken_json_is_critical() -> None:
         ("call_webhook", {"url": "http://x", "method": "GET", "result_name": "r"}, "headers"),
         ("enter_flow", {}, "flow"),
         ("wait_for_time", {}, "delay"),
+        ("set_contact_language", {}, "language"),
+        ("set_contact_name", {}, "name"),
+        ("set_run_result", {"name": "r", "value": "v"}, "category"),
     ],
 )
 def test_missing_required_action_keys_are_critical(

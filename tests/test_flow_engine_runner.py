@@ -800,3 +800,78 @@ def test_a_run_whose_node_was_removed_by_a_new_version_fails() -> None:
     assert sprint.of_type(EngineError)
     assert [e.status for e in sprint.of_type(RunEnded)] == ["failed"]
     assert chat.session.active_run() is None
+
+
+def test_send_msg_labels_and_removing_every_group() -> None:
+    a = uid("n")
+    data = flow(
+        "Labels",
+        [
+            node(
+                a,
+                [
+                    send("Hi", labels=[{"uuid": "1", "name": "Age Group 11 to 14"}]),
+                    action("remove_contact_groups", groups=[], all_groups=True),
+                ],
+            )
+        ],
+    )
+    flows = FlowTable()
+    f = flows.add(data)
+    chat = Chat(flows, contact=make_contact(groups=[GroupView(1, "A"), GroupView(2, "B")]))
+    sprint = chat.start(f.uuid)
+    assert sprint.of_type(MsgCreated)[0].labels == ("Age Group 11 to 14",)
+    assert sprint.of_type(ContactGroupsRemoved)[0].all_groups is True
+    assert chat.contact.groups == []
+
+
+def test_a_form_response_is_stored_with_list_values_joined() -> None:
+    a = uid("n")
+    data = flow("Form", [router_node(a, [], default=("All Responses", None), result_name="form")])
+    flows = FlowTable()
+    f = flows.add(data)
+    chat = Chat(flows)
+    chat.start(f.uuid)
+    chat.resume(
+        input=Input(
+            type="whatsapp_form_response",
+            form_response={"screen_0_Choose_one_0": "0_Yes", "many": ["Option_1", "Option_2"]},
+        )
+    )
+    stored = chat.session.runs[0].results["form"]
+    assert stored["screen_0_Choose_one_0"] == "0_Yes"
+    assert stored["many"] == "Option_1, Option_2"
+
+
+def test_a_media_reply_is_stored_as_media() -> None:
+    flows = FlowTable()
+    f = flows.add(timed())
+    chat = Chat(flows)
+    chat.start(f.uuid)
+    chat.resume(input=Input(type="image", media_url="https://x.org/p.jpg", message_id=3))
+    stored = chat.session.runs[0].results["answer"]
+    assert stored["url"] == "https://x.org/p.jpg" and stored["category"] == "media"
+
+
+def test_the_contact_groups_operand_routes_with_has_group() -> None:
+    a, member, other = uid("n"), uid("n"), uid("n")
+    data = flow(
+        "Groups",
+        [
+            router_node(
+                a,
+                [("Member", member, "has_group", ["5", "Priority"])],
+                default=("Other", other),
+                wait=False,
+                operand="@contact.groups",
+            ),
+            node(member, [send("member")]),
+            node(other, [send("not a member")]),
+        ],
+    )
+    flows = FlowTable()
+    f = flows.add(data)
+    assert texts(Chat(flows, contact=make_contact(groups=[GroupView(5, "P")])).start(f.uuid)) == [
+        "member"
+    ]
+    assert texts(Chat(flows).start(f.uuid)) == ["not a member"]
