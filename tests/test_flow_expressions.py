@@ -19,6 +19,7 @@ from resolvers.flow_engine.expressions import (
     check_expression,
     evaluate,
     substitute,
+    substitute_value,
 )
 from resolvers.flow_engine.state import (
     ContactView,
@@ -180,6 +181,23 @@ def test_values_are_not_substituted_again() -> None:
     ctx = make_ctx(results={"name": {"input": "@contact.phone <%= 1 + 1 %>"}})
     assert sub("@results.name", ctx) == "@contact.phone <%= 1 + 1 %>"
     assert ev("Hi @results.name", ctx) == "Hi @contact.phone <%= 1 + 1 %>"
+
+
+def test_nested_values_are_substituted() -> None:
+    value = {
+        "content": {"text": "Hi @contact.name", "header": "@flow.name"},
+        "options": [{"title": "@contact.fields.age"}, 3, None],
+        "@contact.name": True,
+    }
+    assert substitute_value(value, make_ctx(), Budget(1_000)) == {
+        "content": {"text": "Hi Asha", "header": "Registration"},
+        "options": [{"title": "12"}, 3, None],
+        "@contact.name": True,
+    }
+
+
+def test_fields_shortcut() -> None:
+    assert sub("@fields.age") == "12"
 
 
 def test_five_segments_at_most() -> None:

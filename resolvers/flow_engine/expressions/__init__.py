@@ -12,7 +12,7 @@ map (`context`) and the cost budget every evaluation runs under (`budget`).
 from resolvers.flow_engine.expressions.budget import MAX_OUTPUT, Budget, BudgetExceeded
 from resolvers.flow_engine.expressions.context import bindings
 from resolvers.flow_engine.expressions.eex import INVALID, check_expression, evaluate
-from resolvers.flow_engine.expressions.templates import substitute
+from resolvers.flow_engine.expressions.templates import substitute, substitute_value
 
 __all__ = [
     "INVALID",
@@ -23,4 +23,5 @@ __all__ = [
     "check_expression",
     "evaluate",
     "substitute",
+    "substitute_value",
 ]

@@ -13,6 +13,8 @@
 - `results`: the run's results, plus `parent` (the parent run's results) and `child` (the
   latest child run's results) when the run does not already hold them.
 - `parent`: the parent run's results (`@parent.x`); `child` likewise.
+- `fields`: the same map as `contact.fields` (`@fields.x`, which Glific rewrites to
+  `@contact.fields.x` in router operands).
 - `flow`: `{"name", "uuid"}`.
 - `calendar`: `current_date`, `yesterday`, `tomorrow` (D/MM/YYYY), `current_day` (weekday
   name, lowercase), `current_month`, `current_year`, in the organization's timezone.
@@ -54,8 +56,11 @@ def bindings(
         results["parent"] = dict(parent.results)
     if child is not None and "child" not in results:
         results["child"] = dict(child.results)
+    contact_values = contact_map(org, contact)
     return {
-        "contact": contact_map(org, contact),
+        "contact": contact_values,
+        # Glific rewrites a router operand's `@fields.x` to `@contact.fields.x`.
+        "fields": contact_values["fields"],
         "results": results,
         "parent": dict(parent.results) if parent is not None else {},
         "child": dict(child.results) if child is not None else {},

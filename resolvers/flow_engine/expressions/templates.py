@@ -56,6 +56,19 @@ def substitute(template: str, ctx: Mapping[str, Any], budget: Budget) -> str:
     return budget.check_output("".join(out))
 
 
+def substitute_value(value: Any, ctx: Mapping[str, Any], budget: Budget) -> Any:
+    """`substitute` applied to every string inside a JSON-like value (Glific's `parse_map`:
+    interactive content, webhook bodies and headers); keys and non-strings are kept."""
+    budget.spend()
+    if isinstance(value, str):
+        return substitute(value, ctx, budget)
+    if isinstance(value, Mapping):
+        return {k: substitute_value(v, ctx, budget) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [substitute_value(v, ctx, budget) for v in value]
+    return value
+
+
 def _replace(segments: list[str], ctx: Mapping[str, Any], budget: Budget) -> str:
     for k in range(len(segments), 1, -1):
         budget.spend(k)
