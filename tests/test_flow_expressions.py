@@ -364,9 +364,28 @@ def test_blocks_see_substituted_values() -> None:
     assert ev("<%= @results.age.input + 1 %>", ctx) == "13"
     assert ev('<%= if "@results.name" == "Ravi", do: "hi", else: "who" %>', ctx) == "hi"
     assert ev('<%= String.upcase("@results.name") %> @contact.name', ctx) == "RAVI Asha"
-    # A value pasted into code that does not parse makes the block invalid, not unsafe.
-    ctx = make_ctx(results={"name": {"input": '") <> System.cmd("ls") <> ("'}})
-    assert ev('<%= "@results.name" %>', ctx) == INVALID
+    # A value pasted bare into code that does not parse makes the block invalid, not unsafe.
+    ctx = make_ctx(results={"name": {"input": "Ravi Kumar"}})
+    assert ev("<%= @results.name %>", ctx) == INVALID
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        'He said "hi"',
+        '") <> System.cmd("ls") <> ("',
+        'x" == "x" or "',
+        "back\\slash \\",
+        "#{1 + 1}",
+        "%> <%= 1 + 1",
+        "@contact.phone",
+    ],
+)
+def test_values_pasted_into_string_literals_stay_strings(answer: str) -> None:
+    ctx = make_ctx(results={"name": {"input": answer}})
+    assert ev('<%= "@results.name" %>', ctx) == answer
+    assert ev('<%= String.upcase("[@results.name]") %>', ctx) == f"[{answer.upper()}]"
+    assert ev('<%= if "@results.name" == "x", do: "same", else: "other" %>', ctx) == "other"
 
 
 def test_limits() -> None:

@@ -4,8 +4,11 @@ saved results, contact fields, profile values and the other places the spec list
 `evaluate` splits the template into text and blocks first, substitutes `@variables` in each
 part (stage 1), then interprets each block's code with `interpreter` (never `eval`). Because
 the split happens on the template as written, a value that contains `<%=` (text a person
-typed) is never run. Any failure (unparseable or disallowed code, a runtime error, the budget
-or the output limit) makes the whole result the literal string "Invalid Code", as in Glific.
+typed) is never run; and a value pasted inside a string literal of a block is escaped, so
+an answer containing `"` cannot end the string and change the code (Glific pastes it raw).
+
+Any failure (unparseable or disallowed code, a runtime error, the budget or the output
+limit) makes the whole result the literal string "Invalid Code", as in Glific.
 
 `check_expression` is the publish-time check: the problems of every block, or [].
 """
@@ -24,7 +27,7 @@ from resolvers.flow_engine.expressions.interpreter import (
     run,
     to_text,
 )
-from resolvers.flow_engine.expressions.templates import substitute
+from resolvers.flow_engine.expressions.templates import substitute, substitute_with
 
 INVALID = "Invalid Code"
 OPEN = "<%"
@@ -60,9 +63,10 @@ def evaluate(template: str, ctx: Mapping[str, Any], budget: Budget) -> str:
         out: list[str] = []
         size = 0
         for is_code, text in split_tags(template):
-            piece = substitute(text, ctx, budget)
             if is_code:
-                piece = to_text(run(parse(piece), budget))
+                piece = to_text(run(parse(substitute_code(text, ctx, budget)), budget))
+            else:
+                piece = substitute(text, ctx, budget)
             size += len(piece)
             if size > MAX_OUTPUT:
                 raise BudgetExceeded(f"output longer than {MAX_OUTPUT} characters")
@@ -70,6 +74,35 @@ def evaluate(template: str, ctx: Mapping[str, Any], budget: Budget) -> str:
         return "".join(out)
     except (ExprError, BudgetExceeded, RecursionError, ArithmeticError, ValueError):
         return INVALID
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("#{", "\\#{")
+
+
+def substitute_code(code: str, ctx: Mapping[str, Any], budget: Budget) -> str:
+    """Stage 1 on a block's code. A value pasted inside a string literal
+    (`"@results.name"`) is escaped, so an answer containing `"` stays one string instead of
+    breaking the code or changing what it does; elsewhere values are pasted as they are
+    (`@results.age.input + 1`), as in Glific."""
+    out: list[str] = []
+    start = 0
+    in_string = False
+    i, n = 0, len(code)
+    while i < n:
+        ch = code[i]
+        if in_string and ch == "\\":
+            i += 2
+            continue
+        if ch == '"':
+            segment = code[start:i]
+            out.append(substitute_with(segment, ctx, budget, _escape if in_string else None))
+            out.append('"')
+            in_string = not in_string
+            start = i + 1
+        i += 1
+    out.append(substitute_with(code[start:], ctx, budget, _escape if in_string else None))
+    return "".join(out)
 
 
 def check_expression(text: str) -> list[str]:

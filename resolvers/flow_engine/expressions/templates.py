@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
@@ -36,6 +36,17 @@ def substitute(template: str, ctx: Mapping[str, Any], budget: Budget) -> str:
     """Replace every `@a.b…` token of `template` that resolves in `ctx` (see the module
     docstring). Raises BudgetExceeded when the budget runs out or the output would be longer
     than 10,000 characters."""
+    return substitute_with(template, ctx, budget, None)
+
+
+def substitute_with(
+    template: str,
+    ctx: Mapping[str, Any],
+    budget: Budget,
+    transform: Callable[[str], str] | None,
+) -> str:
+    """`substitute`, passing each resolved value through `transform` (stage 2 escapes values
+    pasted into a string literal)."""
     if len(template) > 4 * MAX_OUTPUT:
         raise BudgetExceeded(f"template longer than {4 * MAX_OUTPUT} characters")
     budget.spend(1 + len(template) // 1000)
@@ -46,7 +57,9 @@ def substitute(template: str, ctx: Mapping[str, Any], budget: Budget) -> str:
     last = 0
     for match in TOKEN.finditer(template):
         budget.spend()
-        piece = template[last : match.start()] + _replace(match.group(1).split("."), ctx, budget)
+        piece = template[last : match.start()] + _replace(
+            match.group(1).split("."), ctx, budget, transform
+        )
         size += len(piece)
         if size > MAX_OUTPUT:
             raise BudgetExceeded(f"output longer than {MAX_OUTPUT} characters")
@@ -69,11 +82,18 @@ def substitute_value(value: Any, ctx: Mapping[str, Any], budget: Budget) -> Any:
     return value
 
 
-def _replace(segments: list[str], ctx: Mapping[str, Any], budget: Budget) -> str:
+def _replace(
+    segments: list[str],
+    ctx: Mapping[str, Any],
+    budget: Budget,
+    transform: Callable[[str], str] | None,
+) -> str:
     for k in range(len(segments), 1, -1):
         budget.spend(k)
         text = resolve(segments[:k], ctx)
         if text is not None:
+            if transform is not None:
+                text = transform(text)
             rest = segments[k:]
             return text + "".join("." + s for s in rest)
     return "@" + ".".join(segments)
