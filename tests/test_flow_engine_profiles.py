@@ -333,3 +333,12 @@ def test_unknown_profile_type_and_unreadable_values_fail() -> None:
     )
     value, contact = one(long_name, Limits(max_template_length=10))
     assert value == "f" and contact.profiles == []
+
+
+def test_create_profile_over_the_expression_budget_fails() -> None:
+    chat = Chat(FlowTable(), env=make_env(limits=Limits(expression_budget=1))[0])
+    f = chat.flows.add(manage_profile())
+    chat.start(f.uuid)
+    assert create(chat, "Ravi", "student")[-1] == "1 create, 2 switch, 3 deactivate"
+    assert chat.contact.profiles == []
+    assert not chat.sprints[-1].of_type(ProfileCreated)

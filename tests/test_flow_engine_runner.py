@@ -875,3 +875,61 @@ def test_the_contact_groups_operand_routes_with_has_group() -> None:
         "member"
     ]
     assert texts(Chat(flows).start(f.uuid)) == ["not a member"]
+
+
+def test_an_expression_over_its_budget_is_reported_and_treated_as_empty() -> None:
+    a, b = uid("n"), uid("n")
+    data = flow(
+        "Costly",
+        [
+            node(
+                a,
+                [
+                    action(
+                        "set_contact_field",
+                        field={"key": "k", "name": "K"},
+                        value="@contact.fields.name @contact.name @contact.phone",
+                    )
+                ],
+                to=b,
+            ),
+            node(b, [send("still running")]),
+        ],
+    )
+    flows = FlowTable()
+    f = flows.add(data)
+    env, _ = make_env(limits=Limits(expression_budget=1))
+    chat = Chat(flows, env=env)
+    sprint = chat.start(f.uuid)
+    assert any("costly" in e.message for e in sprint.of_type(EngineError))
+    assert chat.contact.fields["k"]["value"] == ""
+    assert [e.status for e in sprint.of_type(RunEnded)] == ["completed"]
+
+
+def test_set_run_result_evaluates_code_and_broken_code_gives_invalid_code() -> None:
+    a = uid("n")
+    data = flow(
+        "Code",
+        [
+            node(
+                a,
+                [
+                    action(
+                        "set_run_result",
+                        name="calc",
+                        value="<%= rem(13 * 2 + 1, 6) %>",
+                        category="c",
+                    ),
+                    action("set_run_result", name="broken", value="<%= rem(13, %>", category="c"),
+                ],
+            )
+        ],
+    )
+    flows = FlowTable()
+    f = flows.add(data)
+    chat = Chat(flows)
+    sprint = chat.start(f.uuid)
+    results = chat.session.runs[0].results
+    assert results["calc"]["value"] == "3"
+    assert results["broken"]["value"] == "Invalid Code"
+    assert any("invalid expression" in e.message for e in sprint.of_type(EngineError))

@@ -11,7 +11,15 @@ from typing import Any
 
 from resolvers.flow_engine.definition import Action, Flow, Node
 from resolvers.flow_engine.events import EngineError, Event, ResultSaved
-from resolvers.flow_engine.expressions import Budget, BudgetExceeded, bindings, evaluate, substitute
+from resolvers.flow_engine.expressions import (
+    INVALID,
+    Budget,
+    BudgetExceeded,
+    bindings,
+    evaluate,
+    substitute,
+    substitute_value,
+)
 from resolvers.flow_engine.localization import contact_locale, localized_list, localized_text
 from resolvers.flow_engine.state import ContactView, Environment, Input, OrgView, Run, Session, Wait
 
@@ -77,7 +85,7 @@ class ActionContext:
         self.emit(EngineError(self.run.uuid, message, self.node.uuid))
 
     def bindings(self) -> dict[str, Any]:
-        return bindings(
+        ctx = bindings(
             org=self.org,
             contact=self.contact,
             session=self.session,
@@ -86,17 +94,38 @@ class ActionContext:
             flow_uuid=self.flow.uuid,
             now=self.now(),
         )
+        if self.input is not None:
+            ctx["input"] = {"text": self.input.text, "type": self.input.type}
+        return ctx
+
+    def substitute_value(self, value: Any) -> Any | None:
+        """`@variables` in every string of a JSON-like value, under one budget; None (after
+        an EngineError) when it could not be done."""
+        try:
+            return substitute_value(
+                value, self.bindings(), Budget(self.env.limits.expression_budget)
+            )
+        except BudgetExceeded:
+            self.error("expressions too costly in a structured value, left out")
+            return None
 
     def _expand(self, fn: Callable[[str, Mapping[str, Any], Budget], str], text: str) -> str | None:
         limits = self.env.limits
         if len(text) > limits.max_template_length:
             self.error(f"template longer than {limits.max_template_length} characters refused")
             return None
+        budget = Budget(limits.expression_budget)
         try:
-            return fn(text, self.bindings(), Budget(limits.expression_budget))
+            value = fn(text, self.bindings(), budget)
         except BudgetExceeded:
+            value = None
+        if value is None or (value == INVALID and budget.remaining == 0):
+            # `evaluate` answers "Invalid Code" for a spent budget too; that is not a value.
             self.error(f"expression too costly, treated as empty: {text[:80]}")
             return None
+        if value == INVALID and text.strip() != INVALID:
+            self.error(f"invalid expression: {text[:80]}")
+        return value
 
     def substitute(self, text: str) -> str | None:
         """`@variables` only; None (after an EngineError) when it could not be done."""

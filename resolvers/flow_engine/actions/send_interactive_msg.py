@@ -14,16 +14,6 @@ from resolvers.flow_engine.definition import Action
 from resolvers.flow_engine.events import MsgCreated
 
 
-def _substituted(ctx: ActionContext, value: Any) -> Any:
-    if isinstance(value, str):
-        return ctx.substitute(value) or ""
-    if isinstance(value, Mapping):
-        return {k: _substituted(ctx, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substituted(ctx, v) for v in value]
-    return value
-
-
 def _titles(template: Mapping[str, Any]) -> tuple[str, ...]:
     titles: list[str] = []
     for option in template.get("options") or ():
@@ -55,7 +45,12 @@ def execute(action: Action, ctx: ActionContext) -> ActionResult:
     if not isinstance(template, Mapping):
         ctx.error(f"interactive message {action.get('name')!r} has no readable template")
         return None
-    template = _substituted(ctx, template)
+    if len(raw) > ctx.env.limits.max_template_length:
+        ctx.error("interactive template too long, not sent")
+        return None
+    template = ctx.substitute_value(template)
+    if not isinstance(template, Mapping):
+        return None
     labels = tuple(
         str(label["name"])
         for label in action.get("labels") or ()
