@@ -190,3 +190,18 @@ def test_missing_top_level_keys_are_critical() -> None:
     assert critical(validate({"name": "x"}, flow_exists=lambda _: True))
     with pytest.raises(FlowInvalid):
         parse_flow({"uuid": "x"})
+
+
+def test_deprecated_bhasini_webhooks_are_critical() -> None:
+    a = uid("n")
+    hook = action(
+        "call_webhook",
+        url="speech_to_text_with_bhasini",
+        method="FUNCTION",
+        headers={},
+        result_name="r",
+    )
+    data = flow("Old", [node(a, [hook])])
+    assert any("deprecated" in m for m in critical(validate(data, flow_exists=lambda _: True)))
+    hook["url"] = "speech_to_text"
+    assert not critical(validate(data, flow_exists=lambda _: True))

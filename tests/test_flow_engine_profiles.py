@@ -342,3 +342,12 @@ def test_create_profile_over_the_expression_budget_fails() -> None:
     assert create(chat, "Ravi", "student")[-1] == "1 create, 2 switch, 3 deactivate"
     assert chat.contact.profiles == []
     assert not chat.sprints[-1].of_type(ProfileCreated)
+
+
+def test_a_failed_switch_keeps_the_same_profile_objects() -> None:
+    profile = ProfileView(id=4, name="Old", type=None, language_id=1, fields={})
+    chat = chat_with(make_contact(profiles=[profile]))
+    chat.say("2")
+    assert texts(chat.say("5"))[0] == "Bad choice"
+    assert chat.contact.profiles == [profile] and chat.contact.profiles[0] is profile
+    assert profile.is_default is False and chat.contact.active_profile is None

@@ -933,3 +933,12 @@ def test_set_run_result_evaluates_code_and_broken_code_gives_invalid_code() -> N
     assert results["calc"]["value"] == "3"
     assert results["broken"]["value"] == "Invalid Code"
     assert any("invalid expression" in e.message for e in sprint.of_type(EngineError))
+
+
+def test_a_webhook_answer_that_is_a_list_is_kept_by_position() -> None:
+    flows = FlowTable()
+    f = flows.add(webhook_flow())
+    chat = Chat(flows)
+    chat.start(f.uuid)
+    chat.resume(signal="webhook_success", response=[{"a": 1}, "b"])
+    assert chat.session.runs[0].results["api"]["0"] == {"a": 1}

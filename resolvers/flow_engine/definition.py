@@ -46,6 +46,11 @@ UNSUPPORTED_ACTIONS = frozenset(
     }
 )
 
+# Glific's retired FUNCTION webhooks (publishing a flow that calls one is refused).
+DEPRECATED_WEBHOOKS = frozenset(
+    {"speech_to_text_with_bhasini", "text_to_speech_with_bhasini", "nmt_tts_with_bhasini"}
+)
+
 # Actions after which the run waits (for time, a webhook): a loop through one of them is
 # not a runaway loop.
 WAITING_ACTIONS = frozenset({"wait_for_time", "call_webhook"})
@@ -531,6 +536,10 @@ def validate(
                     problems.append(
                         Problem(action.uuid, f"sub-flow {target} does not exist", "Critical")
                     )
+            if action.type == "call_webhook" and str(action.get("url")) in DEPRECATED_WEBHOOKS:
+                problems.append(
+                    Problem(action.uuid, f"webhook {action.get('url')} is deprecated", "Critical")
+                )
             if action.type == "send_interactive_msg" and not _next_waits(flow, node):
                 problems.append(
                     Problem(

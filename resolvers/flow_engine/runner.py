@@ -392,8 +392,8 @@ class _Sprint:
         if signal == "timeout" and due is not None and self.env.now() < due:
             return None  # an early or stale timer: the wait it was armed for is not due
         if kind == "msg":
-            if signal is None and self.input is None:
-                return None
+            if run.status != "waiting" or (signal is None and self.input is None):
+                return None  # not waiting for a message (e.g. a parent whose child runs)
             if signal not in (None, "timeout"):
                 return None  # a stale webhook signal: nothing to do
             if not self.visit(node):
@@ -415,7 +415,12 @@ class _Sprint:
         run.status = "active"
         ctx = self.context(run, flow, node)
         if name and response is not None:
-            entry = dict(response)
+            # A JSON array answer is kept as {"0": ..., "1": ...}, as Glific does.
+            entry: dict[str, Any] = (
+                dict(response)
+                if isinstance(response, Mapping)
+                else {str(i): v for i, v in enumerate(response)}
+            )
             entry["inserted_at"] = stamp(self.env.now())
             ctx.save_result(name, entry)
         if node.router is None:

@@ -67,15 +67,19 @@ def activate(contact: ContactView, profile: ProfileView) -> None:
 
 
 class _Snapshot:
-    """The profiles as they were, to put back when the action fails."""
+    """The profiles as they were, to put back when the action fails (in place: the caller
+    may hold the ProfileView objects)."""
 
     def __init__(self, contact: ContactView) -> None:
         self.contact = contact
-        self.profiles = copy.deepcopy(contact.profiles)
+        self.count = len(contact.profiles)
+        self.flags = [(p, p.is_default, p.is_active) for p in contact.profiles]
         self.active = contact.active_profile
 
     def restore(self) -> Outcome:
-        self.contact.profiles = self.profiles
+        del self.contact.profiles[self.count :]
+        for profile, is_default, is_active in self.flags:
+            profile.is_default, profile.is_active = is_default, is_active
         self.contact.active_profile = self.active
         return FAILURE
 
