@@ -17,7 +17,6 @@ from resolvers.flow_engine.state import Input
 # The body Glific's synthetic message carries for each outcome, which its routers' cases
 # (`has_only_text ["completed"]`) test when no category has the outcome's name.
 OUTCOME_BODIES = {"Complete": "completed", "Expired": "expired"}
-TEXT_TYPES = ("text", "quick_reply", "list")
 
 
 @dataclass(frozen=True)
