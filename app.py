@@ -34,7 +34,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from models import Database
 from models.errors import DatabaseUnavailable
 from models.migrate import upgrade
-from resolvers import seed
+from resolvers import (
+    flow_runs,  # noqa: F401  (registers the flow timer job)
+    seed,
+)
 from resolvers.errors import DomainError, InputErrors
 from resolvers.jobs import Runner
 from resolvers.phones import normalize_phone
