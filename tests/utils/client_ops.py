@@ -73,18 +73,23 @@ def client_ops_dir() -> Path:
     return reference_root() / "client-ops"
 
 
-def require_reference_data() -> Path:
-    """The client-ops folder; skips with the path when it is missing, but fails under CI."""
-    folder = client_ops_dir()
+def require_reference(name: str) -> Path:
+    """A folder of the reference data; skips with the path when it is missing, but fails
+    under CI."""
+    folder = reference_root() / name
     if folder.is_dir():
         return folder
     message = (
-        f"Glific reference data not found at {folder} "
-        f"(set {ENV_VAR} to the folder holding client-ops/)"
+        f"Glific reference data not found at {folder} (set {ENV_VAR} to the folder holding {name}/)"
     )
     if os.environ.get("CI"):
         pytest.fail(message + "; CI must run these tests")
     pytest.skip(message)
+
+
+def require_reference_data() -> Path:
+    """The client-ops folder (see require_reference)."""
+    return require_reference("client-ops")
 
 
 def in_scope_documents() -> list[Path]:

@@ -5,7 +5,6 @@ writes flow-editor JSON, and the Glific reference flows with their placeholders 
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid as uuidlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from resolvers.flow_engine import (
     ContactView,
@@ -31,7 +28,7 @@ from resolvers.flow_engine import (
     start,
 )
 from resolvers.flow_engine.events import MsgCreated
-from tests.utils.client_ops import reference_root
+from tests.utils.client_ops import require_reference
 
 ENGLISH = LanguageView(1, "English", "en")
 HINDI = LanguageView(2, "Hindi", "hi")
@@ -254,19 +251,8 @@ FLOW_FILES = (
 OPTOUT_GROUP_ID = 7
 
 
-def flows_dir() -> Path:
-    return reference_root() / "flows"
-
-
 def require_reference_flows() -> Path:
-    """The reference flows folder; skips with the path when missing, but fails under CI."""
-    folder = flows_dir()
-    if folder.is_dir():
-        return folder
-    message = f"Glific reference flows not found at {folder} (set GLIFIC_REFERENCE_DATA)"
-    if os.environ.get("CI"):
-        pytest.fail(message + "; CI must run these tests")
-    pytest.skip(message)
+    return require_reference("flows")
 
 
 def reference_definitions() -> dict[str, dict[str, Any]]:
