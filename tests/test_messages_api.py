@@ -101,7 +101,8 @@ def test_message_fields_as_glific_clients_read_them(tenant: Tenant) -> None:
     document = (
         "query($id: ID!) { message(id: $id) { message { id body flow type status bspStatus"
         " sendBy isHsm messageNumber errors interactiveContent insertedAt templateId"
-        f" contact {{ id name }} sender {{ id }} receiver {{ id }} user {{ name }} }} {ERRORS} }} }}"
+        " contact { id name } sender { id } receiver { id } user { name } }"
+        f" {ERRORS} }} }}"
     )
 
     def one(message_id: str) -> dict[str, Any]:
