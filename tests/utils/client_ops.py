@@ -52,6 +52,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "ContactFields__*.graphql",
         "List__GET_LANGUAGES.graphql",
         "User__GET_CURRENT_USER.graphql",
+        "Flow__*.graphql",
+        "FlowLabel__*.graphql",
     ),
     "glific-tests": (
         "contacts__*.graphql",
@@ -234,6 +236,7 @@ class Operation:
 
 # --- response shape --------------------------------------------------------------------------
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
 
 
@@ -385,6 +388,9 @@ def _scalar_problem(name: str, value: Any) -> str | None:
             json.loads(value)
         except ValueError:
             return f"Json string does not hold JSON: {value!r}"
+    elif name == "UUID4":
+        if not isinstance(value, str) or not _UUID.fullmatch(value):
+            return f"UUID4 should be a UUID string, got {value!r}"
     elif name == "DateTime":
         if not isinstance(value, str) or not _DATETIME.fullmatch(value):
             return f"DateTime should be ISO-8601 ending in Z, got {value!r}"
