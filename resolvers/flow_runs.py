@@ -16,7 +16,7 @@ import copy
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -66,6 +66,9 @@ log = logging.getLogger(__name__)
 
 FLOW_METHOD = "Switched profile via flow"
 WAKEUP_JOB = "flow_wakeup"
+WEBHOOK_JOB = "flow_webhook"
+# How long after a turn its webhook job waits for the inline call to have been made.
+WEBHOOK_FALLBACK_SECONDS = 60.0
 WEBHOOK_TIMEOUT_SECONDS = 20.0
 # A run may call webhooks in a row; past this many in one go it waits for the next message.
 MAX_WEBHOOKS_PER_TURN = 5
@@ -84,6 +87,9 @@ class Turn:
     runs: Session
     rows: dict[str, FlowContext]
     env: Environment
+    # True when the caller makes the turn's webhook calls itself right after commit (an
+    # inbound message); then the durable job for each call is only a fallback, run later.
+    follows_webhooks: bool = True
 
 
 @dataclass
@@ -253,6 +259,15 @@ async def _apply_event(turn: Turn, event: ev.Event, outcome: Outcome) -> None:
             )
     elif isinstance(event, ev.WebhookRequested):
         outcome.webhooks.append(event)
+        # Durable: if this process dies before the call is made, the job makes it.
+        delay = WEBHOOK_FALLBACK_SECONDS if turn.follows_webhooks else 0.0
+        await jobs.defer(
+            s,
+            WEBHOOK_JOB,
+            {"org_id": org_id, "contact_id": contact.id, "request": _request_args(event)},
+            run_at=turn.env.now() + timedelta(seconds=delay),
+            lock=f"contact:{contact.id}",
+        )
     elif isinstance(event, ev.EngineError):
         outcome.errors.append(event.message)
         log.warning(
@@ -518,11 +533,32 @@ async def follow_webhooks(
     return outcome
 
 
+def _waits_for(turn: Turn, request: ev.WebhookRequested) -> bool:
+    run = turn.runs.find(request.run_uuid)
+    return (
+        run is not None
+        and run.wait is not None
+        and run.wait.kind == "webhook"
+        and run.node_uuid == request.node_uuid
+    )
+
+
+def _request_args(request: ev.WebhookRequested) -> dict[str, Any]:
+    return {
+        "run_uuid": request.run_uuid,
+        "node_uuid": request.node_uuid,
+        "method": request.method,
+        "url": request.url,
+        "headers": dict(request.headers),
+        "body": request.body,
+        "result_name": request.result_name,
+    }
+
+
 def _webhook_answered(request: ev.WebhookRequested, ok: bool, response: dict[str, Any]) -> Decide:
     async def decide(turn: Turn) -> Sprint | None:
-        run = turn.runs.find(request.run_uuid)
-        if run is None or run.wait is None or run.wait.kind != "webhook":
-            return None  # the run moved on (a new keyword) while the call was made
+        if not _waits_for(turn, request):
+            return None  # answered already, or the run moved on (a new keyword)
         return engine_resume(
             turn.env,
             turn.flows,
@@ -600,7 +636,7 @@ async def start_contact_flow(
 ) -> Outcome:
     """GraphQL `startContactFlow`: start a published flow for a contact now, ending the
     flow it is in. Runs in the caller's transaction (webhooks the flow calls at once are
-    made after it commits, by the next message or timer)."""
+    made by a job once it commits)."""
     from models import Flow
 
     fid = to_int_id(flow_id, "flow_id")
@@ -612,6 +648,7 @@ async def start_contact_flow(
         raise not_found("Flows.Flow")
     contact = await lock_contact(session, org_id, cid)
     turn = await load_turn(session, org_id, contact)
+    turn.follows_webhooks = False
     if turn.flows.get(flow.uuid) is None:
         raise InputErrors.raw("flow", "Flow is not published or not active")
     results = default_results if isinstance(default_results, dict) else None
@@ -639,6 +676,20 @@ async def end_all(session: AsyncSession, org_id: int, contact: Contact, reason: 
     for row in rows:
         row.completed_at = now
     await history.record(session, contact, "contact_flow_ended_all", reason)
+
+
+@jobs.job(WEBHOOK_JOB)
+async def make_pending_call(db: Database, args: dict[str, Any]) -> None:
+    """A webhook call a turn asked for and nobody has made yet (the flow was started from
+    GraphQL, or the process died after the turn committed)."""
+    org_id, contact_id = int(args["org_id"]), int(args["contact_id"])
+    request = ev.WebhookRequested(**args["request"])
+    async with db.session(org_id) as session:
+        contact = await lock_contact(session, org_id, contact_id)
+        still_waiting = _waits_for(await load_turn(session, org_id, contact), request)
+    if still_waiting:
+        outcome = Outcome(webhooks=[request])
+        await follow_webhooks(db, org_id, contact_id, outcome)
 
 
 @jobs.job(WAKEUP_JOB)

@@ -92,11 +92,9 @@ async def _newest_revisions(
             col(FlowRevision.id), col(FlowRevision.flow_id), col(FlowRevision.revision_number)
         )
     )
-    for rev_id, flow_id, number in rows.tuples():
-        if rev_id is None:
-            continue
-        if flow_id not in newest or number > newest[flow_id][1]:
-            newest[flow_id] = (rev_id, number)
+    for rev_id, flow_id, number in rows.all():
+        if rev_id is not None and (flow_id not in newest or number > newest[flow_id][1]):
+            newest[flow_id] = (int(rev_id), int(number))
     wanted = [rev_id for rev_id, _ in newest.values()]
     missing = [rid for rid in wanted if rid not in _PARSED]
     loaded: dict[int, FlowRevision] = {}
