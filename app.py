@@ -3,6 +3,7 @@ schema together.
 
     python -m app serve                       # what `make run` ends in
     python -m app migrate | seed
+    python -m app worker                      # run jobs only (resolvers.jobs)
     python -m app create-user --org SHORTCODE --phone P --password W --role manager
     python -m app chat --phone 919876543210 [--org SHORTCODE] [--name NAME]
 """
@@ -15,6 +16,7 @@ import contextlib
 import gc
 import logging
 import re
+import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -33,8 +35,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from models import Database
 from models.errors import DatabaseUnavailable
 from models.migrate import upgrade
-from resolvers import seed
+from resolvers import (
+    flow_runs,  # noqa: F401  (registers the flow timer job)
+    seed,
+)
 from resolvers.errors import DomainError, InputErrors
+from resolvers.jobs import Runner
 from resolvers.phones import normalize_phone
 from resolvers.roles import ROLE_ORDER, Role
 from schema import build_schema
@@ -184,8 +190,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         gc.set_threshold(20_000, 50, 100)
         await _refresh_statistics(database)
         statistics = asyncio.create_task(_keep_statistics(database))
-        yield
-        statistics.cancel()
+        runner = Runner()
+        if settings.jobs_enabled:
+            await runner.start(database)
+        try:
+            yield
+        finally:
+            await runner.stop()
+            statistics.cancel()
         if db is None:
             await database.dispose()
 
@@ -298,6 +310,24 @@ def _serve(settings: Settings) -> None:
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
+async def _work(settings: Settings) -> None:
+    """Run jobs until SIGINT or SIGTERM (the jobs of every process deferring into this
+    database: serve processes may then run with JOBS_ENABLED=false)."""
+    db = Database(settings.database_url, settings=settings)
+    runner = Runner()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await runner.start(db)
+        print("job worker running; stop with Ctrl-C", flush=True)
+        await stop.wait()
+    finally:
+        await runner.stop()
+        await db.dispose()
+
+
 def _settings_problems(exc: ValidationError) -> str:
     """Pydantic's report on one line: `PORT: Input should be ...; SECRET_KEY must be ...`."""
     problems = []
@@ -314,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="migrate, seed, then serve the API")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("seed", help="create languages, the default organization and the admin")
+    sub.add_parser("worker", help="migrate, then run jobs only (no API)")
     cu = sub.add_parser("create-user", help="create a user (and its organization if new)")
     cu.add_argument("--org", required=True, help="organization shortcode")
     cu.add_argument("--org-name", help="name for a new organization (default: the shortcode)")
@@ -344,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"seeded organization {result.organization.shortcode}, admin {result.admin_phone}"
             )
+        elif args.command == "worker":
+            asyncio.run(_migrate(settings))
+            asyncio.run(_work(settings))
         elif args.command == "create-user":
             asyncio.run(_migrate(settings))
             print(asyncio.run(_create_user(settings, args)))

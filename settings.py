@@ -90,6 +90,27 @@ class Settings(BaseSettings):
     # client that stalls mid-upload cannot hold the server's resources.
     body_timeout_seconds: float = Field(default=30, gt=0)
 
+    # Jobs (resolvers.jobs): flow timers and, later, inbound processing and sending. Run in
+    # the app's process unless JOBS_ENABLED is off (then `python -m app worker` runs them).
+    jobs_enabled: bool = True
+    # Jobs one process runs at the same time.
+    jobs_concurrency: int = Field(default=4, ge=1)
+    # How often a runner looks for due jobs when nothing woke it (seconds). SQLite: this
+    # process's own defers wake it at once; PostgreSQL: LISTEN/NOTIFY does.
+    jobs_poll_seconds: float = Field(default=1.0, gt=0)
+    # Runs of a failing job before it is left failed (first run included), and the first
+    # retry's delay (doubled for each further retry, at most an hour).
+    jobs_max_attempts: int = Field(default=5, ge=1)
+    jobs_retry_seconds: float = Field(default=10.0, ge=0)
+    # A running job whose process has not reported for this long is taken as abandoned
+    # (the process died) and run again.
+    jobs_lease_seconds: float = Field(default=60.0, gt=0)
+    # Finished (succeeded) jobs are kept this long, then deleted; failed jobs are kept.
+    jobs_keep_hours: int = Field(default=24, ge=0)
+    # Comma-separated modules imported at start that register job functions (beyond the
+    # application's own), e.g. tests.utils.sample_jobs.
+    job_modules: str = ""
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         # The shipped values are public (they are in this file): production refuses them.
@@ -107,6 +128,10 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def job_module_list(self) -> list[str]:
+        return [m.strip() for m in self.job_modules.split(",") if m.strip()]
 
     @property
     def is_sqlite(self) -> bool:

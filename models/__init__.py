@@ -10,6 +10,7 @@ from models.db import Database, OrganizationScopeError, guarded, read_rows, unsc
 from models.direct import prepared
 from models.flow import Flow, FlowContext, FlowKeyword, FlowLabel, FlowResult, FlowRevision
 from models.group import ContactGroup, Group, UserGroup
+from models.job_queue import JobQueue
 from models.jobs import SimulatorLease, UserJob
 from models.language import Language
 from models.message import Message
@@ -46,6 +47,7 @@ __all__ = [
     "FlowResult",
     "FlowRevision",
     "Group",
+    "JobQueue",
     "Language",
     "Location",
     "Message",

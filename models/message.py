@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Index, Integer, String, Text
+from sqlalchemy import Boolean, Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import (
@@ -29,6 +29,10 @@ class Message(OrgScoped, SQLModel, table=True):
             "messages_organization_id_contact_id_id_index", "organization_id", "contact_id", "id"
         ),
         Index("messages_flow_id_index", "flow_id"),
+        # A provider delivers a message more than once; the second copy is ignored.
+        UniqueConstraint(
+            "bsp_message_id", "organization_id", name="messages_bsp_message_id_org_index"
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=id_column())

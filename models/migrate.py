@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DATABASE_URL_ATTRIBUTE = "database_url"
+
+
+# procrastinate's own tables (PostgreSQL; migration 0005): not described by our models, so
+# autogenerate and the schema comparison leave them alone.
+FOREIGN_TABLE_PREFIX = "procrastinate_"
+
+
+def include_name(name: str | None, type_: str, _parents: Mapping[Any, str | None]) -> bool:
+    """Alembic's `include_name` hook: everything but procrastinate's tables."""
+    return not (type_ == "table" and (name or "").startswith(FOREIGN_TABLE_PREFIX))
 
 
 def alembic_config(database_url: str) -> Config:

@@ -489,3 +489,25 @@ async def optin_contact(
         {"method": method, "optin_time": contact.optin_time.isoformat() + "Z"},
     )
     return contact
+
+
+async def optout_contact(session: AsyncSession, contact: Contact, *, method: str = "BSP") -> None:
+    """Record that a contact opted out (a flow's `settings: optout`, a provider's event).
+    Simulator contacts cannot opt out (Glific)."""
+    if is_simulator_phone(contact.phone):
+        return
+    contact.optout_time = utcnow().replace(microsecond=0)
+    contact.optout_method = method
+    contact.optin_time = None
+    contact.optin_status = False
+    contact.status = "invalid"
+    contact.bsp_status = "none"
+    contact.updated_at = utcnow()
+    await session.flush()
+    await history.record(
+        session,
+        contact,
+        history.CONTACT_OPTED_OUT,
+        f"contact opted out, via {method}",
+        {"method": method, "optout_time": contact.optout_time.isoformat() + "Z"},
+    )

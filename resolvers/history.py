@@ -17,6 +17,7 @@ PROFILE_SWITCHED = "profile_switched"
 CONTACT_FIELDS_UPDATED = "contact_fields_updated"
 CONTACT_LANGUAGE_UPDATED = "contact_language_updated"
 CONTACT_OPTED_IN = "contact_opted_in"
+CONTACT_OPTED_OUT = "contact_opted_out"
 
 _COLUMNS = {
     "id": ContactHistory.id,

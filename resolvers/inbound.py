@@ -4,44 +4,200 @@ after the channel has parsed it: stored once, then handed to the flows. Every ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+import uuid
+from dataclasses import replace
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from models import Contact, Database, Flow, FlowKeyword, Message, Profile, saved_id, utcnow
+from resolvers import contacts, flow_runs
+from resolvers.config import settings_of
+from resolvers.conversation import InboundMessage, Received, Reply
+from resolvers.errors import InputErrors
+from resolvers.flow_engine.events import Sprint
 from resolvers.flow_engine.state import Input
+from resolvers.flow_engine.text import clean_keyword
+from resolvers.phones import normalize_phone
+
+__all__ = ["InboundMessage", "Received", "Reply", "receive"]
 
 
-@dataclass(frozen=True)
-class InboundMessage:
-    """`phone` is the sender's number as the provider gives it (digits, no `+`).
-    `provider_message_id` is unique per organization: a redelivery is ignored."""
+# --- receiving -----------------------------------------------------------------------------
 
-    phone: str
-    input: Input
-    provider_message_id: str
-    sender_name: str | None = None
-    provider: str = "simulator"
-    sent_at: datetime | None = None
-    # The id of the message this one answers (Gupshup `context.gsId`, Meta `context.id`).
-    context_id: str | None = None
+DRAFT_PREFIX = "draft"
+OPTIN_KEYWORD = "optin"
 
 
-@dataclass(frozen=True)
-class Reply:
-    """An outbound message the flows produced while handling the inbound one."""
+async def _contact_for(session: AsyncSession, org_id: int, message: InboundMessage) -> Contact:
+    """The sender's contact, locked; created on its first message. Two first messages from
+    one new number at the same moment: the second waits on the unique phone and then finds
+    the contact the first created."""
+    region = settings_of(session).default_phone_region
+    phone = normalize_phone(message.phone, default_region=region)
+    stmt = (
+        select(Contact)
+        .where(col(Contact.phone) == phone, col(Contact.organization_id) == org_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    contact = await session.scalar(stmt)
+    if contact is None:
+        try:
+            async with session.begin_nested():
+                contact = await contacts.create_contact(
+                    session, org_id, {"phone": phone, "name": message.sender_name or phone}
+                )
+        except InputErrors:
+            contact = await session.scalar(stmt)
+            if contact is None:
+                raise
+    elif message.sender_name and contact.name != message.sender_name and not contact.name:
+        contact.name = message.sender_name[:255]
+    return contact
 
-    message_id: int
-    body: str
-    type: str
-    # Button titles or list item titles, in order: what the person can answer with.
-    options: tuple[str, ...] = ()
-    media_url: str | None = None
+
+async def _store(
+    session: AsyncSession, org_id: int, contact: Contact, message: InboundMessage
+) -> Message | None:
+    """The inbound message, once per provider message id (None for a redelivery)."""
+    seen = await session.scalar(
+        select(col(Message.id)).where(
+            col(Message.organization_id) == org_id,
+            col(Message.bsp_message_id) == message.provider_message_id,
+        )
+    )
+    if seen is not None:
+        return None
+    now = utcnow()
+    data = message.input
+    contact.last_message_number += 1
+    contact.last_message_at = now
+    contact.last_communication_at = now
+    contact.is_org_read = False
+    contact.is_org_replied = False
+    contact.is_contact_replied = True
+    contact.bsp_status = "session_and_hsm" if contact.optin_status else "session"
+    contact.updated_at = now
+    row = Message(
+        organization_id=org_id,
+        uuid=str(uuid.uuid4()),
+        contact_id=saved_id(contact),
+        sender_id=contact.id,
+        profile_id=contact.active_profile_id,
+        flow="inbound",
+        type=data.type,
+        body=data.text,
+        status="received",
+        bsp_status="delivered",
+        bsp_message_id=message.provider_message_id,
+        interactive_content=dict(data.interactive or {}),
+        media_url=data.media_url,
+        caption=data.caption,
+        message_number=contact.last_message_number,
+        context_id=message.context_id,
+        sent_at=message.sent_at,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return None  # the same id, delivered twice at the same moment
+    return row
 
 
-@dataclass(frozen=True)
-class Received:
-    message_id: int | None  # None when the message was a duplicate
-    contact_id: int
-    duplicate: bool = False
-    replies: tuple[Reply, ...] = field(default_factory=tuple)
-    # The name of the contact's active profile after handling, if it has profiles.
-    active_profile_name: str | None = None
+async def _flow_for_keyword(session: AsyncSession, org_id: int, keyword: str) -> Flow | None:
+    if not keyword:
+        return None
+    return await session.scalar(
+        select(Flow)
+        .join(FlowKeyword, col(FlowKeyword.flow_id) == col(Flow.id))
+        .where(
+            col(FlowKeyword.organization_id) == org_id,
+            col(FlowKeyword.keyword) == keyword,
+        )
+    )
+
+
+async def receive(db: Database, org_id: int, message: InboundMessage) -> Received:
+    """Store an inbound message and let the flows answer it (Glific's order, spec §3.2):
+    `draft:<keyword>` starts that flow's newest revision; an opted-out contact lands in the
+    opt-in flow; a flow that ignores keywords keeps the message; a keyword starts its flow
+    (ending the one in progress); otherwise the active run takes it. Per contact, one message
+    at a time: the contact's row stays locked until the step is committed."""
+    async with db.transaction(org_id) as session:
+        contact = await _contact_for(session, org_id, message)
+        stored = await _store(session, org_id, contact, message)
+        if stored is None:
+            return Received(message_id=None, contact_id=saved_id(contact), duplicate=True)
+        cleaned = clean_keyword(message.input.text) if message.input.type == "text" else ""
+        draft_flow: Flow | None = None
+        if cleaned.startswith(DRAFT_PREFIX) and len(cleaned) > len(DRAFT_PREFIX):
+            draft_flow = await _flow_for_keyword(session, org_id, cleaned[len(DRAFT_PREFIX) :])
+        keyword_flow = None if draft_flow else await _flow_for_keyword(session, org_id, cleaned)
+        optin_flow = (
+            await _flow_for_keyword(session, org_id, OPTIN_KEYWORD)
+            if contact.optout_time is not None
+            else None
+        )
+        turn = await flow_runs.load_turn(
+            session,
+            org_id,
+            contact,
+            draft_flow_id=draft_flow.id if draft_flow is not None else None,
+        )
+        data = replace(message.input, message_id=stored.id)
+        sprint = _route(turn, data, cleaned, draft_flow, keyword_flow, optin_flow)
+        if sprint is not None:
+            active = turn.runs.active_run()
+            if active is not None:
+                record = turn.flows.record(active.flow_uuid)
+                stored.flow_id = record.id if record is not None else None
+            outcome = await flow_runs.apply(turn, sprint)
+        else:
+            outcome = flow_runs.Outcome()
+        contact_id = saved_id(contact)
+    outcome = await flow_runs.follow_webhooks(db, org_id, contact_id, outcome)
+    return Received(
+        message_id=stored.id,
+        contact_id=contact_id,
+        replies=tuple(outcome.replies),
+        active_profile_name=await _active_profile_name(db, org_id, contact_id),
+    )
+
+
+def _route(
+    turn: flow_runs.Turn,
+    data: Input,
+    cleaned: str,
+    draft_flow: Flow | None,
+    keyword_flow: Flow | None,
+    optin_flow: Flow | None,
+) -> Sprint | None:
+    active = turn.runs.active_run()
+    active_flow = turn.flows.record(active.flow_uuid) if active is not None else None
+    if draft_flow is not None and turn.flows.get(draft_flow.uuid) is not None:
+        return flow_runs.start_sprint(turn, draft_flow.uuid, keyword=cleaned, draft=True)
+    if optin_flow is not None and turn.flows.get(optin_flow.uuid) is not None:
+        in_optin = active_flow is not None and OPTIN_KEYWORD in (active_flow.keywords or [])
+        if not in_optin:
+            return flow_runs.start_sprint(turn, optin_flow.uuid, keyword=OPTIN_KEYWORD)
+    if active is not None and active_flow is not None and active_flow.ignore_keywords:
+        return flow_runs.resume_sprint(turn, data)
+    if keyword_flow is not None and turn.flows.get(keyword_flow.uuid) is not None:
+        return flow_runs.start_sprint(turn, keyword_flow.uuid, keyword=cleaned)
+    if active is not None:
+        return flow_runs.resume_sprint(turn, data)
+    return None
+
+
+async def _active_profile_name(db: Database, org_id: int, contact_id: int) -> str | None:
+    async with db.session(org_id) as session:
+        return await session.scalar(
+            select(col(Profile.name))
+            .join(Contact, col(Contact.active_profile_id) == col(Profile.id))
+            .where(col(Contact.id) == contact_id, col(Contact.organization_id) == org_id)
+        )

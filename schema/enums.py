@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import contacts, contacts_fields, imports, organizations, querying
+from resolvers import contacts, contacts_fields, flows, imports, messages, organizations, querying
 
 SortOrder = querying.Order
 ContactStatusEnum = contacts.ContactStatus
@@ -15,6 +15,10 @@ ContactFieldValueTypeEnum = contacts_fields.ValueType
 ContactFieldScopeEnum = contacts_fields.Scope
 ImportContactsTypeEnum = imports.SourceType
 OrganizationStatusEnum = organizations.OrganizationStatus
+FlowTypeEnum = flows.FlowType
+MessageFlowEnum = messages.Direction
+MessageTypeEnum = messages.MessageType
+MessageStatusEnum = messages.BspStatus
 
 # strawberry.enum registers a class in place (and returns it): the names above stay plain
 # aliases of the classes, which a type checker reads as types.
@@ -25,3 +29,7 @@ strawberry.enum(ContactFieldValueTypeEnum, name="ContactFieldValueTypeEnum")
 strawberry.enum(ContactFieldScopeEnum, name="ContactFieldScopeEnum")
 strawberry.enum(ImportContactsTypeEnum, name="ImportContactsTypeEnum")
 strawberry.enum(OrganizationStatusEnum, name="OrganizationStatusEnum")
+strawberry.enum(FlowTypeEnum, name="FlowTypeEnum")
+strawberry.enum(MessageFlowEnum, name="MessageFlowEnum")
+strawberry.enum(MessageTypeEnum, name="MessageTypeEnum")
+strawberry.enum(MessageStatusEnum, name="MessageStatusEnum")

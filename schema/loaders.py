@@ -11,7 +11,16 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from resolvers import contacts, groups, history, languages, organizations, profiles, users
+from resolvers import (
+    contacts,
+    flows,
+    groups,
+    history,
+    languages,
+    organizations,
+    profiles,
+    users,
+)
 from schema.context import Context
 from schema.records import plain
 
@@ -80,6 +89,9 @@ GROUPS_OF_USER = Loader("groups_of_user", groups.groups_for_users, many=True)
 USERS_OF_GROUP = Loader("users_of_group", groups.users_for_groups, many=True)
 CONTACTS_OF_GROUP = Loader("contacts_of_group", groups.contacts_for_groups, many=True)
 HISTORY_OF_CONTACT = Loader("history_of_contact", history.history_for_contacts, many=True)
+FLOW = Loader("flow", flows.flows_by_ids_read, by_id=True, prunable=True)
+# {flow id: (last published at, last changed at)}, for Flow.lastPublishedAt/lastChangedAt.
+FLOW_REVISION_DATES = Loader("flow_revision_dates", flows.revision_dates)
 ACCESS_ROLES_OF_USER = Loader(
     "access_roles_of_user", users.access_roles_for_users, many=True, row_keyed=True
 )

@@ -7,13 +7,24 @@ from strawberry.tools import merge_types
 from schema.fields.contact_tools import ContactToolsMutation, ContactToolsQuery
 from schema.fields.contacts import ContactMutation, ContactQuery
 from schema.fields.contacts_fields import ContactsFieldMutation, ContactsFieldQuery
+from schema.fields.flows import FlowMutation, FlowQuery
 from schema.fields.languages import LanguageMutation, LanguageQuery
+from schema.fields.messages import MessageQuery
 from schema.fields.profiles import ProfileMutation, ProfileQuery
 from schema.fields.users import UserQuery
 
 RootQueryType = merge_types(
     "RootQueryType",
-    (ContactQuery, ContactToolsQuery, ProfileQuery, ContactsFieldQuery, LanguageQuery, UserQuery),
+    (
+        ContactQuery,
+        ContactToolsQuery,
+        ProfileQuery,
+        ContactsFieldQuery,
+        LanguageQuery,
+        UserQuery,
+        FlowQuery,
+        MessageQuery,
+    ),
 )
 RootMutationType = merge_types(
     "RootMutationType",
@@ -23,5 +34,6 @@ RootMutationType = merge_types(
         ProfileMutation,
         ContactsFieldMutation,
         LanguageMutation,
+        FlowMutation,
     ),
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NewType
@@ -19,6 +20,7 @@ from resolvers.roles import ROLE_ORDER, role_labels, role_of_label
 
 JsonValue = NewType("JsonValue", object)
 RoleLabel = NewType("RoleLabel", str)
+UUID4 = NewType("UUID4", str)
 
 
 def _serialize_json(value: Any) -> str | None:
@@ -101,6 +103,18 @@ def _parse_datetime(value: Any) -> datetime:
     return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
+def _parse_uuid4(value: Any) -> str:
+    """Glific's UUID4: any UUID string (checked), passed on as written."""
+    if isinstance(value, str):
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            pass
+        else:
+            return value
+    raise ValueError(f"{value!r} is not a UUID")
+
+
 def _parse_role_label(value: Any) -> str:
     """A label as Glific shows it, or the role's own name, read back as the role's name."""
     role = role_of_label(value) if isinstance(value, str) else None
@@ -147,8 +161,17 @@ ROLE_LABEL_SCALAR = strawberry.scalar(
     ),
 )
 
+UUID4_SCALAR = strawberry.scalar(
+    name="UUID4",
+    description="A UUID as a string",
+    serialize=str,
+    parse_value=_parse_uuid4,
+    parse_literal=_string_literal(_parse_uuid4, "UUID4 values are strings"),
+)
+
 SCALAR_MAP: dict[object, ScalarDefinition] = {
     JsonValue: JSON_SCALAR,
     datetime: DATETIME_SCALAR,
     RoleLabel: ROLE_LABEL_SCALAR,
+    UUID4: UUID4_SCALAR,
 }

@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, make_url
 
 import models
-from models.migrate import alembic_config
+from models.migrate import alembic_config, include_name
 from tests.conftest import PG_URL, _pg_database
 from tests.utils.server import LiveServer
 from tests.utils.tenants import Tenant
@@ -36,7 +36,8 @@ def test_migrated_database_matches_the_models(server: LiveServer) -> None:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "render_as_batch": True}
+                connection,
+                opts={"compare_type": True, "render_as_batch": True, "include_name": include_name},
             )
             differences = compare_metadata(context, models.metadata)
     finally:

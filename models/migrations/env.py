@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import models
-from models.migrate import DATABASE_URL_ATTRIBUTE
+from models.migrate import DATABASE_URL_ATTRIBUTE, include_name
 from settings import get_settings
 
 config = context.config
@@ -34,6 +34,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         compare_type=True,
         # SQLite cannot ALTER constraints; batch mode rebuilds the table instead.
         render_as_batch=True,
+        include_name=include_name,
         literal_binds=connection is None,
     )
 

@@ -11,3 +11,47 @@ Layout: `definition.py` parses and validates a flow; `runner.py` moves runs thro
 module per action type; `expressions/` the `@variable` substitution and the small
 expression language (with a cost budget; never `eval`).
 """
+
+from resolvers.flow_engine.definition import Flow, FlowInvalid, Problem, parse_flow, validate
+from resolvers.flow_engine.events import Sprint
+from resolvers.flow_engine.runner import interrupt, resume, start
+from resolvers.flow_engine.state import (
+    ContactView,
+    Environment,
+    Flows,
+    GroupView,
+    Input,
+    LanguageView,
+    Limits,
+    OrgView,
+    ProfileView,
+    Run,
+    Session,
+    Signal,
+    Wait,
+)
+
+__all__ = [
+    "ContactView",
+    "Environment",
+    "Flow",
+    "FlowInvalid",
+    "Flows",
+    "GroupView",
+    "Input",
+    "LanguageView",
+    "Limits",
+    "OrgView",
+    "Problem",
+    "ProfileView",
+    "Run",
+    "Session",
+    "Signal",
+    "Sprint",
+    "Wait",
+    "interrupt",
+    "parse_flow",
+    "resume",
+    "start",
+    "validate",
+]

@@ -52,6 +52,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "ContactFields__*.graphql",
         "List__GET_LANGUAGES.graphql",
         "User__GET_CURRENT_USER.graphql",
+        "Flow__*.graphql",
+        "FlowLabel__*.graphql",
     ),
     "glific-tests": (
         "contacts__*.graphql",
@@ -73,18 +75,23 @@ def client_ops_dir() -> Path:
     return reference_root() / "client-ops"
 
 
-def require_reference_data() -> Path:
-    """The client-ops folder; skips with the path when it is missing, but fails under CI."""
-    folder = client_ops_dir()
+def require_reference(name: str) -> Path:
+    """A folder of the reference data; skips with the path when it is missing, but fails
+    under CI."""
+    folder = reference_root() / name
     if folder.is_dir():
         return folder
     message = (
-        f"Glific reference data not found at {folder} "
-        f"(set {ENV_VAR} to the folder holding client-ops/)"
+        f"Glific reference data not found at {folder} (set {ENV_VAR} to the folder holding {name}/)"
     )
     if os.environ.get("CI"):
         pytest.fail(message + "; CI must run these tests")
     pytest.skip(message)
+
+
+def require_reference_data() -> Path:
+    """The client-ops folder (see require_reference)."""
+    return require_reference("client-ops")
 
 
 def in_scope_documents() -> list[Path]:
@@ -229,6 +236,7 @@ class Operation:
 
 # --- response shape --------------------------------------------------------------------------
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
 
 
@@ -380,6 +388,9 @@ def _scalar_problem(name: str, value: Any) -> str | None:
             json.loads(value)
         except ValueError:
             return f"Json string does not hold JSON: {value!r}"
+    elif name == "UUID4":
+        if not isinstance(value, str) or not _UUID.fullmatch(value):
+            return f"UUID4 should be a UUID string, got {value!r}"
     elif name == "DateTime":
         if not isinstance(value, str) or not _DATETIME.fullmatch(value):
             return f"DateTime should be ISO-8601 ending in Z, got {value!r}"

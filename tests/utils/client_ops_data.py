@@ -12,19 +12,23 @@ first (root field + variable name), then rules by variable name and by type.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import secrets
+import uuid as uuid_lib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Language, Location, User, UserGroup, UserJob
+from models import FlowLabel, Language, Location, User, UserGroup, UserJob
 from resolvers import groups
 from tests.utils.client_ops import Operation, ShapeRules
+from tests.utils.flow_defs import export, small_flow
 from tests.utils.tenants import Tenant, unique_phone
 
 LANGUAGE_MUTATIONS = {"createLanguage", "updateLanguage", "deleteLanguage"}
@@ -39,7 +43,18 @@ def role_for(operation: Operation) -> str:
 def shape_rules(operation: Operation) -> ShapeRules:
     """Where null or empty is the right answer for the seeded data."""
     nulls: list[str] = []
+    empties: list[str] = []
     for root in operation.root_fields:
+        if root in ("flow", "createFlow", "updateFlow", "copyFlow", "flowGet"):
+            nulls.append(f"{root}.flow.tag")  # no tags are kept
+            empties.append(f"{root}.flow.roles")  # nor flow access roles
+        if root == "flowRelease":
+            nulls.append(root)  # releasing answers no flow
+        if root == "publishFlow":
+            empties.append(f"{root}.errors")  # a clean publish has no problems to report
+        if root == "importFlow":
+            empties.append(f"{root}.status[].assistantNodeUuids")
+            empties.append(f"{root}.status[].invalidSheetNodeUuids")
         if root.startswith("delete"):
             # Glific's quirk (spec §0): deletes answer {<object>: null, errors: null}.
             nulls.append(f"{root}.*")
@@ -48,7 +63,7 @@ def shape_rules(operation: Operation) -> ShapeRules:
         if root == "createContact":
             nulls.append(f"{root}.contact.active_profile")  # a new contact has no profiles
             nulls.append(f"{root}.contact.activeProfile")
-    return ShapeRules(null_objects=tuple(nulls))
+    return ShapeRules(null_objects=tuple(nulls), empty_lists=tuple(empties))
 
 
 def _fields_json(**values: tuple[str, str]) -> str:
@@ -86,6 +101,11 @@ class World:
     created_locales: list[str] = field(default_factory=list)
     _scratch_language_id: str | None = None
     scratch_locale: str = ""
+    # A published flow with a keyword, a spare flow to delete, and a flow label.
+    flow_id: str = ""
+    flow_uuid: str = ""
+    spare_flow_id: str = ""
+    flow_label: str = ""
 
     # -- lazily made objects --------------------------------------------------------------
 
@@ -256,6 +276,7 @@ def seed_world(tenant: Tenant) -> World:
         return group.id
 
     group_id = tenant.server.in_transaction(link)
+    flow_id, flow_uuid, spare_flow_id, label = seed_flows(tenant)
     return World(
         tenant=tenant,
         contact_id=contact["id"],
@@ -270,7 +291,57 @@ def seed_world(tenant: Tenant) -> World:
         spare_contact_id=spare_contact["id"],
         hindi_id=hindi,
         english_id=english,
+        flow_id=flow_id,
+        flow_uuid=flow_uuid,
+        spare_flow_id=spare_flow_id,
+        flow_label=label,
     )
+
+
+def seed_flows(tenant: Tenant) -> tuple[str, str, str, str]:
+    """A daily-activity flow (imported, keyword "activity", published), a spare flow, and a
+    flow label. Returns (flow id, flow uuid, spare flow id, label name)."""
+    definition = small_flow("Daily activity")
+    status = tenant.data(
+        "mutation($flow: Json!) { importFlow(flow: $flow) { status { flowName status } } }",
+        {"flow": export(definition, keywords=[["activity"]])},
+    )["importFlow"]["status"]
+    assert status == [{"flowName": "Daily activity", "status": "Successfully imported"}], status
+    published = tenant.data(
+        "mutation($uuid: UUID4!) { publishFlow(uuid: $uuid) { success errors { message } } }",
+        {"uuid": definition["uuid"]},
+    )["publishFlow"]
+    assert published["success"] is True, published
+    flows = tenant.data(
+        "query($f: FlowFilter) { flows(filter: $f) { id } }", {"f": {"uuid": definition["uuid"]}}
+    )["flows"]
+    spare = _ok(
+        tenant,
+        "mutation($input: FlowInput!) { createFlow(input: $input) {"
+        " flow { id } errors { key message } } }",
+        {"input": {"name": "Old campaign", "keywords": ["oldcampaign"]}},
+    )["flow"]["id"]
+    label = f"Answered {secrets.token_hex(2)}"
+
+    async def add_label(session: AsyncSession) -> None:
+        session.add(
+            FlowLabel(organization_id=tenant.org_id, uuid=str(uuid_lib.uuid4()), name=label)
+        )
+
+    tenant.server.in_transaction(add_label)
+    return flows[0]["id"], definition["uuid"], spare, label
+
+
+def _needs_flow_runs(value: Rule) -> Rule:
+    """Starting a contact's flow needs resolvers.flow_runs (written apart); until it is
+    there, the documents that start one are skipped, saying why."""
+
+    def rule(w: World) -> Any:
+        if importlib.util.find_spec("resolvers.flow_runs") is None:
+            pytest.skip("resolvers.flow_runs is not on this branch yet")
+        return value(w)
+
+    return rule
 
 
 # --- variables -----------------------------------------------------------------------------
@@ -292,6 +363,12 @@ IDS: dict[str, Rule] = {
     "language": lambda w: w.hindi_id,
     "updateLanguage": lambda w: w.scratch_language_id(),
     "deleteLanguage": lambda w: w.scratch_language_id(),
+    "flow": lambda w: w.flow_id,
+    "updateFlow": lambda w: w.flow_id,
+    "exportFlow": lambda w: w.flow_id,
+    "flowGet": lambda w: w.flow_id,
+    "copyFlow": lambda w: w.flow_id,
+    "deleteFlow": lambda w: w.spare_flow_id,
 }
 
 
@@ -353,6 +430,25 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
         "shortcode": "age",
         "valueType": "INTEGER",
     },
+    ("createFlow", "input"): lambda w: {
+        "name": f"Weekly quiz {secrets.token_hex(2)}",
+        "keywords": ["quiz"],
+        "isActive": True,
+        "description": "A quiz every Sunday",
+    },
+    ("updateFlow", "input"): lambda w: {
+        "name": "Daily activity (v2)",
+        "keywords": ["activity", "today"],
+        "isActive": True,
+    },
+    ("importFlow", "flow"): lambda w: export(
+        small_flow(f"Imported {secrets.token_hex(2)}"), keywords=[[f"kw{secrets.token_hex(3)}"]]
+    ),
+    ("publishFlow", "uuid"): lambda w: w.flow_uuid,
+    ("resetFlowCount", "flowId"): lambda w: w.flow_id,
+    ("startContactFlow", "flowId"): _needs_flow_runs(lambda w: w.flow_id),
+    ("startContactFlow", "contactId"): _needs_flow_runs(lambda w: w.contact_id),
+    ("terminateContactFlows", "contactId"): _needs_flow_runs(lambda w: w.contact_id),
     ("createLanguage", "input"): _new_language,
     ("updateLanguage", "input"): _renamed_language,
 }
@@ -370,6 +466,8 @@ BY_TYPE: dict[str, Rule] = {
     "LanguageFilter": lambda w: {"label": "Hindi"},
     "Opts": lambda w: {"limit": 25, "offset": 0, "order": "ASC"},
     "ImportContactsTypeEnum": lambda w: "DATA",
+    "FlowFilter": lambda w: {"isActive": True, "keyword": "activity"},
+    "FlowLabelFilter": lambda w: {"name": w.flow_label},
 }
 
 

@@ -316,6 +316,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["profile_id"], ["profiles.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "bsp_message_id", "organization_id", name="messages_bsp_message_id_org_index"
+        ),
         sqlite_autoincrement=True,
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:

@@ -1,0 +1,284 @@
+"""Between rows and the flow engine: the contact, its profiles and groups as the engine's
+`ContactView`, the organization as its `OrgView`, a contact's unfinished `flow_contexts` as
+the engine's `Session` (and back), and the parsed flows the engine may enter.
+
+Parsed flows are cached per process by revision id: a revision's definition never changes
+once written (an edit is a new revision), so the cache needs no invalidation, only a bound.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from models import (
+    Contact,
+    ContactGroup,
+    Flow,
+    FlowContext,
+    FlowRevision,
+    Group,
+    Language,
+    Organization,
+    Profile,
+)
+from resolvers.flow_engine import (
+    ContactView,
+    GroupView,
+    LanguageView,
+    OrgView,
+    ProfileView,
+    Run,
+    Session,
+    Wait,
+    parse_flow,
+)
+from resolvers.flow_engine import Flow as ParsedFlow
+
+FINISHED = ("completed", "expired", "interrupted", "failed")
+
+# --- parsed flows --------------------------------------------------------------------------
+
+_PARSED: OrderedDict[int, ParsedFlow] = OrderedDict()
+_PARSED_LIMIT = 512
+
+
+def _parsed(revision_id: int, definition: dict[str, Any], version: int) -> ParsedFlow:
+    found = _PARSED.get(revision_id)
+    if found is not None:
+        _PARSED.move_to_end(revision_id)
+        return found
+    parsed = parse_flow(definition, version=version)
+    _PARSED[revision_id] = parsed
+    if len(_PARSED) > _PARSED_LIMIT:
+        _PARSED.popitem(last=False)
+    return parsed
+
+
+@dataclass
+class OrgFlows:
+    """The organization's flows the engine may run: by uuid, the published revision of each
+    active flow (or, for a draft run, the newest revision of that one flow)."""
+
+    by_uuid: dict[str, ParsedFlow] = field(default_factory=dict)
+    records: dict[str, Flow] = field(default_factory=dict)
+
+    def get(self, flow_uuid: str) -> ParsedFlow | None:
+        return self.by_uuid.get(flow_uuid)
+
+    def record(self, flow_uuid: str) -> Flow | None:
+        return self.records.get(flow_uuid)
+
+
+async def _newest_revisions(
+    session: AsyncSession, org_id: int, *, published: bool, flow_ids: Iterable[int] | None = None
+) -> dict[int, FlowRevision]:
+    stmt = select(FlowRevision).where(col(FlowRevision.organization_id) == org_id)
+    if published:
+        stmt = stmt.where(col(FlowRevision.status) == "published")
+    if flow_ids is not None:
+        stmt = stmt.where(col(FlowRevision.flow_id).in_(list(flow_ids)))
+    # Only the ids first: definitions are read for revisions not parsed yet.
+    newest: dict[int, tuple[int, int]] = {}
+    rows = await session.execute(
+        stmt.with_only_columns(
+            col(FlowRevision.id), col(FlowRevision.flow_id), col(FlowRevision.revision_number)
+        )
+    )
+    for rev_id, flow_id, number in rows.all():
+        if rev_id is not None and (flow_id not in newest or number > newest[flow_id][1]):
+            newest[flow_id] = (int(rev_id), int(number))
+    wanted = [rev_id for rev_id, _ in newest.values()]
+    missing = [rid for rid in wanted if rid not in _PARSED]
+    loaded: dict[int, FlowRevision] = {}
+    if missing:
+        for rev in (
+            await session.scalars(select(FlowRevision).where(col(FlowRevision.id).in_(missing)))
+        ).all():
+            loaded[rev.id or 0] = rev
+    result: dict[int, FlowRevision] = {}
+    for flow_id, (rev_id, _) in newest.items():
+        result[flow_id] = loaded.get(rev_id) or FlowRevision(
+            id=rev_id, organization_id=org_id, flow_id=flow_id
+        )
+    return result
+
+
+async def org_flows(
+    session: AsyncSession, org_id: int, *, draft_flow_id: int | None = None
+) -> OrgFlows:
+    """The published revisions of the organization's active flows, parsed (and cached);
+    with `draft_flow_id`, that flow's newest revision instead of its published one."""
+    flows = (
+        await session.scalars(
+            select(Flow).where(col(Flow.organization_id) == org_id, col(Flow.is_active).is_(True))
+        )
+    ).all()
+    by_id = {f.id: f for f in flows if f.id is not None}
+    revisions = await _newest_revisions(session, org_id, published=True)
+    if draft_flow_id is not None:
+        revisions.update(
+            await _newest_revisions(session, org_id, published=False, flow_ids=[draft_flow_id])
+        )
+    result = OrgFlows()
+    for flow_id, rev in revisions.items():
+        flow = by_id.get(flow_id)
+        if flow is None or rev.id is None:
+            continue
+        cached = _PARSED.get(rev.id)
+        parsed = cached if cached is not None else _parsed(rev.id, rev.definition, rev.version)
+        if cached is not None:
+            _PARSED.move_to_end(rev.id)
+        result.by_uuid[flow.uuid] = parsed
+        result.records[flow.uuid] = flow
+    # Flows without a published revision are still known by uuid (for their names).
+    for flow in flows:
+        result.records.setdefault(flow.uuid, flow)
+    return result
+
+
+# --- the contact and the organization ------------------------------------------------------
+
+
+async def contact_view(session: AsyncSession, contact: Contact) -> ContactView:
+    profiles = (
+        await session.scalars(
+            select(Profile).where(col(Profile.contact_id) == contact.id).order_by(col(Profile.id))
+        )
+    ).all()
+    views = [
+        ProfileView(
+            id=p.id,
+            name=p.name,
+            type=p.type,
+            language_id=p.language_id,
+            fields=dict(p.fields or {}),
+            is_active=p.is_active,
+            is_default=p.is_default,
+        )
+        for p in profiles
+    ]
+    active = next((i for i, p in enumerate(profiles) if p.id == contact.active_profile_id), None)
+    groups = (
+        await session.execute(
+            select(col(Group.id), col(Group.label))
+            .join(ContactGroup, col(ContactGroup.group_id) == col(Group.id))
+            .where(col(ContactGroup.contact_id) == contact.id)
+            .order_by(col(Group.id))
+        )
+    ).all()
+    return ContactView(
+        id=contact.id or 0,
+        name=contact.name,
+        phone=contact.phone,
+        language_id=contact.language_id,
+        fields=dict(contact.fields or {}),
+        profiles=views,
+        active_profile=active,
+        groups=[GroupView(id=gid, label=label) for gid, label in groups if gid is not None],
+        optin=contact.optin_status,
+        opted_out=contact.optout_time is not None,
+        status=contact.status,
+        bsp_status=contact.bsp_status,
+        last_message_at=contact.last_message_at,
+        settings=dict(contact.settings or {}),
+    )
+
+
+async def org_view(session: AsyncSession, org_id: int) -> OrgView:
+    org = await session.get(Organization, org_id)
+    if org is None:
+        raise RuntimeError(f"organization {org_id} does not exist")
+    languages = (await session.scalars(select(Language).order_by(col(Language.id)))).all()
+    return OrgView(
+        id=org_id,
+        languages=tuple(
+            LanguageView(id=lang.id or 0, label=lang.label, locale=lang.locale)
+            for lang in languages
+        ),
+        default_language_id=org.default_language_id,
+        timezone=org.timezone,
+        name=org.name,
+    )
+
+
+# --- runs ----------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse_dt(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def run_of(row: FlowContext, parents: dict[int, str]) -> Run:
+    state = row.state or {}
+    wait = state.get("wait")
+    return Run(
+        uuid=row.run_uuid,
+        flow_uuid=row.flow_uuid,
+        flow_version=row.flow_version,
+        node_uuid=row.node_uuid,
+        status=state.get("status", "active"),
+        results=dict(row.results or {}),
+        parent_uuid=parents.get(row.parent_id) if row.parent_id is not None else None,
+        wait=(
+            Wait(
+                kind=wait["kind"],
+                timeout_at=_parse_dt(wait.get("timeout_at")),
+                request=wait.get("request"),
+            )
+            if isinstance(wait, dict)
+            else None
+        ),
+        uuids_seen=list(state.get("uuids_seen", [])),
+        recent_outbound=[tuple(x) for x in state.get("recent_outbound", [])],
+        started_at=row.inserted_at,
+        draft=row.status == "draft",
+    )
+
+
+def state_of(run: Run) -> dict[str, Any]:
+    return {
+        "status": run.status,
+        "wait": (
+            None
+            if run.wait is None
+            else {
+                "kind": run.wait.kind,
+                "timeout_at": _iso(run.wait.timeout_at),
+                "request": dict(run.wait.request) if run.wait.request else None,
+            }
+        ),
+        "uuids_seen": list(run.uuids_seen),
+        "recent_outbound": [list(x) for x in run.recent_outbound],
+    }
+
+
+async def unfinished_runs(session: AsyncSession, contact_id: int) -> list[FlowContext]:
+    return list(
+        (
+            await session.scalars(
+                select(FlowContext)
+                .where(
+                    col(FlowContext.contact_id) == contact_id,
+                    col(FlowContext.completed_at).is_(None),
+                )
+                .order_by(col(FlowContext.id))
+            )
+        ).all()
+    )
+
+
+def session_of(rows: list[FlowContext]) -> Session:
+    parents = {row.id: row.run_uuid for row in rows if row.id is not None}
+    return Session(runs=[run_of(row, parents) for row in rows])

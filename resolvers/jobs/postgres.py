@@ -1,0 +1,204 @@
+"""Jobs on PostgreSQL: procrastinate runs the registered job functions.
+
+- `defer` calls procrastinate's SQL function `procrastinate_defer_jobs_v1` through the
+  caller's session, so the job commits (and its NOTIFY wakes the workers) with the data.
+- `ProcrastinateRunner` is a procrastinate worker inside this process (an App over a
+  psycopg pool of its own, built from DATABASE_URL), plus a sweep that puts back the jobs
+  of workers whose heartbeat stopped (their process died) and deletes old succeeded jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import procrastinate
+import psycopg.errors
+from procrastinate.jobs import Job
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Database
+from resolvers.jobs import JobFn, retry_delay
+from settings import Settings
+
+log = logging.getLogger("glific.jobs")
+
+QUEUE = "default"
+_QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
+_PRUNE_EVERY = 3600.0
+_SHUTDOWN_GRACE = 5.0
+
+_DEFER = text(
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[CAST(ROW("
+    " CAST(:queue AS varchar), CAST(:task AS varchar), 0, CAST(:lock AS text),"
+    " CAST(:queueing_lock AS text), CAST(:args AS jsonb), CAST(:run_at AS timestamptz)"
+    ") AS procrastinate_job_to_defer_v1)])"
+)
+
+
+async def defer(
+    session: AsyncSession,
+    name: str,
+    args: str,
+    run_at: datetime | None,
+    lock: str | None,
+    queueing_lock: str | None,
+) -> None:
+    params = {
+        "queue": QUEUE,
+        "task": name,
+        "lock": lock,
+        "queueing_lock": queueing_lock,
+        "args": args,
+        "run_at": None if run_at is None else run_at.replace(tzinfo=UTC),
+    }
+    if queueing_lock is None:
+        await session.execute(_DEFER, params)
+        return
+    # A waiting job with the same queueing lock makes this one superfluous; its unique
+    # index says so by failing the insert, which must not end the caller's transaction.
+    try:
+        async with session.begin_nested():
+            await session.execute(_DEFER, params)
+    except IntegrityError as exc:
+        if not _is_queueing_lock_conflict(exc.orig):
+            raise
+
+
+def _is_queueing_lock_conflict(error: BaseException | None) -> bool:
+    return (
+        isinstance(error, psycopg.errors.UniqueViolation)
+        and error.diag.constraint_name == _QUEUEING_LOCK_INDEX
+    )
+
+
+class _Backoff(BaseRetryStrategy):
+    """The same retries as the embedded runner's: `max_attempts` runs in all, the n-th
+    retry after `base * 2**(n-1)` seconds."""
+
+    def __init__(self, max_attempts: int, base_seconds: float) -> None:
+        self.max_attempts = max_attempts
+        self.base_seconds = base_seconds
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        done = job.attempts + 1  # procrastinate counts the runs before this one
+        if done >= self.max_attempts:
+            log.error(
+                "job %s (%s) failed after %d attempts; left failed",
+                job.id,
+                job.task_name,
+                done,
+                exc_info=exception,
+            )
+            return None
+        delay = retry_delay(self.base_seconds, done)
+        log.warning(
+            "job %s (%s) attempt %d failed; retried in %.1fs",
+            job.id,
+            job.task_name,
+            done,
+            delay,
+            exc_info=exception,
+        )
+        return RetryDecision(retry_at=datetime.now(UTC) + timedelta(seconds=delay))
+
+
+def conninfo(url: str) -> str:
+    """A libpq connection string for a SQLAlchemy `postgresql+psycopg://` URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class ProcrastinateRunner:
+    def __init__(self, db: Database, settings: Settings, jobs: Mapping[str, JobFn]) -> None:
+        self.db = db
+        self.concurrency = settings.jobs_concurrency
+        self.poll = settings.jobs_poll_seconds
+        self.lease = settings.jobs_lease_seconds
+        self.keep_hours = settings.jobs_keep_hours
+        connector = procrastinate.PsycopgConnector(
+            conninfo=conninfo(db.url),
+            min_size=1,
+            # The running jobs' finish/retry calls, the fetch loop, LISTEN, the sweep.
+            max_size=self.concurrency + 3,
+        )
+        self.app = procrastinate.App(connector=connector)
+        retry = _Backoff(settings.jobs_max_attempts, settings.jobs_retry_seconds)
+        for name, fn in jobs.items():
+            self.app.task(name=name, queue=QUEUE, retry=retry, pass_context=False)(self._task(fn))
+        self._worker: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def _task(self, fn: JobFn) -> Any:
+        db = self.db
+
+        async def run(**args: Any) -> None:
+            await fn(db, args)
+
+        run.__name__ = run.__qualname__ = getattr(fn, "__name__", "job")
+        return run
+
+    async def start(self) -> None:
+        await self.app.open_async()
+        await self._put_back_abandoned()
+        self._worker = asyncio.create_task(
+            self.app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=self.concurrency,
+                fetch_job_polling_interval=self.poll,
+                abort_job_polling_interval=max(self.poll, 5.0),
+                install_signal_handlers=False,
+                update_heartbeat_interval=self.lease / 3,
+                stalled_worker_timeout=self.lease,
+                shutdown_graceful_timeout=_SHUTDOWN_GRACE,
+                delete_jobs="never",
+            ),
+            name="procrastinate worker",
+        )
+        self._sweeper = asyncio.create_task(self._sweep_loop(), name="job sweeper")
+        log.info("job runner started (procrastinate)")
+
+    async def stop(self) -> None:
+        for task in (self._sweeper, self._worker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._sweeper = self._worker = None
+        await self.app.close_async()
+
+    async def _put_back_abandoned(self) -> None:
+        """Jobs left `doing` by workers whose heartbeat is older than the lease (their process
+        died) wait again (procrastinate records the run as an attempt)."""
+        manager = self.app.job_manager
+        stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=self.lease))
+        for job in stalled:
+            log.warning(
+                "job %s (%s) was abandoned by a stopped worker; it runs again",
+                job.id,
+                job.task_name,
+            )
+            try:
+                await manager.retry_job(job)
+            except Exception:  # another process put it back first
+                log.debug("job %s was put back already", job.id, exc_info=True)
+
+    async def _sweep_loop(self) -> None:
+        last_prune = 0.0
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await self._put_back_abandoned()
+                if time.monotonic() - last_prune > _PRUNE_EVERY:
+                    await self.app.job_manager.delete_old_jobs(nb_hours=self.keep_hours)
+                    last_prune = time.monotonic()
+            except Exception:
+                log.exception("job sweep failed")

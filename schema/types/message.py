@@ -1,0 +1,121 @@
+"""`Message`, `MessageResult` and `MessageFilter`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+from strawberry.types.unset import UNSET
+
+from resolvers import messages
+from schema.enums import MessageFlowEnum, MessageStatusEnum, MessageTypeEnum
+from schema.inputs import DateRangeInput
+from schema.loaders import CONTACT, FLOW, PROFILE, USER
+from schema.scalars import JsonValue
+from schema.types.common import COLUMNS, InputError, related
+from schema.types.profile import Profile
+from schema.types.user import User
+
+if TYPE_CHECKING:
+    from schema.types.contact import Contact
+
+ContactRef = Annotated["Contact", strawberry.lazy("schema.types.contact")]
+
+
+@strawberry.type(name="Message")
+class Message:
+    id: strawberry.ID | None
+    body: str | None
+    uuid: str | None
+    flow: MessageFlowEnum | None
+    flow_label: str | None
+    bsp_message_id: str | None
+    status: str | None
+    errors: JsonValue | None
+    message_number: int | None
+    is_hsm: bool | None
+    inserted_at: datetime | None
+    updated_at: datetime | None
+    send_at: datetime | None
+    interactive_content: JsonValue | None
+    context_id: str | None
+
+    @strawberry.field(metadata={COLUMNS: ("type",)})
+    def type(self) -> MessageTypeEnum | None:
+        row: Any = self
+        return messages.type_of(row.type)
+
+    @strawberry.field(metadata={COLUMNS: ("bsp_status",)})
+    def bsp_status(self) -> MessageStatusEnum | None:
+        row: Any = self
+        return messages.bsp_status_of(row.bsp_status)
+
+    @strawberry.field(
+        metadata={COLUMNS: ("flow", "flow_id", "user_id")},
+        description='"Flow: <flow name>" for an outbound message a flow sent, the user\'s '
+        'name for one a user sent, else "".',
+    )
+    async def send_by(self, info: Info) -> str | None:
+        row: Any = self
+        if row.flow != messages.Direction.OUTBOUND:
+            return ""
+        flow = await info.context.fetch(FLOW.name, row.flow_id) if row.flow_id else None
+        user = None
+        if flow is None and row.user_id:
+            user = await info.context.fetch(USER.name, row.user_id)
+        return messages.send_by(row.flow, getattr(flow, "name", None), getattr(user, "name", None))
+
+    @strawberry.field(metadata={COLUMNS: ()}, description="Always null here (no templates).")
+    def template_id(self) -> int | None:
+        return None
+
+    @strawberry.field(metadata={COLUMNS: ()}, description="Always null here (no group sends).")
+    def group_id(self) -> int | None:
+        return None
+
+    @strawberry.field(metadata={COLUMNS: ()}, description="Always null here (no templates).")
+    def params(self) -> list[str | None] | None:
+        return None
+
+    @strawberry.field(metadata={COLUMNS: ()}, description="Always null here (no broadcasts).")
+    def message_broadcast_id(self) -> str | None:
+        return None
+
+    sender: ContactRef | None = related(CONTACT, "sender_id")
+    receiver: ContactRef | None = related(CONTACT, "receiver_id")
+    contact: ContactRef | None = related(CONTACT, "contact_id")
+    user: User | None = related(USER, "user_id")
+    profile: Profile | None = related(
+        PROFILE,
+        "profile_id",
+        description="The profile that was active on the contact when the message was stored.",
+    )
+
+
+@strawberry.type(name="MessageResult")
+class MessageResult:
+    message: Message | None = None
+    errors: list[InputError | None] | None = None
+
+
+@strawberry.input(name="MessageFilter")
+class MessageFilter:
+    body: str | None = UNSET
+    sender: str | None = UNSET
+    receiver: str | None = UNSET
+    types: list[MessageTypeEnum | None] | None = UNSET
+    either: str | None = UNSET
+    user: str | None = UNSET
+    bsp_status: MessageStatusEnum | None = UNSET
+    tags_included: list[strawberry.ID | None] | None = UNSET
+    tags_excluded: list[strawberry.ID | None] | None = UNSET
+    date_range: DateRangeInput | None = UNSET
+    flow_id: strawberry.ID | None = UNSET
+    contact_id: strawberry.ID | None = strawberry.field(
+        default=UNSET, description="Beyond Glific: the conversation's contact."
+    )
+    profile_id: strawberry.ID | None = strawberry.field(
+        default=UNSET, description="Beyond Glific: the profile active when it was stored."
+    )
