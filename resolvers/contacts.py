@@ -472,6 +472,15 @@ async def optin_contact(
         contact = await create_contact(session, org_id, {"phone": stored, "name": name})
     elif name:
         contact.name = v.text({"name": name}, "name")
+    await mark_opted_in(session, contact, method=method, at=now)
+    return contact
+
+
+async def mark_opted_in(
+    session: AsyncSession, contact: Contact, *, method: str, at: datetime | None = None
+) -> None:
+    """Record that this (locked) contact opted in."""
+    now = at or utcnow()
     contact.optin_time = now.replace(microsecond=0)
     contact.optin_status = True
     contact.optin_method = method
@@ -488,7 +497,6 @@ async def optin_contact(
         f"contact opted in, via {method}",
         {"method": method, "optin_time": contact.optin_time.isoformat() + "Z"},
     )
-    return contact
 
 
 async def optout_contact(session: AsyncSession, contact: Contact, *, method: str = "BSP") -> None:

@@ -199,7 +199,7 @@ async def _apply_event(turn: Turn, event: ev.Event, outcome: Outcome) -> None:
             s, contact, history.CONTACT_LANGUAGE_UPDATED, f"Changed contact language to {label}"
         )
     elif isinstance(event, ev.ContactOptedIn):
-        await contacts.optin_contact(s, org_id, contact.phone, method="WA")
+        await contacts.mark_opted_in(s, contact, method="WA")
     elif isinstance(event, ev.ContactOptedOut):
         await contacts.optout_contact(s, contact, method="WA")
     elif isinstance(event, ev.ContactPreferencesChanged):

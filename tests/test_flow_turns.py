@@ -1,0 +1,248 @@
+"""How inbound messages drive runs: one message at a time per contact whatever arrives at
+once, keywords that replace the flow in progress, runaway flows stopped without leaving
+the contact stuck, wait timeouts that fire, and replies readable through `messages`."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Flow, FlowKeyword, FlowRevision
+from tests.utils.chat import Phone, import_and_publish
+from tests.utils.flow_builder import FlowBuilder, export_of
+from tests.utils.tenants import Tenant
+
+
+def echo_flow() -> dict[str, Any]:
+    f = FlowBuilder("Echo")
+    f.send("hello", "Say something", "listen")
+    f.wait("listen", [], other="save", result_name="said", other_name="All Responses")
+    f.actions(
+        "save",
+        [
+            {
+                "type": "set_contact_field",
+                "field": {"key": "said", "name": "Said"},
+                "value": "@results.said",
+            },
+            {
+                "type": "send_msg",
+                "text": "got @results.said",
+                "attachments": [],
+                "quick_replies": [],
+            },
+        ],
+        "listen",
+    )
+    return f.build()
+
+
+def runaway_flow() -> dict[str, Any]:
+    """Two nodes that send to each other forever, with no wait between them."""
+    f = FlowBuilder("Runaway")
+    f.send("ping", "ping", "pong")
+    f.send("pong", "pong", "ping")
+    return f.build()
+
+
+def timeout_flow(seconds: int) -> dict[str, Any]:
+    f = FlowBuilder("Patience")
+    f.send("ask", "Are you there?", "wait")
+    f.wait("wait", [], other="thanks", timeout=(seconds, "nudge"), other_name="All Responses")
+    f.send("thanks", "Thanks!", None)
+    f.send("nudge", "We missed you", None)
+    return f.build()
+
+
+def test_messages_arriving_at_once_are_each_handled_once_in_turn(tenant: Tenant) -> None:
+    import_and_publish(tenant, (echo_flow(), ["echo"]))
+    phone = Phone(tenant)
+    assert phone.say("echo") == ["Say something"]
+    words = [f"w{i}" for i in range(20)]
+    with ThreadPoolExecutor(max_workers=len(words)) as pool:
+        statuses = list(pool.map(lambda w: phone.send(w).status_code, words))
+    assert statuses == [200] * len(words)
+    replies = [m.body or "" for m in phone.new_replies()]
+    assert sorted(replies) == sorted(f"got {w}" for w in words)
+    # The contact's field holds the answer of whichever message was handled last, and the
+    # run is still waiting for the next one.
+    assert phone.say("again") == ["got again"]
+
+
+def test_a_keyword_replaces_the_flow_in_progress(tenant: Tenant) -> None:
+    import_and_publish(tenant, (echo_flow(), ["echo"]), (timeout_flow(3600), ["patience"]))
+    phone = Phone(tenant)
+    phone.say("echo")
+    assert phone.say("Patience!") == ["Are you there?"]
+    # The echo run is over: an answer goes to the new flow.
+    assert phone.say("yes") == ["Thanks!"]
+    assert phone.say("anything") == []
+
+
+def _store_unchecked(tenant: Tenant, definition: dict[str, Any], keyword: str) -> None:
+    """A published flow written straight to the database, as one stored before checks
+    existed (importFlow and publishFlow refuse a loop with no wait)."""
+
+    async def store(session: AsyncSession) -> None:
+        flow = Flow(
+            organization_id=tenant.org_id,
+            name=definition["name"],
+            uuid=definition["uuid"],
+            keywords=[keyword],
+        )
+        session.add(flow)
+        await session.flush()
+        session.add(FlowKeyword(organization_id=tenant.org_id, flow_id=flow.id, keyword=keyword))
+        session.add(
+            FlowRevision(
+                organization_id=tenant.org_id,
+                flow_id=flow.id,
+                definition=definition,
+                status="published",
+                version=1,
+            )
+        )
+
+    tenant.server.in_transaction(store)
+
+
+def test_a_runaway_flow_stops_and_the_contact_is_not_stuck(tenant: Tenant) -> None:
+    refused = tenant.data(
+        "mutation($f: Json!) { importFlow(flow: $f) { status { status } } }",
+        {"f": json.dumps(export_of((runaway_flow(), ["loop"])))},
+    )["importFlow"]["status"]
+    assert "loop with no wait" in refused[0]["status"]
+    _store_unchecked(tenant, runaway_flow(), "loop")
+    import_and_publish(tenant, (echo_flow(), ["echo"]))
+    phone = Phone(tenant)
+    replies = phone.say("loop")
+    assert 0 < len(replies) < 50
+    # Nothing is left waiting on the runaway flow; another flow starts normally.
+    assert phone.say("hello") == []
+    assert phone.say("echo") == ["Say something"]
+
+
+def test_a_wait_times_out_into_no_response(tenant: Tenant) -> None:
+    import_and_publish(tenant, (timeout_flow(1), ["patience"]))
+    phone = Phone(tenant)
+    assert phone.say("patience") == ["Are you there?"]
+    deadline = time.monotonic() + 20
+    replies: list[str] = []
+    while time.monotonic() < deadline and not replies:
+        time.sleep(0.2)
+        replies = [m.body or "" for m in phone.new_replies()]
+    assert replies == ["We missed you"]
+    # The run is over; a late answer changes nothing.
+    assert phone.say("sorry, here") == []
+
+
+def test_an_answer_before_the_timeout_disarms_it(tenant: Tenant) -> None:
+    import_and_publish(tenant, (timeout_flow(1), ["patience"]))
+    phone = Phone(tenant)
+    phone.say("patience")
+    assert phone.say("here") == ["Thanks!"]
+    time.sleep(2.5)
+    assert phone.new_replies() == []
+
+
+def test_replies_are_readable_as_outbound_messages(tenant: Tenant) -> None:
+    import_and_publish(tenant, (echo_flow(), ["echo"]))
+    phone = Phone(tenant)
+    phone.say("echo")
+    phone.say("hi there")
+    messages = tenant.data(
+        "query($f: MessageFilter) { messages(filter: $f, opts: {limit: 10}) { body flow sendBy } }",
+        {"f": {"body": "got hi there"}},
+    )["messages"]
+    assert messages == [{"body": "got hi there", "flow": "OUTBOUND", "sendBy": "Flow: Echo"}]
+
+
+class _Hook(BaseHTTPRequestHandler):
+    bodies: list[bytes] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length", 0))
+        _Hook.bodies.append(self.rfile.read(length))
+        if self.path == "/ok":
+            payload, status = b'{"score": 7}', 200
+        else:
+            payload, status = b"down", 500
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def hook_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def webhook_flow(url: str, name: str = "Hooked") -> dict[str, Any]:
+    f = FlowBuilder(name)
+    f.outcome(
+        "call",
+        {
+            "type": "call_webhook",
+            "method": "POST",
+            "url": url,
+            "headers": {"Accept": "application/json"},
+            "body": '{"name": "@contact.name"}',
+            "result_name": "hook",
+        },
+        success="ok",
+        failure="bad",
+    )
+    f.send("ok", "Your score is @results.hook.score", None)
+    f.send("bad", "The service is down", None)
+    return f.build()
+
+
+def test_a_webhook_answer_routes_the_run(tenant: Tenant, hook_server: str) -> None:
+    good = webhook_flow(f"{hook_server}/ok")
+    bad = webhook_flow(f"{hook_server}/down", name="Hooked down")
+    import_and_publish(tenant, (good, ["score"]), (bad, ["down"]))
+    phone = Phone(tenant)
+    assert phone.say("score") == ["Your score is 7"]
+    assert b'"name"' in _Hook.bodies[-1]
+    assert phone.say("down") == ["The service is down"]
+
+
+def test_a_flow_started_from_graphql_makes_its_webhook_call(
+    tenant: Tenant, hook_server: str
+) -> None:
+    flow = webhook_flow(f"{hook_server}/ok")
+    import_and_publish(tenant, (flow, []))
+    phone = Phone(tenant)
+    flow_id = tenant.data("{ flows { id name } }")["flows"][0]["id"]
+    result = tenant.data(
+        "mutation($f: ID!, $c: ID!) { startContactFlow(flowId: $f, contactId: $c) {"
+        " success errors { key message } } }",
+        {"f": flow_id, "c": str(phone.contact_id())},
+        role="staff",
+    )["startContactFlow"]
+    assert result == {"success": True, "errors": None}
+    deadline = time.monotonic() + 20
+    replies: list[str] = []
+    while time.monotonic() < deadline and not replies:
+        time.sleep(0.2)
+        replies = [m.body or "" for m in phone.new_replies()]
+    assert replies == ["Your score is 7"]
