@@ -43,6 +43,7 @@ JOB_SETTINGS: dict[str, Any] = {
     "jobs_retry_seconds": 0.1,
     "jobs_max_attempts": 3,
     "jobs_lease_seconds": 1.5,
+    "jobs_shutdown_seconds": 0.5,
 }
 
 
@@ -310,13 +311,14 @@ def test_a_job_that_keeps_failing_is_left_failed(
 class Worker:
     """`python -m app worker` on `url`, with the tests' job settings."""
 
-    def __init__(self, url: str, folder: Path) -> None:
+    def __init__(self, url: str, folder: Path, **overrides: Any) -> None:
         environment = {
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("DATABASE_", "JOB", "ENVIRONMENT"))
         }
-        environment.update({k.upper(): str(v) for k, v in JOB_SETTINGS.items()})
+        settings = {**JOB_SETTINGS, **overrides}
+        environment.update({k.upper(): str(v) for k, v in settings.items()})
         environment.update(
             {"DATABASE_URL": url, "PYTHONPATH": str(ROOT), "ENVIRONMENT": "development"}
         )
@@ -425,3 +427,18 @@ def test_a_job_waiting_for_run_at_survives_a_restart(
         tzinfo=None
     )
     assert started >= run_at
+
+
+def test_a_job_cut_short_by_a_stopping_worker_runs_again_at_once(
+    restart_database: str, tmp_path: Path, workers: list[Worker]
+) -> None:
+    client, key = Client(restart_database), new_key()
+    # A lease far longer than the test: only the stopping worker can put the job back.
+    first = Worker(restart_database, tmp_path, jobs_lease_seconds=600)
+    workers.append(first)
+    client.defer(RECORD, {"key": key, "seconds": 30.0}, lock=f"contact:{key}")
+    wait_until(lambda: len(events(client.log(key), "start")) == 1)
+    first.stop()  # SIGTERM: waits 0.5 s for the job, then cuts it short
+    assert [s for s, _ in client.states(key)] == ["todo"]
+    workers.append(Worker(restart_database, tmp_path, jobs_lease_seconds=600))
+    wait_until(lambda: len(events(client.log(key), "start")) == 2)
