@@ -40,7 +40,7 @@ from resolvers import (
     seed,
 )
 from resolvers.errors import DomainError, InputErrors
-from resolvers.jobs import Runner
+from resolvers.jobs import Runner, import_job_modules
 from resolvers.phones import normalize_phone
 from resolvers.roles import ROLE_ORDER, Role
 from schema import build_schema
@@ -148,6 +148,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     if database.settings is None:
         database.settings = settings
+    # Job functions named by JOB_MODULES are known even where no runner runs (defer checks
+    # the name): a serve process with JOBS_ENABLED=false defers for `python -m app worker`.
+    import_job_modules(settings.job_module_list)
     schema = build_schema(settings)
     graphiql = settings.environment != "production"
     api = GlificGraphQL(schema, database, graphiql=False)

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     # A running job whose process has not reported for this long is taken as abandoned
     # (the process died) and run again.
     jobs_lease_seconds: float = Field(default=60.0, gt=0)
+    # A stopping process waits this long for its running jobs to end; the rest are cut
+    # short and wait again, to be run from the start by the next runner.
+    jobs_shutdown_seconds: float = Field(default=5.0, ge=0)
     # Finished (succeeded) jobs are kept this long, then deleted; failed jobs are kept.
     jobs_keep_hours: int = Field(default=24, ge=0)
     # Comma-separated modules imported at start that register job functions (beyond the

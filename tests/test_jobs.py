@@ -36,12 +36,14 @@ from tests.utils.server import LiveServer, start_server
 ROOT = Path(__file__).resolve().parent.parent
 
 JOB_SETTINGS: dict[str, Any] = {
+    "jobs_enabled": True,
     "job_modules": "tests.utils.sample_jobs",
     "jobs_concurrency": 4,
     "jobs_poll_seconds": 0.2,
     "jobs_retry_seconds": 0.1,
     "jobs_max_attempts": 3,
     "jobs_lease_seconds": 1.5,
+    "jobs_shutdown_seconds": 0.5,
 }
 
 
@@ -163,13 +165,26 @@ def test_a_committed_job_runs_and_a_rolled_back_one_never_does(jobs_server: Live
     assert jobs_server.run(lambda: job_states(jobs_server.db, kept)) == [("succeeded", 1)]
 
 
-def test_a_due_job_runs_promptly(jobs_server: LiveServer) -> None:
-    key = new_key()
-    deferred = time.time()
-    jobs_server.in_transaction(deferring((RECORD, {"key": key}, {})))
-    wait_until(lambda: len(events(log_of(jobs_server, key), "start")) == 1, every=0.01)
-    # Woken by the commit (SQLite) or NOTIFY (PostgreSQL), not by the next poll.
-    assert events(log_of(jobs_server, key), "start")[0].at - deferred < 0.15
+@pytest.fixture
+def slow_polling_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """A server that would look for jobs only every 5 seconds if nothing woke it."""
+    for url in fresh_database(database_url, tmp_path):
+        live = start_server(url, **{**JOB_SETTINGS, "jobs_poll_seconds": 5.0})
+        try:
+            yield live
+        finally:
+            live.stop()
+
+
+def test_a_due_job_runs_at_once_not_at_the_next_poll(slow_polling_server: LiveServer) -> None:
+    server = slow_polling_server
+    time.sleep(0.3)  # the runner is waiting for its next poll
+    for key in (new_key(), new_key(), new_key()):
+        deferred = time.time()
+        server.in_transaction(deferring((RECORD, {"key": key}, {})))
+        wait_until(lambda: len(events(log_of(server, key), "end")) == 1, every=0.01)  # noqa: B023
+        # Woken by the commit (SQLite) or by NOTIFY (PostgreSQL).
+        assert events(log_of(server, key), "start")[0].at - deferred < 1.0
 
 
 def test_defer_refuses_a_read_session_and_unknown_jobs(jobs_server: LiveServer) -> None:
@@ -296,13 +311,14 @@ def test_a_job_that_keeps_failing_is_left_failed(
 class Worker:
     """`python -m app worker` on `url`, with the tests' job settings."""
 
-    def __init__(self, url: str, folder: Path) -> None:
+    def __init__(self, url: str, folder: Path, **overrides: Any) -> None:
         environment = {
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("DATABASE_", "JOB", "ENVIRONMENT"))
         }
-        environment.update({k.upper(): str(v) for k, v in JOB_SETTINGS.items()})
+        settings = {**JOB_SETTINGS, **overrides}
+        environment.update({k.upper(): str(v) for k, v in settings.items()})
         environment.update(
             {"DATABASE_URL": url, "PYTHONPATH": str(ROOT), "ENVIRONMENT": "development"}
         )
@@ -356,10 +372,10 @@ class Client:
         self._run(work)
 
     def log(self, key: str) -> list[Entry]:
-        return self._run(lambda db: read_log(db, key))  # type: ignore[no-any-return]
+        return self._run(lambda db: read_log(db, key))
 
     def states(self, key: str) -> list[tuple[str, int]]:
-        return self._run(lambda db: job_states(db, key))  # type: ignore[no-any-return]
+        return self._run(lambda db: job_states(db, key))
 
 
 @pytest.fixture
@@ -411,3 +427,18 @@ def test_a_job_waiting_for_run_at_survives_a_restart(
         tzinfo=None
     )
     assert started >= run_at
+
+
+def test_a_job_cut_short_by_a_stopping_worker_runs_again_at_once(
+    restart_database: str, tmp_path: Path, workers: list[Worker]
+) -> None:
+    client, key = Client(restart_database), new_key()
+    # A lease far longer than the test: only the stopping worker can put the job back.
+    first = Worker(restart_database, tmp_path, jobs_lease_seconds=600)
+    workers.append(first)
+    client.defer(RECORD, {"key": key, "seconds": 30.0}, lock=f"contact:{key}")
+    wait_until(lambda: len(events(client.log(key), "start")) == 1)
+    first.stop()  # SIGTERM: waits 0.5 s for the job, then cuts it short
+    assert [s for s, _ in client.states(key)] == ["todo"]
+    workers.append(Worker(restart_database, tmp_path, jobs_lease_seconds=600))
+    wait_until(lambda: len(events(client.log(key), "start")) == 2)

@@ -38,6 +38,9 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         # server of their own with the limits they test (tests/test_sign_in_limits.py).
         "signin_attempts_per_minute": 100_000,
         "unauthenticated_requests_per_minute": 100_000,
+        # No job runner unless a test asks for one (tests/test_jobs.py): its polls would
+        # reach the driver inside the statement counts of other tests.
+        "jobs_enabled": False,
     }
     values.update(overrides)
     return Settings(**values)
