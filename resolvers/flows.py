@@ -42,7 +42,7 @@ from models import (
 )
 from resolvers import validation as v
 from resolvers.errors import InputErrors, not_found
-from resolvers.flow_engine.definition import Problem, validate
+from resolvers.flow_engine import Problem, validate
 from resolvers.flow_engine.text import clean_keyword
 from resolvers.querying import (
     ListOpts,

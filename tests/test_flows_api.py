@@ -7,6 +7,7 @@ runner calls."""
 from __future__ import annotations
 
 import json
+import uuid as uuid_lib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Flow, FlowLabel, FlowResult, FlowRevision
+from models import Flow, FlowContext, FlowLabel, FlowResult, FlowRevision
 from resolvers import flows
 from tests.utils.flow_defs import broken, export, small_flow, with_sub_flow
 from tests.utils.tenants import Tenant
@@ -276,6 +277,37 @@ def test_an_inactive_flow_leaves_the_keyword_map(tenant: Tenant) -> None:
     assert tenant.server.in_transaction(lookup) is None
     # ...but keeps its keywords reserved, as in Glific.
     assert create(tenant, name="Quiz 2", keywords=["quiz"])["errors"][0]["key"] == "keywords"
+
+
+def test_setting_a_flow_inactive_ends_its_runs(tenant: Tenant) -> None:
+    made = created(tenant, name="Running")
+    asha = tenant.create_contact("Asha")
+
+    async def start(session: AsyncSession) -> int:
+        run = FlowContext(
+            organization_id=tenant.org_id,
+            run_uuid=str(uuid_lib.uuid4()),
+            contact_id=int(asha["id"]),
+            flow_id=int(made["id"]),
+            flow_uuid=made["uuid"],
+            node_uuid=str(uuid_lib.uuid4()),
+        )
+        session.add(run)
+        await session.flush()
+        assert run.id is not None
+        return run.id
+
+    run_id = tenant.server.in_transaction(start)
+    assert update(tenant, made["id"], isActive=False)["errors"] is None
+
+    async def read(session: AsyncSession) -> tuple[Any, Any]:
+        run = await session.get(FlowContext, run_id)
+        assert run is not None
+        return run.completed_at, run.reason
+
+    completed_at, reason = tenant.server.in_transaction(read)
+    assert completed_at is not None
+    assert reason == "Flow terminated because it has been set to inactive."
 
 
 # --- import and export ---------------------------------------------------------------------
@@ -612,9 +644,7 @@ def test_flow_labels(tenant: Tenant, other_tenant: Tenant) -> None:
             (tenant.org_id, "Answered"),
             (other_tenant.org_id, "Theirs"),
         ):
-            session.add(
-                FlowLabel(organization_id=org_id, uuid=str(__import__("uuid").uuid4()), name=name)
-            )
+            session.add(FlowLabel(organization_id=org_id, uuid=str(uuid_lib.uuid4()), name=name))
 
     tenant.server.in_transaction(insert)
     data = tenant.data(

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Message
+from tests.utils.server import LiveServer
 from tests.utils.tenants import Tenant
 
 ERRORS = "errors { key message }"
@@ -222,3 +223,30 @@ def test_messages_need_a_signed_in_role(tenant: Tenant) -> None:
         "messages": [],
         "countMessages": 0,
     }
+
+
+def test_a_page_of_messages_costs_the_same_whatever_its_size(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    """Contacts, users and flow names behind a page are fetched in one batch each."""
+    quiz = flow_id(tenant, "Quiz")
+    rows = []
+    for i in range(12):
+        contact = tenant.create_contact(f"Parent {i}")
+        rows.append({"contact": contact["id"], "flow": "inbound", "body": f"in {i}"})
+        rows.append(
+            {"contact": contact["id"], "flow": "outbound", "body": f"out {i}", "flow_id": int(quiz)}
+        )
+    insert(tenant, *rows)
+    fields = "id body sendBy contact { name } sender { name } receiver { name } user { name }"
+
+    def statements(limit: int) -> int:
+        listed(tenant, opts={"limit": limit}, fields=fields)
+        counter = server.count_statements()
+        try:
+            assert len(listed(tenant, opts={"limit": limit}, fields=fields)) == limit
+        finally:
+            server.stop_counting(counter)
+        return counter.count
+
+    assert statements(4) == statements(24)
