@@ -6,14 +6,13 @@ read from there, never copied)."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.utils.client_ops import ENV_VAR, reference_root
+from tests.utils.client_ops import require_reference
 from webhook.gupshup_payload import PayloadError, parse_message
 
 
@@ -268,33 +267,17 @@ def test_payload_error_is_a_value_error() -> None:
 # --- Glific's reference payloads ----------------------------------------------------------------
 
 
-def _reference_folder() -> Path:
-    return reference_root() / "webhooks" / "gupshup"
-
-
 def _reference_messages() -> list[Path]:
-    folder = _reference_folder()
-    if not folder.is_dir():
-        return []
-    return sorted(
+    """The reference payloads of type `message`; skips (fails under CI) without them."""
+    folder = require_reference("webhooks/gupshup")
+    found = sorted(
         path
         for path in folder.glob("*.json")
         if json.loads(path.read_text(encoding="utf-8")).get("type") == "message"
     )
-
-
-def _require_reference_folder() -> Path:
-    """Skip visibly when the reference data is absent; under CI that is a failure."""
-    folder = _reference_folder()
-    if _reference_messages():
-        return folder
-    reason = (
-        f"Glific's Gupshup reference payloads not found at {folder} "
-        f"(set {ENV_VAR} to the folder holding webhooks/gupshup/)"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(reason + "; CI must run these tests")
-    pytest.skip(reason)
+    if not found:
+        pytest.fail(f"no Gupshup message payloads in {folder}")
+    return found
 
 
 # What each reference payload must read as (the files' own values); a new reference file is
@@ -311,7 +294,6 @@ EXPECTED: dict[str, dict[str, Any]] = {
 
 
 def test_every_reference_message_parses() -> None:
-    _require_reference_folder()
     for path in _reference_messages():
         body = json.loads(path.read_text(encoding="utf-8"))
         parsed = parse_message(body)
@@ -323,8 +305,7 @@ def test_every_reference_message_parses() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_reference_message(name: str) -> None:
-    folder = _require_reference_folder()
-    path = folder / name
+    path = _reference_messages()[0].parent / name
     if not path.is_file():
         pytest.fail(f"{path} is missing from the reference data")
     parsed = parse_message(json.loads(path.read_text(encoding="utf-8")))

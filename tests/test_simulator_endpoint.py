@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, Database, Flow, FlowKeyword, FlowRevision, Message, saved_id
+from models import Database, Message
 from resolvers import inbound
 from resolvers.inbound import InboundMessage, Received
+from tests.utils.chat import import_and_publish
+from tests.utils.flow_builder import FlowBuilder
 from tests.utils.tenants import Tenant
 
 URL = "/api/v1/simulator/message"
@@ -68,66 +70,20 @@ class FakeReceive:
 @pytest.fixture
 def fake_receive(monkeypatch: pytest.MonkeyPatch) -> FakeReceive:
     fake = FakeReceive()
-    monkeypatch.setattr(inbound, "receive", fake, raising=False)  # TEMP
+    monkeypatch.setattr(inbound, "receive", fake)
     return fake
 
 
-def flow_definition(flow_uuid: str, name: str, text: str, buttons: list[str]) -> dict[str, Any]:
-    """A one-node flow (the flow editor's JSON) that sends `text` with quick replies."""
-    node, action, exit_ = (str(uuid.uuid4()) for _ in range(3))
-    return {
-        "uuid": flow_uuid,
-        "name": name,
-        "language": "base",
-        "type": "messaging",
-        "spec_version": "13.2.0",
-        "revision": 1,
-        "expire_after_minutes": 10080,
-        "localization": {},
-        "nodes": [
-            {
-                "uuid": node,
-                "actions": [
-                    {
-                        "uuid": action,
-                        "type": "send_msg",
-                        "text": text,
-                        "quick_replies": buttons,
-                        "attachments": [],
-                    }
-                ],
-                "exits": [{"uuid": exit_, "destination_uuid": None}],
-            }
-        ],
-        "_ui": {"nodes": {node: {"position": {"left": 0, "top": 0}, "type": "execute_actions"}}},
-    }
-
-
-def store_flow(tenant: Tenant, keyword: str, text: str, buttons: list[str]) -> int:
-    """A published flow started by `keyword` that answers `text` with `buttons`."""
-
-    async def build(session: AsyncSession) -> int:
-        flow_uuid = str(uuid.uuid4())
-        name = f"Flow {keyword}"
-        flow = Flow(organization_id=tenant.org_id, name=name, uuid=flow_uuid, keywords=[keyword])
-        session.add(flow)
-        await session.flush()
-        session.add(
-            FlowKeyword(organization_id=tenant.org_id, flow_id=saved_id(flow), keyword=keyword)
-        )
-        session.add(
-            FlowRevision(
-                organization_id=tenant.org_id,
-                flow_id=saved_id(flow),
-                definition=flow_definition(flow_uuid, name, text, buttons),
-                status="published",
-                version=1,
-            )
-        )
-        await session.flush()
-        return saved_id(flow)
-
-    return tenant.server.in_transaction(build)
+def feedback_flow(keyword: str) -> tuple[dict[str, Any], list[str]]:
+    """A flow started by `keyword`: asks with two buttons, then thanks or apologises."""
+    flow = (
+        FlowBuilder(f"Feedback {keyword}")
+        .send("ask", "How was today?", "answer", quick_replies=["Good", "Bad"])
+        .wait("answer", [("has_any_word", ["good"], "Good", "glad")], other="sorry")
+        .send("glad", "Glad to hear it", None)
+        .send("sorry", "Sorry to hear that", None)
+    )
+    return flow.build(), [keyword]
 
 
 def messages_with(tenant: Tenant, provider_id: str) -> list[tuple[int, str]]:
@@ -298,32 +254,45 @@ def test_the_message_is_stored_in_the_callers_organization(
     assert messages_with(tenant, mine["payload"]["id"]) == [(tenant.org_id, "inbound")]
 
 
-def test_a_flow_keyword_gets_the_flows_reply(tenant: Tenant) -> None:
+OUTBOUND = """
+query($phone: String) {
+  messages(filter: {either: $phone}) {
+    id body flow contact { phone }
+  }
+}
+"""
+
+
+def test_a_flow_keyword_gets_the_flows_reply(tenant: Tenant, other_tenant: Tenant) -> None:
     keyword = f"kw{uuid.uuid4().hex[:8]}"
-    store_flow(tenant, keyword, "Welcome to the simulator flow", ["Yes", "No"])
-    body = sim_body(keyword, phone="9876543210_2")
-    assert post(tenant, body).status_code == 200
-
-    async def outbound(session: AsyncSession) -> list[tuple[str | None, dict[str, Any]]]:
-        rows = await session.execute(
-            select(col(Message.body), col(Message.interactive_content))
-            .where(
-                col(Message.organization_id) == tenant.org_id,
-                col(Message.flow) == "outbound",
-                col(Message.contact_id) == _contact_id(session, tenant.org_id, "9876543210_2"),
-            )
-            .order_by(col(Message.id))
-        )
-        return [(row[0], row[1]) for row in rows.all()]
-
-    sent = tenant.server.in_transaction(outbound)
-    assert sent, "the flow sent nothing"
-    assert "Welcome to the simulator flow" in (sent[0][0] or "")
+    import_and_publish(tenant, feedback_flow(keyword))
+    phone = "9876543210_2"
+    assert post(tenant, sim_body(keyword, phone=phone), token="staff").status_code == 200
+    assert post(tenant, sim_body("good", phone=phone), token="staff").status_code == 200
+    # Readable as Glific's clients read them: GraphQL `messages`.
+    rows = sorted(tenant.data(OUTBOUND, {"phone": phone})["messages"], key=lambda r: int(r["id"]))
+    assert [(r["flow"], r["body"]) for r in rows] == [
+        ("INBOUND", keyword),
+        ("OUTBOUND", "How was today?"),
+        ("INBOUND", "good"),
+        ("OUTBOUND", "Glad to hear it"),
+    ]
+    assert {r["contact"]["phone"] for r in rows} == {phone}
+    # The other organization has the same simulator phone and saw none of it.
+    assert other_tenant.data(OUTBOUND, {"phone": phone})["messages"] == []
 
 
-def _contact_id(session: AsyncSession, org_id: int, phone: str) -> Any:
-    return (
-        select(col(Contact.id))
-        .where(col(Contact.organization_id) == org_id, col(Contact.phone) == phone)
-        .scalar_subquery()
-    )
+def test_a_button_tap_answers_the_flow(tenant: Tenant) -> None:
+    keyword = f"kw{uuid.uuid4().hex[:8]}"
+    import_and_publish(tenant, feedback_flow(keyword))
+    phone = "9876543210_3"
+    assert post(tenant, sim_body(keyword, phone=phone)).status_code == 200
+    tap = sim_body(phone=phone)
+    tap["payload"]["type"] = "button_reply"
+    tap["payload"]["payload"] = {"id": "node", "reply": "Bad 2", "title": "Bad"}
+    assert post(tenant, tap).status_code == 200
+    rows = sorted(tenant.data(OUTBOUND, {"phone": phone})["messages"], key=lambda r: int(r["id"]))
+    assert [r["body"] for r in rows if r["flow"] == "OUTBOUND"] == [
+        "How was today?",
+        "Sorry to hear that",
+    ]

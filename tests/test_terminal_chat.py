@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -18,8 +19,9 @@ import pytest
 from models import Database
 from resolvers import inbound
 from resolvers.inbound import InboundMessage, Received, Reply
-from tests.test_simulator_endpoint import store_flow
+from tests.test_simulator_endpoint import feedback_flow
 from tests.utils.builders import contact_with_profiles
+from tests.utils.chat import import_and_publish
 from tests.utils.tenants import Tenant, unique_phone
 from webhook.terminal_chat import run_chat
 
@@ -60,7 +62,7 @@ def chat(tenant: Tenant, phone: str, lines: list[str], name: str | None = None) 
 def fake(monkeypatch: pytest.MonkeyPatch) -> Callable[[Script], FakeReceive]:
     def install(script: Script) -> FakeReceive:
         stand_in = FakeReceive(script)
-        monkeypatch.setattr(inbound, "receive", stand_in, raising=False)  # TEMP
+        monkeypatch.setattr(inbound, "receive", stand_in)
         return stand_in
 
     return install
@@ -177,13 +179,29 @@ def test_a_refused_message_is_reported_and_the_chat_goes_on(
 
 def test_a_flow_keyword_prints_the_flows_reply(tenant: Tenant) -> None:
     keyword = f"kw{uuid.uuid4().hex[:8]}"
-    store_flow(tenant, keyword, "Hello from the terminal flow", ["Yes", "No"])
-    status, output = chat(tenant, unique_phone(), [keyword], name="Ravi")
+    import_and_publish(tenant, feedback_flow(keyword))
+    status, output = chat(tenant, unique_phone(), [keyword, "1"], name="Ravi")
     assert status == 0
-    assert "Hello from the terminal flow" in output
+    assert output == "> How was today?\n  1. Good\n  2. Bad\n> Glad to hear it\n> \n"
+
+
+def test_the_prompt_keeps_the_profile_through_a_flow(tenant: Tenant) -> None:
+    keyword = f"kw{uuid.uuid4().hex[:8]}"
+    import_and_publish(tenant, feedback_flow(keyword))
+    family = contact_with_profiles(tenant)
+    status, output = chat(tenant, family["phone"], [keyword, "2"])
+    assert status == 0
+    assert output == (
+        "[Kid] > How was today?\n  1. Good\n  2. Bad\n[Kid] > Sorry to hear that\n[Kid] > \n"
+    )
 
 
 # --- the command ------------------------------------------------------------------------------
+
+
+def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
 
 
 def run_cli(db: Path, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
@@ -228,8 +246,18 @@ def test_the_chat_command_talks_to_the_seeded_organization(tmp_path: Path) -> No
     db = tmp_path / "chat.db"
     assert run_cli(db, "migrate", stdin="").returncode == 0
     assert run_cli(db, "seed", stdin="").returncode == 0
-    result = run_cli(db, "chat", "--phone", "+91 98765 43210", "--name", "Ravi", stdin="")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(
-        "Chatting with organization glific as 919876543210; /quit or Ctrl-D ends.\n> "
+    result = run_cli(
+        db, "chat", "--phone", "+91 98765 43210", "--name", "Ravi", stdin="hello\n/quit\n"
     )
+    assert result.returncode == 0, result.stderr
+    # No flow answers "hello": the message is stored and the prompt comes back.
+    assert result.stdout == (
+        "Chatting with organization glific as 919876543210; /quit or Ctrl-D ends.\n> > "
+    )
+    assert result.stderr == ""
+    stored = rows(
+        db,
+        "SELECT m.body, m.flow, c.name FROM messages m JOIN contacts c ON c.id = m.contact_id"
+        " WHERE c.phone = '919876543210'",
+    )
+    assert stored == [("hello", "inbound", "Ravi")]
