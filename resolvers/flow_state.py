@@ -2,8 +2,9 @@
 `ContactView`, the organization as its `OrgView`, a contact's unfinished `flow_contexts` as
 the engine's `Session` (and back), and the parsed flows the engine may enter.
 
-Parsed flows are cached per process by revision id: a revision's definition never changes
-once written (an edit is a new revision), so the cache needs no invalidation, only a bound.
+Parsed flows are cached per process by database and revision id: a revision's definition
+never changes once written (an edit is a new revision), so the cache needs no invalidation,
+only a bound.
 """
 
 from __future__ import annotations
@@ -46,17 +47,24 @@ FINISHED = ("completed", "expired", "interrupted", "failed")
 
 # --- parsed flows --------------------------------------------------------------------------
 
-_PARSED: OrderedDict[int, ParsedFlow] = OrderedDict()
+# (database URL, revision id) -> the parsed revision.
+_PARSED: OrderedDict[tuple[str, int], ParsedFlow] = OrderedDict()
 _PARSED_LIMIT = 512
 
 
-def _parsed(revision_id: int, definition: dict[str, Any], version: int) -> ParsedFlow:
-    found = _PARSED.get(revision_id)
+def _key(session: AsyncSession, revision_id: int) -> tuple[str, int]:
+    return (str(session.get_bind().engine.url), revision_id)
+
+
+def _cached(key: tuple[str, int]) -> ParsedFlow | None:
+    found = _PARSED.get(key)
     if found is not None:
-        _PARSED.move_to_end(revision_id)
-        return found
-    parsed = parse_flow(definition, version=version)
-    _PARSED[revision_id] = parsed
+        _PARSED.move_to_end(key)
+    return found
+
+
+def _remember(key: tuple[str, int], parsed: ParsedFlow) -> ParsedFlow:
+    _PARSED[key] = parsed
     if len(_PARSED) > _PARSED_LIMIT:
         _PARSED.popitem(last=False)
     return parsed
@@ -96,7 +104,7 @@ async def _newest_revisions(
         if rev_id is not None and (flow_id not in newest or number > newest[flow_id][1]):
             newest[flow_id] = (int(rev_id), int(number))
     wanted = [rev_id for rev_id, _ in newest.values()]
-    missing = [rid for rid in wanted if rid not in _PARSED]
+    missing = [rid for rid in wanted if _key(session, rid) not in _PARSED]
     loaded: dict[int, FlowRevision] = {}
     if missing:
         for rev in (
@@ -132,10 +140,8 @@ async def org_flows(
         flow = by_id.get(flow_id)
         if flow is None or rev.id is None:
             continue
-        cached = _PARSED.get(rev.id)
-        parsed = cached if cached is not None else _parsed(rev.id, rev.definition, rev.version)
-        if cached is not None:
-            _PARSED.move_to_end(rev.id)
+        key = _key(session, rev.id)
+        parsed = _cached(key) or _remember(key, parse_flow(rev.definition, version=rev.version))
         result.by_uuid[flow.uuid] = parsed
         result.records[flow.uuid] = flow
     # Flows without a published revision are still known by uuid (for their names).

@@ -73,3 +73,31 @@ def tenant(server: LiveServer) -> Tenant:
 @pytest.fixture
 def other_tenant(server: LiveServer) -> Tenant:
     return create_tenant(server)
+
+
+@pytest.fixture(scope="module")
+def timer_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A server that runs jobs (flow timers, pending webhook calls), on a database of its
+    own: the shared server runs none, since its polls would show in other tests' statement
+    counts."""
+    if database_url.startswith("sqlite"):
+        folder = tmp_path_factory.mktemp("timers")
+        urls: Iterator[str] = iter([f"sqlite+aiosqlite:///{folder / 'timers.db'}"])
+    else:
+        urls = _pg_database(PG_URL)
+    url = next(urls)
+    live = start_server(url, jobs_enabled=True, jobs_poll_seconds=0.2)
+    try:
+        yield live
+    finally:
+        live.stop()
+        for _ in urls:  # drops the PostgreSQL database
+            pass
+
+
+@pytest.fixture
+def timed_tenant(timer_server: LiveServer) -> Tenant:
+    """A fresh organization on the server that runs jobs."""
+    return create_tenant(timer_server)

@@ -130,7 +130,8 @@ def test_a_runaway_flow_stops_and_the_contact_is_not_stuck(tenant: Tenant) -> No
     assert phone.say("echo") == ["Say something"]
 
 
-def test_a_wait_times_out_into_no_response(tenant: Tenant) -> None:
+def test_a_wait_times_out_into_no_response(timed_tenant: Tenant) -> None:
+    tenant = timed_tenant
     import_and_publish(tenant, (timeout_flow(1), ["patience"]))
     phone = Phone(tenant)
     assert phone.say("patience") == ["Are you there?"]
@@ -144,7 +145,8 @@ def test_a_wait_times_out_into_no_response(tenant: Tenant) -> None:
     assert phone.say("sorry, here") == []
 
 
-def test_an_answer_before_the_timeout_disarms_it(tenant: Tenant) -> None:
+def test_an_answer_before_the_timeout_disarms_it(timed_tenant: Tenant) -> None:
+    tenant = timed_tenant
     import_and_publish(tenant, (timeout_flow(1), ["patience"]))
     phone = Phone(tenant)
     phone.say("patience")
@@ -227,8 +229,9 @@ def test_a_webhook_answer_routes_the_run(tenant: Tenant, hook_server: str) -> No
 
 
 def test_a_flow_started_from_graphql_makes_its_webhook_call(
-    tenant: Tenant, hook_server: str
+    timed_tenant: Tenant, hook_server: str
 ) -> None:
+    tenant = timed_tenant
     flow = webhook_flow(f"{hook_server}/ok")
     import_and_publish(tenant, (flow, []))
     phone = Phone(tenant)

@@ -3,14 +3,13 @@ contact's flows; managers do the rest), flow labels, and our per-profile `flowRe
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from resolvers import flow_labels, flow_results, flows
+from resolvers import flow_labels, flow_results, flow_runs, flows
 from resolvers.errors import InputErrors
 from schema.fields.common import ctx_of, lookup, payload, query_row, query_rows, read
 from schema.inputs import Opts, to_opts, to_params
@@ -32,12 +31,6 @@ from schema.types.flow import (
     PublishFlowError,
     PublishFlowResult,
 )
-
-
-def _flow_runs() -> Any:
-    """`resolvers.flow_runs`, imported when a run is started or ended (it is written apart
-    from this module)."""
-    return importlib.import_module("resolvers.flow_runs")
 
 
 def _results(value: Any) -> dict[str, Any] | None:
@@ -246,7 +239,7 @@ class FlowMutation:
         org_id = ctx_of(info).org_id
 
         async def work(session: AsyncSession) -> None:
-            await _flow_runs().start_contact_flow(
+            await flow_runs.start_contact_flow(
                 session, org_id, flow_id, contact_id, _results(default_results)
             )
 
@@ -260,7 +253,7 @@ class FlowMutation:
         org_id = ctx_of(info).org_id
 
         async def work(session: AsyncSession) -> None:
-            await _flow_runs().terminate_contact_flows(session, org_id, contact_id)
+            await flow_runs.terminate_contact_flows(session, org_id, contact_id)
 
         _, errors = await payload(info, work)
         return CommonFlowResult(success=errors is None, errors=errors)
