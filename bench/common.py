@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PASSWORD = "Bench-password-1"
+SECRET_KEY = "bench-secret"
 ADMIN_PHONE = "917834811114"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Phones of the seeded contacts: 9190 followed by 8 digits.
@@ -183,7 +184,7 @@ class Server:
             os.environ,
             DATABASE_URL=self.url,
             ENVIRONMENT="production",
-            SECRET_KEY="bench-secret",
+            SECRET_KEY=SECRET_KEY,
             ADMIN_PASSWORD=PASSWORD,
             **self.env,
         )

@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from common import Server, database, line, run_load, summarise
+from common import ADMIN_PHONE, PASSWORD, SECRET_KEY, Server, database, line, run_load, summarise
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -154,7 +154,10 @@ async def prepare(url: str, contacts: int) -> list[Tenant]:
     """Migrate and seed, then one organization per five contacts, each with the flow
     imported and published and a staff user signed in."""
     await upgrade(url)
-    settings = Settings(database_url=url)
+    # Seeded as the bench's server signs in (bench/common.py).
+    settings = Settings(
+        database_url=url, admin_password=PASSWORD, admin_phone=ADMIN_PHONE, secret_key=SECRET_KEY
+    )
     db = Database(url, settings=settings)
     tenants: list[Tenant] = []
     definition = registration_flow()

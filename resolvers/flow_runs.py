@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 FLOW_METHOD = "Switched profile via flow"
 WAKEUP_JOB = "flow_wakeup"
 WEBHOOK_JOB = "flow_webhook"
+EXPIRE_JOB = "flow_expire"
 # How long after a turn its webhook job waits for the inline call to have been made.
 WEBHOOK_FALLBACK_SECONDS = 60.0
 WEBHOOK_TIMEOUT_SECONDS = 20.0
@@ -309,6 +310,18 @@ async def _start_row(turn: Turn, event: ev.RunStarted) -> None:
     turn.session.add(row)
     await turn.session.flush()
     turn.rows[event.run_uuid] = row
+    minutes = parsed.expire_after_minutes if parsed is not None else None
+    if event.parent_uuid is None and minutes is not None and minutes > 0:
+        # Glific ignores expire_after_minutes (runs live until a 14-day purge); here a run
+        # left waiting that long ends, so an abandoned activity does not catch the next
+        # message weeks later.
+        await jobs.defer(
+            turn.session,
+            EXPIRE_JOB,
+            {"org_id": turn.org_id, "contact_id": turn.contact.id, "run_uuid": event.run_uuid},
+            run_at=turn.env.now() + timedelta(minutes=minutes),
+            lock=f"contact:{turn.contact.id}",
+        )
     name = turn.flows.record(event.flow_uuid)
     await history.record(
         turn.session,
@@ -690,6 +703,21 @@ async def make_pending_call(db: Database, args: dict[str, Any]) -> None:
     if still_waiting:
         outcome = Outcome(webhooks=[request])
         await follow_webhooks(db, org_id, contact_id, outcome)
+
+
+@jobs.job(EXPIRE_JOB)
+async def expire_run(db: Database, args: dict[str, Any]) -> None:
+    """A run's `expire_after_minutes` have passed: if it is still open, it and the runs it
+    entered end (as expired), and the contact is free for the next keyword."""
+    org_id, contact_id, run_uuid = int(args["org_id"]), int(args["contact_id"]), args["run_uuid"]
+
+    async def decide(turn: Turn) -> Sprint | None:
+        run = turn.runs.find(str(run_uuid))
+        if run is None or run.status not in ("active", "waiting"):
+            return None
+        return interrupt(turn.env, turn.runs, "Flow expired")
+
+    await take_turn(db, org_id, contact_id, decide)
 
 
 @jobs.job(WAKEUP_JOB)

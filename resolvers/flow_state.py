@@ -10,7 +10,6 @@ only a bound.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +25,6 @@ from models import (
     FlowContext,
     FlowRevision,
     Group,
-    Language,
     Organization,
     Profile,
 )
@@ -42,6 +40,8 @@ from resolvers.flow_engine import (
     parse_flow,
 )
 from resolvers.flow_engine import Flow as ParsedFlow
+from resolvers.flow_engine.text import clean_keyword
+from resolvers.languages import all_languages
 
 FINISHED = ("completed", "expired", "interrupted", "failed")
 
@@ -77,76 +77,72 @@ class OrgFlows:
 
     by_uuid: dict[str, ParsedFlow] = field(default_factory=dict)
     records: dict[str, Flow] = field(default_factory=dict)
+    # Cleaned keyword -> the active flow it starts (keywords are unique per organization).
+    by_keyword: dict[str, Flow] = field(default_factory=dict)
 
     def get(self, flow_uuid: str) -> ParsedFlow | None:
         return self.by_uuid.get(flow_uuid)
+
+    def for_keyword(self, cleaned: str) -> Flow | None:
+        return self.by_keyword.get(cleaned) if cleaned else None
 
     def record(self, flow_uuid: str) -> Flow | None:
         return self.records.get(flow_uuid)
 
 
-async def _newest_revisions(
-    session: AsyncSession, org_id: int, *, published: bool, flow_ids: Iterable[int] | None = None
-) -> dict[int, FlowRevision]:
-    stmt = select(FlowRevision).where(col(FlowRevision.organization_id) == org_id)
-    if published:
-        stmt = stmt.where(col(FlowRevision.status) == "published")
-    if flow_ids is not None:
-        stmt = stmt.where(col(FlowRevision.flow_id).in_(list(flow_ids)))
-    # Only the ids first: definitions are read for revisions not parsed yet.
-    newest: dict[int, tuple[int, int]] = {}
-    rows = await session.execute(
-        stmt.with_only_columns(
-            col(FlowRevision.id), col(FlowRevision.flow_id), col(FlowRevision.revision_number)
-        )
-    )
-    for rev_id, flow_id, number in rows.all():
-        if rev_id is not None and (flow_id not in newest or number > newest[flow_id][1]):
-            newest[flow_id] = (int(rev_id), int(number))
-    wanted = [rev_id for rev_id, _ in newest.values()]
-    missing = [rid for rid in wanted if _key(session, rid) not in _PARSED]
-    loaded: dict[int, FlowRevision] = {}
-    if missing:
-        for rev in (
-            await session.scalars(select(FlowRevision).where(col(FlowRevision.id).in_(missing)))
-        ).all():
-            loaded[rev.id or 0] = rev
-    result: dict[int, FlowRevision] = {}
-    for flow_id, (rev_id, _) in newest.items():
-        result[flow_id] = loaded.get(rev_id) or FlowRevision(
-            id=rev_id, organization_id=org_id, flow_id=flow_id
-        )
-    return result
-
-
 async def org_flows(
     session: AsyncSession, org_id: int, *, draft_flow_id: int | None = None
 ) -> OrgFlows:
-    """The published revisions of the organization's active flows, parsed (and cached);
-    with `draft_flow_id`, that flow's newest revision instead of its published one."""
-    flows = (
-        await session.scalars(
-            select(Flow).where(col(Flow.organization_id) == org_id, col(Flow.is_active).is_(True))
+    """The organization's active flows with their published revisions, parsed (and
+    cached); with `draft_flow_id`, that flow's newest revision instead of its published one.
+    One statement when every revision is parsed already."""
+    rows = await session.execute(
+        select(Flow, col(FlowRevision.id), col(FlowRevision.version))
+        .outerjoin(
+            FlowRevision,
+            (col(FlowRevision.flow_id) == col(Flow.id)) & (col(FlowRevision.status) == "published"),
         )
-    ).all()
-    by_id = {f.id: f for f in flows if f.id is not None}
-    revisions = await _newest_revisions(session, org_id, published=True)
-    if draft_flow_id is not None:
-        revisions.update(
-            await _newest_revisions(session, org_id, published=False, flow_ids=[draft_flow_id])
-        )
+        .where(col(Flow.organization_id) == org_id, col(Flow.is_active).is_(True))
+    )
     result = OrgFlows()
-    for flow_id, rev in revisions.items():
-        flow = by_id.get(flow_id)
-        if flow is None or rev.id is None:
-            continue
-        key = _key(session, rev.id)
-        parsed = _cached(key) or _remember(key, parse_flow(rev.definition, version=rev.version))
-        result.by_uuid[flow.uuid] = parsed
+    published: dict[int, tuple[Flow, int, int]] = {}
+    for flow, rev_id, version in rows.all():
         result.records[flow.uuid] = flow
-    # Flows without a published revision are still known by uuid (for their names).
-    for flow in flows:
-        result.records.setdefault(flow.uuid, flow)
+        for keyword in flow.keywords or []:
+            result.by_keyword[clean_keyword(keyword)] = flow
+        if rev_id is not None and flow.id is not None:
+            published[flow.id] = (flow, int(rev_id), int(version))
+    if draft_flow_id is not None:
+        newest = await session.scalar(
+            select(FlowRevision)
+            .where(col(FlowRevision.flow_id) == draft_flow_id)
+            .order_by(col(FlowRevision.revision_number).desc())
+            .limit(1)
+        )
+        drafted = next((f for f in result.records.values() if f.id == draft_flow_id), None)
+        if newest is not None and newest.id is not None and drafted is not None:
+            key = _key(session, newest.id)
+            result.by_uuid[drafted.uuid] = _cached(key) or _remember(
+                key, parse_flow(newest.definition, version=newest.version)
+            )
+            published.pop(draft_flow_id, None)
+    missing = [
+        rev_id for _, rev_id, _ in published.values() if _key(session, rev_id) not in _PARSED
+    ]
+    definitions: dict[int, dict[str, Any]] = {}
+    if missing:
+        loaded = await session.execute(
+            select(col(FlowRevision.id), col(FlowRevision.definition)).where(
+                col(FlowRevision.id).in_(missing)
+            )
+        )
+        definitions = {int(rid): definition for rid, definition in loaded.all()}
+    for flow, rev_id, version in published.values():
+        key = _key(session, rev_id)
+        parsed = _cached(key)
+        if parsed is None:
+            parsed = _remember(key, parse_flow(definitions[rev_id], version=version))
+        result.by_uuid[flow.uuid] = parsed
     return result
 
 
@@ -202,12 +198,11 @@ async def org_view(session: AsyncSession, org_id: int) -> OrgView:
     org = await session.get(Organization, org_id)
     if org is None:
         raise RuntimeError(f"organization {org_id} does not exist")
-    languages = (await session.scalars(select(Language).order_by(col(Language.id)))).all()
+    languages = await all_languages(session)
     return OrgView(
         id=org_id,
         languages=tuple(
-            LanguageView(id=lang.id or 0, label=lang.label, locale=lang.locale)
-            for lang in languages
+            LanguageView(id=lang.id, label=lang.label, locale=lang.locale) for lang in languages
         ),
         default_language_id=org.default_language_id,
         timezone=org.timezone,

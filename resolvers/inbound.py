@@ -7,12 +7,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, Database, Flow, FlowKeyword, Message, Profile, saved_id, utcnow
+from models import Contact, Database, Flow, Message, Profile, saved_id, utcnow
 from resolvers import contacts, flow_runs
 from resolvers.config import settings_of
 from resolvers.conversation import InboundMessage, Received, Reply
@@ -20,6 +21,7 @@ from resolvers.errors import InputErrors
 from resolvers.flow_engine.events import Sprint
 from resolvers.flow_engine.state import Input
 from resolvers.flow_engine.text import clean_keyword
+from resolvers.flow_state import org_flows
 from resolvers.phones import is_simulator_phone, normalize_phone
 
 __all__ = ["InboundMessage", "Received", "Reply", "receive"]
@@ -66,18 +68,43 @@ async def _contact_for(session: AsyncSession, org_id: int, message: InboundMessa
 
 async def _store(
     session: AsyncSession, org_id: int, contact: Contact, message: InboundMessage
-) -> Message | None:
-    """The inbound message, once per provider message id (None for a redelivery)."""
-    seen = await session.scalar(
-        select(col(Message.id)).where(
-            col(Message.organization_id) == org_id,
-            col(Message.bsp_message_id) == message.provider_message_id,
-        )
-    )
-    if seen is not None:
-        return None
+) -> int | None:
+    """The inbound message's id, stored once per provider message id (None for a
+    redelivery: the unique index decides, in the one INSERT)."""
     now = utcnow()
     data = message.input
+    values = {
+        "organization_id": org_id,
+        "uuid": str(uuid.uuid4()),
+        "contact_id": saved_id(contact),
+        "sender_id": contact.id,
+        "profile_id": contact.active_profile_id,
+        "flow": "inbound",
+        "type": data.type,
+        "body": data.text,
+        "status": "received",
+        "bsp_status": "delivered",
+        "bsp_message_id": message.provider_message_id,
+        "errors": {},
+        "interactive_content": dict(data.interactive or {}),
+        "media_url": data.media_url,
+        "caption": data.caption,
+        "message_number": contact.last_message_number + 1,
+        "is_hsm": False,
+        "context_id": message.context_id,
+        "sent_at": message.sent_at,
+        "inserted_at": now,
+        "updated_at": now,
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stored = await session.scalar(
+        insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["bsp_message_id", "organization_id"])
+        .returning(col(Message.id))
+    )
+    if stored is None:
+        return None
     contact.last_message_number += 1
     contact.last_message_at = now
     contact.last_communication_at = now
@@ -86,45 +113,7 @@ async def _store(
     contact.is_contact_replied = True
     contact.bsp_status = "session_and_hsm" if contact.optin_status else "session"
     contact.updated_at = now
-    row = Message(
-        organization_id=org_id,
-        uuid=str(uuid.uuid4()),
-        contact_id=saved_id(contact),
-        sender_id=contact.id,
-        profile_id=contact.active_profile_id,
-        flow="inbound",
-        type=data.type,
-        body=data.text,
-        status="received",
-        bsp_status="delivered",
-        bsp_message_id=message.provider_message_id,
-        interactive_content=dict(data.interactive or {}),
-        media_url=data.media_url,
-        caption=data.caption,
-        message_number=contact.last_message_number,
-        context_id=message.context_id,
-        sent_at=message.sent_at,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
-        return None  # the same id, delivered twice at the same moment
-    return row
-
-
-async def _flow_for_keyword(session: AsyncSession, org_id: int, keyword: str) -> Flow | None:
-    if not keyword:
-        return None
-    return await session.scalar(
-        select(Flow)
-        .join(FlowKeyword, col(FlowKeyword.flow_id) == col(Flow.id))
-        .where(
-            col(FlowKeyword.organization_id) == org_id,
-            col(FlowKeyword.keyword) == keyword,
-        )
-    )
+    return int(stored)
 
 
 async def receive(db: Database, org_id: int, message: InboundMessage) -> Received:
@@ -135,42 +124,48 @@ async def receive(db: Database, org_id: int, message: InboundMessage) -> Receive
     at a time: the contact's row stays locked until the step is committed."""
     async with db.transaction(org_id) as session:
         contact = await _contact_for(session, org_id, message)
+        contact_id = saved_id(contact)
         stored = await _store(session, org_id, contact, message)
         if stored is None:
-            return Received(message_id=None, contact_id=saved_id(contact), duplicate=True)
+            return Received(message_id=None, contact_id=contact_id, duplicate=True)
         cleaned = clean_keyword(message.input.text) if message.input.type == "text" else ""
-        draft_flow: Flow | None = None
-        if cleaned.startswith(DRAFT_PREFIX) and len(cleaned) > len(DRAFT_PREFIX):
-            draft_flow = await _flow_for_keyword(session, org_id, cleaned[len(DRAFT_PREFIX) :])
-        keyword_flow = None if draft_flow else await _flow_for_keyword(session, org_id, cleaned)
-        optin_flow = (
-            await _flow_for_keyword(session, org_id, OPTIN_KEYWORD)
-            if contact.optout_time is not None
-            else None
-        )
-        turn = await flow_runs.load_turn(
-            session,
-            org_id,
-            contact,
-            draft_flow_id=draft_flow.id if draft_flow is not None else None,
-        )
-        data = replace(message.input, message_id=stored.id)
+        turn = await flow_runs.load_turn(session, org_id, contact)
+        draft_flow = None
+        if cleaned.startswith(DRAFT_PREFIX):
+            draft_flow = turn.flows.for_keyword(cleaned[len(DRAFT_PREFIX) :])
+            if draft_flow is not None:
+                turn.flows = await org_flows(session, org_id, draft_flow_id=draft_flow.id)
+        keyword_flow = None if draft_flow else turn.flows.for_keyword(cleaned)
+        optin_flow = turn.flows.for_keyword(OPTIN_KEYWORD) if contact.optout_time else None
+        data = replace(message.input, message_id=stored)
         sprint = _route(turn, data, cleaned, draft_flow, keyword_flow, optin_flow)
+        outcome = flow_runs.Outcome()
         if sprint is not None:
             active = turn.runs.active_run()
-            if active is not None:
-                record = turn.flows.record(active.flow_uuid)
-                stored.flow_id = record.id if record is not None else None
+            record = turn.flows.record(active.flow_uuid) if active is not None else None
+            if record is not None:
+                await session.execute(
+                    update(Message)
+                    .where(col(Message.id) == stored)
+                    .values(flow_id=record.id)
+                    .execution_options(synchronize_session=False)
+                )
             outcome = await flow_runs.apply(turn, sprint)
-        else:
-            outcome = flow_runs.Outcome()
-        contact_id = saved_id(contact)
-    outcome = await flow_runs.follow_webhooks(db, org_id, contact_id, outcome)
+        profile = (
+            await session.get(Profile, contact.active_profile_id)
+            if contact.active_profile_id is not None
+            else None
+        )
+        active_name = profile.name if profile is not None else None
+    if outcome.webhooks:
+        outcome = await flow_runs.follow_webhooks(db, org_id, contact_id, outcome)
+        # The calls' answers resumed the run in turns of their own.
+        active_name = await _active_profile_name(db, org_id, contact_id)
     return Received(
-        message_id=stored.id,
+        message_id=stored,
         contact_id=contact_id,
         replies=tuple(outcome.replies),
-        active_profile_name=await _active_profile_name(db, org_id, contact_id),
+        active_profile_name=active_name,
     )
 
 

@@ -86,12 +86,30 @@ async def languages_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, A
     return found
 
 
+# Every language, per database (what a flow's set_contact_language looks up), kept as above.
+_all_cache: dict[str, tuple[float, list[Any]]] = {}
+_ALL = prepared(unscoped(records(Language).order_by(col(Language.id))))
+
+
+async def all_languages(session: AsyncSession) -> list[Any]:
+    now, database = time.monotonic(), _database(session)
+    hit = _all_cache.get(database)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    rows = list(await read_rows(session, _ALL, {}))
+    ttl = settings_of(session).language_cache_seconds
+    if ttl > 0:
+        _all_cache[database] = (now + ttl, rows)
+    return rows
+
+
 def _forget_after_commit(session: AsyncSession) -> None:
     database = _database(session)
 
     def forget(_: Any) -> None:
         for key in [k for k in _cache if k[0] == database]:
             _cache.pop(key, None)
+        _all_cache.pop(database, None)
 
     event.listen(session.sync_session, "after_commit", forget, once=True)
 

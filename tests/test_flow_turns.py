@@ -9,13 +9,17 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import Flow, FlowKeyword, FlowRevision
+from models import Flow, FlowContext, FlowKeyword, FlowRevision, saved_id, utcnow
+from resolvers import flow_runs
 from tests.utils.chat import Phone, import_and_publish
 from tests.utils.flow_builder import FlowBuilder, export_of
 from tests.utils.tenants import Tenant
@@ -100,11 +104,13 @@ def _store_unchecked(tenant: Tenant, definition: dict[str, Any], keyword: str) -
         )
         session.add(flow)
         await session.flush()
-        session.add(FlowKeyword(organization_id=tenant.org_id, flow_id=flow.id, keyword=keyword))
+        session.add(
+            FlowKeyword(organization_id=tenant.org_id, flow_id=saved_id(flow), keyword=keyword)
+        )
         session.add(
             FlowRevision(
                 organization_id=tenant.org_id,
-                flow_id=flow.id,
+                flow_id=saved_id(flow),
                 definition=definition,
                 status="published",
                 version=1,
@@ -249,3 +255,49 @@ def test_a_flow_started_from_graphql_makes_its_webhook_call(
         time.sleep(0.2)
         replies = [m.body or "" for m in phone.new_replies()]
     assert replies == ["Your score is 7"]
+
+
+def test_a_run_left_waiting_expires(tenant: Tenant) -> None:
+    flow = echo_flow() | {"expire_after_minutes": 30}
+    import_and_publish(tenant, (flow, ["echo"]))
+    phone = Phone(tenant)
+    phone.say("echo")
+    contact_id = phone.contact_id()
+
+    async def armed(session: AsyncSession) -> list[tuple[str, Any]]:
+        run_uuid = await session.scalar(
+            select(col(FlowContext.run_uuid)).where(col(FlowContext.contact_id) == contact_id)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            rows = await session.execute(
+                text(
+                    "SELECT args->>'run_uuid', scheduled_at FROM procrastinate_jobs"
+                    " WHERE task_name = 'flow_expire'"
+                )
+            )
+        else:
+            rows = await session.execute(
+                text(
+                    "SELECT json_extract(args, '$.run_uuid'), run_at FROM job_queue"
+                    " WHERE name = 'flow_expire'"
+                )
+            )
+        return [(str(run_uuid), at) for uuid_, at in rows.all() if uuid_ == run_uuid]
+
+    jobs_for_run = tenant.server.in_transaction(armed)
+    assert len(jobs_for_run) == 1
+    run_uuid, at = jobs_for_run[0]
+    due = datetime.fromisoformat(at) if isinstance(at, str) else at
+    due = (
+        due.replace(tzinfo=None) if due.tzinfo is None else due.astimezone(UTC).replace(tzinfo=None)
+    )
+    assert abs((due - utcnow()) - timedelta(minutes=30)) < timedelta(minutes=2)
+    # The job is due in 30 minutes: it is run here as the runner would run it then.
+    args = {"org_id": tenant.org_id, "contact_id": contact_id, "run_uuid": run_uuid}
+
+    async def expire() -> None:
+        await flow_runs.expire_run(tenant.server.db, args)
+
+    tenant.server.run(expire)
+    assert phone.say("still there?") == []
+    assert phone.say("echo") == ["Say something"]
