@@ -8,6 +8,8 @@ import json
 import uuid
 from typing import Any
 
+from tests.utils.flow_builder import export_of
+
 
 def _uuid() -> str:
     return str(uuid.uuid4())
@@ -123,13 +125,4 @@ def broken(kind: str, name: str = "Broken") -> dict[str, Any]:
 def export(*definitions: dict[str, Any], keywords: list[list[str]] | None = None) -> str:
     """Glific's export format, as the Json string importFlow takes."""
     words = keywords or [[] for _ in definitions]
-    return json.dumps(
-        {
-            "flows": [
-                {"definition": d, "keywords": k} for d, k in zip(definitions, words, strict=True)
-            ],
-            "contact_field": [],
-            "collections": [],
-            "interactive_templates": [],
-        }
-    )
+    return json.dumps(export_of(*zip(definitions, words, strict=True)))
