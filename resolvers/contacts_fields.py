@@ -139,16 +139,30 @@ async def ensure_field(
 ) -> ContactsField:
     """The definition for `shortcode`, created when a flow first writes the field."""
     code = snake_case(shortcode)
-    field = await session.scalar(
+    field = await _contact_field(session, org_id, code)
+    if field is None:
+        try:
+            # Two flows may write a new field at the same moment: the loser of the race
+            # uses the winner's definition instead of failing its message.
+            async with session.begin_nested():
+                field = await create_field(
+                    session, org_id, {"name": label or code, "shortcode": code}
+                )
+        except InputErrors:
+            field = await _contact_field(session, org_id, code)
+            if field is None:
+                raise
+    return field
+
+
+async def _contact_field(session: AsyncSession, org_id: int, code: str) -> ContactsField | None:
+    return await session.scalar(
         select(ContactsField).where(
             col(ContactsField.organization_id) == org_id,
             col(ContactsField.scope) == "contact",
             col(ContactsField.shortcode) == code,
         )
     )
-    if field is None:
-        field = await create_field(session, org_id, {"name": label or code, "shortcode": code})
-    return field
 
 
 async def update_field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -57,13 +58,18 @@ async def contacts_for_groups(session: AsyncSession, ids: list[int]) -> dict[int
 async def group_by_label(
     session: AsyncSession, org_id: int, label: str, *, create: bool = False
 ) -> Group | None:
-    group = await session.scalar(
-        select(Group).where(col(Group.organization_id) == org_id, col(Group.label) == label)
-    )
+    found = select(Group).where(col(Group.organization_id) == org_id, col(Group.label) == label)
+    group = await session.scalar(found)
     if group is None and create:
-        group = Group(organization_id=org_id, label=label)
-        session.add(group)
-        await session.flush()
+        try:
+            # Two flows may add contacts to a new group at the same moment: the loser of
+            # the race uses the winner's group.
+            async with session.begin_nested():
+                group = Group(organization_id=org_id, label=label)
+                session.add(group)
+                await session.flush()
+        except IntegrityError:
+            group = await session.scalar(found)
     return group
 
 

@@ -4,9 +4,11 @@ the contact stuck, wait timeouts that fire, and replies readable through `messag
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -19,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Flow, FlowContext, FlowKeyword, FlowRevision, saved_id, utcnow
-from resolvers import flow_runs
+from resolvers import flow_runs, inbound
+from resolvers.flow_engine.state import Input
 from tests.utils.chat import Phone, import_and_publish
 from tests.utils.flow_builder import FlowBuilder, export_of
-from tests.utils.tenants import Tenant
+from tests.utils.tenants import Tenant, unique_phone
 
 
 def echo_flow() -> dict[str, Any]:
@@ -301,3 +304,27 @@ def test_a_run_left_waiting_expires(tenant: Tenant) -> None:
     tenant.server.run(expire)
     assert phone.say("still there?") == []
     assert phone.say("echo") == ["Say something"]
+
+
+def test_many_contacts_writing_a_new_field_at_once_all_succeed(tenant: Tenant) -> None:
+    """The first write of a field creates its definition; contacts racing to do that must
+    not fail each other's messages."""
+    import_and_publish(tenant, (echo_flow(), ["echo"]))
+    phones = [unique_phone() for _ in range(12)]
+
+    def say(phone: str, text: str) -> Any:
+        message = inbound.InboundMessage(
+            phone=phone, input=Input(text=text), provider_message_id=str(uuid.uuid4())
+        )
+
+        async def go() -> Any:
+            return await inbound.receive(tenant.server.db, tenant.org_id, message)
+
+        return go()
+
+    async def all_at_once(text: str) -> list[Any]:
+        return list(await asyncio.gather(*(say(p, text) for p in phones)))
+
+    tenant.server.run(lambda: all_at_once("echo"))
+    received = tenant.server.run(lambda: all_at_once("hello"))
+    assert [[r.body for r in got.replies] for got in received] == [["got hello"]] * len(phones)
