@@ -306,10 +306,33 @@ def test_a_run_left_waiting_expires(tenant: Tenant) -> None:
     assert phone.say("echo") == ["Say something"]
 
 
-def test_many_contacts_writing_a_new_field_at_once_all_succeed(tenant: Tenant) -> None:
-    """The first write of a field creates its definition; contacts racing to do that must
-    not fail each other's messages."""
-    import_and_publish(tenant, (echo_flow(), ["echo"]))
+def join_flow() -> dict[str, Any]:
+    f = FlowBuilder("Join")
+    f.actions(
+        "join",
+        [
+            {"type": "add_contact_groups", "groups": [{"uuid": "0", "name": "Readers"}]},
+            {
+                "type": "set_contact_field",
+                "field": {"key": "club", "name": "Club"},
+                "value": "readers",
+            },
+            {
+                "type": "send_msg",
+                "text": "Welcome to the club",
+                "attachments": [],
+                "quick_replies": [],
+            },
+        ],
+        None,
+    )
+    return f.build()
+
+
+def test_many_contacts_joining_a_new_group_and_field_at_once_all_succeed(tenant: Tenant) -> None:
+    """The first write of a field creates its definition, the first join of a group the
+    group; contacts racing to do that must not fail each other's messages."""
+    import_and_publish(tenant, (join_flow(), ["join"]))
     phones = [unique_phone() for _ in range(12)]
 
     def say(phone: str, text: str) -> Any:
@@ -325,6 +348,7 @@ def test_many_contacts_writing_a_new_field_at_once_all_succeed(tenant: Tenant) -
     async def all_at_once(text: str) -> list[Any]:
         return list(await asyncio.gather(*(say(p, text) for p in phones)))
 
-    tenant.server.run(lambda: all_at_once("echo"))
-    received = tenant.server.run(lambda: all_at_once("hello"))
-    assert [[r.body for r in got.replies] for got in received] == [["got hello"]] * len(phones)
+    received = tenant.server.run(lambda: all_at_once("join"))
+    assert [[r.body for r in got.replies] for got in received] == [["Welcome to the club"]] * len(
+        phones
+    )
