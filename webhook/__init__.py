@@ -1,5 +1,7 @@
-"""WhatsApp providers (Gupshup, Meta Cloud API, the simulator): verify -> parse into one
-internal inbound message -> resolvers; and the senders that deliver replies.
+"""Channels into the flows: each verifies and parses what its provider sends into one
+`resolvers.inbound.InboundMessage` and calls `resolvers.inbound.receive`, the one function
+that decides what an inbound message does.
 
-Empty until the webhook issue: inbound messages will call the same `resolvers` functions
-that the GraphQL API calls (for example `resolvers.profiles.switch_profile`)."""
+Now: Gupshup's message payloads (`gupshup_payload`), Glific's simulator endpoint
+(`simulator`) and the terminal chat (`terminal_chat`). The Gupshup and Meta webhooks and the
+outbound senders come with the WhatsApp issue."""
