@@ -5,9 +5,12 @@ uses (profiles, fields, languages, groups, history), the runs written back to
 were given, and replies stored as outbound messages.
 
 A `call_webhook` is made after that transaction commits (never inside one) and its outcome
-resumes the run in a new transaction. Wait timeouts and `wait_for_time` are durable jobs
-(`resolvers.jobs`): the job names the run and the moment it was armed for, so a stale
-timer (the person answered, or a new flow started) does nothing.
+resumes the run in a new transaction. Wait timeouts, `wait_for_time`, flow expiry and
+pending webhook calls are durable jobs (`resolvers.jobs`): each names the run (and a timer
+the moment it was armed for), so a stale one (the person answered, or a new flow started)
+does nothing. They take no job lock: a job lock keeps later jobs waiting behind one not yet
+due (an expiry a week away would hold back every timer of the contact), and the turn they
+take holds the contact's row lock anyway.
 """
 
 from __future__ import annotations
@@ -256,7 +259,6 @@ async def _apply_event(turn: Turn, event: ev.Event, outcome: Outcome) -> None:
                     "armed_for": event.timeout_at.isoformat(),
                 },
                 run_at=event.timeout_at,
-                lock=f"contact:{contact.id}",
             )
     elif isinstance(event, ev.WebhookRequested):
         outcome.webhooks.append(event)
@@ -267,7 +269,6 @@ async def _apply_event(turn: Turn, event: ev.Event, outcome: Outcome) -> None:
             WEBHOOK_JOB,
             {"org_id": org_id, "contact_id": contact.id, "request": _request_args(event)},
             run_at=turn.env.now() + timedelta(seconds=delay),
-            lock=f"contact:{contact.id}",
         )
     elif isinstance(event, ev.EngineError):
         outcome.errors.append(event.message)
@@ -320,7 +321,6 @@ async def _start_row(turn: Turn, event: ev.RunStarted) -> None:
             EXPIRE_JOB,
             {"org_id": turn.org_id, "contact_id": turn.contact.id, "run_uuid": event.run_uuid},
             run_at=turn.env.now() + timedelta(minutes=minutes),
-            lock=f"contact:{turn.contact.id}",
         )
     name = turn.flows.record(event.flow_uuid)
     await history.record(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,17 @@ def other_tenant(server: LiveServer) -> Tenant:
     return create_tenant(server)
 
 
+@contextmanager
+def fresh_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database of the backend under test, apart from the shared one (dropped
+    afterwards on PostgreSQL)."""
+    if database_url.startswith("sqlite"):
+        folder = tmp_path_factory.mktemp("own")
+        yield f"sqlite+aiosqlite:///{folder / 'own.db'}"
+        return
+    yield from _pg_database(PG_URL)
+
+
 @pytest.fixture(scope="module")
 def timer_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
@@ -82,19 +94,12 @@ def timer_server(
     """A server that runs jobs (flow timers, pending webhook calls), on a database of its
     own: the shared server runs none, since its polls would show in other tests' statement
     counts."""
-    if database_url.startswith("sqlite"):
-        folder = tmp_path_factory.mktemp("timers")
-        urls: Iterator[str] = iter([f"sqlite+aiosqlite:///{folder / 'timers.db'}"])
-    else:
-        urls = _pg_database(PG_URL)
-    url = next(urls)
-    live = start_server(url, jobs_enabled=True, jobs_poll_seconds=0.2)
-    try:
-        yield live
-    finally:
-        live.stop()
-        for _ in urls:  # drops the PostgreSQL database
-            pass
+    with fresh_database(database_url, tmp_path_factory) as url:
+        live = start_server(url, jobs_enabled=True, jobs_poll_seconds=0.2)
+        try:
+            yield live
+        finally:
+            live.stop()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ the contact stuck, wait timeouts that fire, and replies readable through `messag
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import time
@@ -23,9 +24,11 @@ from sqlmodel import col
 from models import Flow, FlowContext, FlowKeyword, FlowRevision, saved_id, utcnow
 from resolvers import flow_runs, inbound
 from resolvers.flow_engine.state import Input
+from tests.conftest import fresh_database
 from tests.utils.chat import Phone, import_and_publish
 from tests.utils.flow_builder import FlowBuilder, export_of
-from tests.utils.tenants import Tenant, unique_phone
+from tests.utils.server import start_server
+from tests.utils.tenants import Tenant, create_tenant, unique_phone
 
 
 def echo_flow() -> dict[str, Any]:
@@ -352,3 +355,31 @@ def test_many_contacts_joining_a_new_group_and_field_at_once_all_succeed(tenant:
     assert [[r.body for r in got.replies] for got in received] == [["Welcome to the club"]] * len(
         phones
     )
+
+
+def test_a_wait_timer_survives_a_restart(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The server stops while a run waits with a timeout; a new server on the same database
+    fires the timer when it is due."""
+    with fresh_database(database_url, tmp_path_factory) as url:
+        first = start_server(url, jobs_enabled=True, jobs_poll_seconds=0.2)
+        try:
+            tenant = create_tenant(first)
+            import_and_publish(tenant, (timeout_flow(2), ["patience"]))
+            phone = Phone(tenant)
+            assert phone.say("patience") == ["Are you there?"]
+        finally:
+            first.stop()
+        time.sleep(2.5)  # the timer falls due while no server runs
+        second = start_server(url, jobs_enabled=True, jobs_poll_seconds=0.2)
+        try:
+            phone.tenant = dataclasses.replace(tenant, server=second)
+            deadline = time.monotonic() + 20
+            replies: list[str] = []
+            while time.monotonic() < deadline and not replies:
+                time.sleep(0.2)
+                replies = [m.body or "" for m in phone.new_replies()]
+            assert replies == ["We missed you"]
+        finally:
+            second.stop()
