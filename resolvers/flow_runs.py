@@ -31,6 +31,7 @@ from models import (
     Contact,
     ContactGroup,
     Database,
+    Flow,
     FlowContext,
     FlowResult,
     Group,
@@ -650,8 +651,6 @@ async def start_contact_flow(
     """GraphQL `startContactFlow`: start a published flow for a contact now, ending the
     flow it is in. Runs in the caller's transaction (webhooks the flow calls at once are
     made by a job once it commits)."""
-    from models import Flow
-
     fid = to_int_id(flow_id, "flow_id")
     cid = to_int_id(contact_id, "contact_id")
     flow = await session.scalar(
