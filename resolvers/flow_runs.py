@@ -31,7 +31,6 @@ from models import (
     Contact,
     ContactGroup,
     Database,
-    Flow,
     FlowContext,
     FlowResult,
     Group,
@@ -39,7 +38,7 @@ from models import (
     saved_id,
     utcnow,
 )
-from resolvers import contacts, contacts_fields, groups, history, jobs, profiles
+from resolvers import contacts, contacts_fields, flows, groups, history, jobs, profiles
 from resolvers.conversation import Reply
 from resolvers.errors import InputErrors, not_found
 from resolvers.flow_engine import (
@@ -101,7 +100,6 @@ class Turn:
 class Outcome:
     replies: list[Reply] = field(default_factory=list)
     webhooks: list[ev.WebhookRequested] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
 
 
 def environment() -> Environment:
@@ -109,12 +107,8 @@ def environment() -> Environment:
 
 
 async def lock_contact(session: AsyncSession, org_id: int, contact_id: int) -> Contact:
-    contact = await session.scalar(
-        select(Contact)
-        .where(col(Contact.id) == contact_id, col(Contact.organization_id) == org_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    """The contact, locked until the transaction ends (`profiles.lock_contact`)."""
+    contact = await profiles.lock_contact(session, org_id, contact_id)
     if contact is None:
         raise not_found("Contacts.Contact")
     return contact
@@ -272,7 +266,6 @@ async def _apply_event(turn: Turn, event: ev.Event, outcome: Outcome) -> None:
             run_at=turn.env.now() + timedelta(seconds=delay),
         )
     elif isinstance(event, ev.EngineError):
-        outcome.errors.append(event.message)
         log.warning(
             "flow problem for contact %s (run %s, node %s): %s",
             contact.id,
@@ -542,7 +535,6 @@ async def follow_webhooks(
             db, org_id, contact_id, _webhook_answered(request, ok, response), env=env
         )
         outcome.replies.extend(more.replies)
-        outcome.errors.extend(more.errors)
         outcome.webhooks.extend(more.webhooks)
     return outcome
 
@@ -651,14 +643,8 @@ async def start_contact_flow(
     """GraphQL `startContactFlow`: start a published flow for a contact now, ending the
     flow it is in. Runs in the caller's transaction (webhooks the flow calls at once are
     made by a job once it commits)."""
-    fid = to_int_id(flow_id, "flow_id")
-    cid = to_int_id(contact_id, "contact_id")
-    flow = await session.scalar(
-        select(Flow).where(col(Flow.id) == fid, col(Flow.organization_id) == org_id)
-    )
-    if flow is None:
-        raise not_found("Flows.Flow")
-    contact = await lock_contact(session, org_id, cid)
+    flow = await flows.fetch_flow(session, org_id, flow_id)
+    contact = await lock_contact(session, org_id, to_int_id(contact_id, "contact_id"))
     turn = await load_turn(session, org_id, contact)
     turn.follows_webhooks = False
     if turn.flows.get(flow.uuid) is None:
@@ -697,7 +683,9 @@ async def make_pending_call(db: Database, args: dict[str, Any]) -> None:
     org_id, contact_id = int(args["org_id"]), int(args["contact_id"])
     request = ev.WebhookRequested(**args["request"])
     async with db.session(org_id) as session:
-        contact = await lock_contact(session, org_id, contact_id)
+        contact = await session.get(Contact, contact_id)
+        if contact is None or contact.organization_id != org_id:
+            return
         still_waiting = _waits_for(await load_turn(session, org_id, contact), request)
     if still_waiting:
         outcome = Outcome(webhooks=[request])

@@ -121,7 +121,7 @@ async def fetch_profile(session: AsyncSession, org_id: int, raw_id: Any) -> Prof
             col(Profile.id) == pid, col(Profile.organization_id) == org_id
         )
     )
-    if contact_id is None or await _lock_contact(session, org_id, contact_id) is None:
+    if contact_id is None or await lock_contact(session, org_id, contact_id) is None:
         raise not_found(entity)
     return await fetch_for_write(session, Profile, org_id, pid, entity, lock=True)
 
@@ -200,7 +200,7 @@ async def indexed_profiles(session: AsyncSession, contact_id: int) -> list[Profi
 # --- the default profile and switching -----------------------------------------------------
 
 
-async def _lock_contact(session: AsyncSession, org_id: int, contact_id: int) -> Contact | None:
+async def lock_contact(session: AsyncSession, org_id: int, contact_id: int) -> Contact | None:
     """Load the contact for a profile operation and keep it locked until the transaction
     ends (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite has one writer at a time): which
     profile is active is read here, and every write that depends on it comes after."""
@@ -342,7 +342,7 @@ async def switch_profile(
         cid = to_int_id(contact_id, "contact_id")
     except InputErrors:
         raise not_found("Contacts.Contact") from None
-    contact = await _lock_contact(session, org_id, cid)
+    contact = await lock_contact(session, org_id, cid)
     if contact is None:
         raise not_found("Contacts.Contact")
     await ensure_default_profile(session, contact)
@@ -411,7 +411,7 @@ async def create_profile(
     profile is activated if nothing was)."""
     if params.get("contact_id") is None:
         raise InputErrors.field("contact_id", "can't be blank")
-    contact = await _lock_contact(session, org_id, to_int_id(params["contact_id"], "contact_id"))
+    contact = await lock_contact(session, org_id, to_int_id(params["contact_id"], "contact_id"))
     if contact is None:
         raise InputErrors.field("contact_id", "does not exist")
     name = v.text(params, "name")
