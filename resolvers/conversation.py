@@ -3,8 +3,10 @@ flows: the inbound message as the channel parsed it, and the replies the flows p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Literal
 
 from resolvers.flow_engine.state import Input
 
@@ -44,3 +46,33 @@ class Received:
     replies: tuple[Reply, ...] = field(default_factory=tuple)
     # The name of the contact's active profile after handling, if it has profiles.
     active_profile_name: str | None = None
+
+
+MessageStatus = Literal["enqueued", "sent", "delivered", "read", "failed"]
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A provider's news about a message we sent (Gupshup `message-event`, Meta
+    `statuses[]`). `provider_message_id` is the id the provider gave when it accepted the
+    message (Gupshup `gsId`, Meta `wamid…`); `fallback_id` another id it may be known by
+    (Gupshup's `payload.id`). `error` is the provider's error for `failed`, `error_code` its
+    code as text (Gupshup `payload.payload.code`, Meta `errors[0].code`)."""
+
+    provider_message_id: str
+    status: MessageStatus
+    provider: str
+    at: datetime | None = None
+    fallback_id: str | None = None
+    error: Mapping[str, Any] | None = None
+    error_code: str | None = None
+
+
+@dataclass(frozen=True)
+class OptEvent:
+    """A contact opted in or out on the provider's side (Gupshup `user-event`)."""
+
+    phone: str
+    opted_in: bool
+    provider: str
+    at: datetime | None = None

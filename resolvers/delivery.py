@@ -1,0 +1,86 @@
+"""What passes between the outbox (`resolvers`) and a provider's transport (`webhook/senders/`):
+the message to deliver, the organization's credentials for that provider, and what the
+provider answered. Transports register themselves by provider name; the outbox looks them up,
+so resolvers never import webhook code.
+
+A transport makes one HTTP request and classifies the answer; it never retries, sleeps or
+touches the database (the outbox does that: retries with backoff, the rate limit, statuses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx2
+
+SendOutcome = Literal["sent", "retry", "failed"]
+
+
+@dataclass(frozen=True)
+class GupshupCredentials:
+    app_name: str
+    api_key: str
+    source_number: str
+    api_url: str = "https://api.gupshup.io"
+
+
+@dataclass(frozen=True)
+class MetaCredentials:
+    access_token: str
+    phone_number_id: str
+    api_url: str = "https://graph.facebook.com"
+    api_version: str = "v21.0"
+
+
+Credentials = GupshupCredentials | MetaCredentials
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One stored outbound message, as a transport needs it.
+
+    `type` is Glific's message type (text, image, audio, video, document, sticker,
+    quick_reply, list, location_request_message). `interactive` is Glific's interactive
+    content for quick_reply and list messages, e.g.
+    `{"type": "quick_reply", "content": {"type": "text", "text": "Pick"},
+      "options": [{"type": "text", "title": "Yes"}]}` or
+    `{"type": "list", "title": "..", "body": "..", "globalButtons": [{"type": "text",
+      "title": "Menu"}], "items": [{"title": "..", "subtitle": "..", "options":
+      [{"type": "text", "title": "..", "description": ".."}]}]}`."""
+
+    uuid: str
+    destination: str  # the contact's phone, digits without `+`
+    type: str
+    body: str = ""
+    media_url: str | None = None
+    caption: str | None = None
+    filename: str | None = None
+    interactive: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """`sent`: the provider accepted it (`provider_message_id` set). `retry`: a timeout, a
+    connection error, 5xx or 429 (`retry_after` seconds when the provider said). `failed`:
+    final (other 4xx, or a message this provider cannot carry); `error` holds the provider's
+    answer or the reason, JSON-serialisable."""
+
+    outcome: SendOutcome
+    provider_message_id: str | None = None
+    error: Mapping[str, Any] | None = None
+    retry_after: float | None = None
+
+
+Transport = Callable[[httpx2.AsyncClient, Any, OutboundMessage], Awaitable[SendResult]]
+
+_transports: dict[str, Transport] = {}
+
+
+def register_transport(provider: str, transport: Transport) -> None:
+    _transports[provider] = transport
+
+
+def transport_for(provider: str) -> Transport | None:
+    return _transports.get(provider)
