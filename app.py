@@ -47,7 +47,9 @@ from schema import build_schema
 from schema.sessions import session_routes
 from schema.view import GlificGraphQL
 from settings import Settings, get_settings
-from webhook import terminal_chat
+from webhook import provider_cli, senders, terminal_chat
+from webhook.gupshup import gupshup_callback
+from webhook.meta import meta_notification, meta_verification
 from webhook.simulator import simulator_message
 
 log = logging.getLogger("glific")
@@ -151,6 +153,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # Job functions named by JOB_MODULES are known even where no runner runs (defer checks
     # the name): a serve process with JOBS_ENABLED=false defers for `python -m app worker`.
     import_job_modules(settings.job_module_list)
+    senders.register_all()
     schema = build_schema(settings)
     graphiql = settings.environment != "production"
     api = GlificGraphQL(schema, database, graphiql=False)
@@ -172,6 +175,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         Route("/api/v1/session", sessions["delete"], methods=["DELETE"]),
         Route("/api/v1/session/renew", sessions["renew"], methods=["POST"]),
         Route("/api/v1/simulator/message", simulator_message(database), methods=["POST"]),
+        Route("/gupshup", gupshup_callback(database), methods=["POST"]),
+        Route("/webhook/whatsapp", meta_verification(database), methods=["GET"]),
+        Route("/webhook/whatsapp", meta_notification(database), methods=["POST"]),
     ]
     if graphiql:
         routes.append(
@@ -317,6 +323,7 @@ async def _work(settings: Settings) -> None:
     """Run jobs until SIGINT or SIGTERM (the jobs of every process deferring into this
     database: serve processes may then run with JOBS_ENABLED=false)."""
     db = Database(settings.database_url, settings=settings)
+    senders.register_all()
     runner = Runner()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -359,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     ch.add_argument("--phone", required=True, help="the phone you chat as")
     ch.add_argument("--org", help="organization shortcode (default: the seeded organization)")
     ch.add_argument("--name", help="your WhatsApp name (a new contact's name)")
+    provider_cli.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -384,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "create-user":
             asyncio.run(_migrate(settings))
             print(asyncio.run(_create_user(settings, args)))
+        elif args.command == "provider":
+            asyncio.run(_migrate(settings))
+            print(asyncio.run(provider_cli.run(settings, args)))
         elif args.command == "chat":
             logging.getLogger().setLevel(logging.WARNING)  # the conversation, not a server log
             asyncio.run(_migrate(settings))

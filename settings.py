@@ -114,6 +114,32 @@ class Settings(BaseSettings):
     # application's own), e.g. tests.utils.sample_jobs.
     job_modules: str = ""
 
+    # WhatsApp (webhook/, resolvers/outbox.py). The default organization's provider accounts
+    # come from these at start (`python -m app provider ...` sets any organization's).
+    # WHATSAPP_PROVIDER: which provider sends its replies (`log` stores and logs them).
+    whatsapp_provider: Literal["log", "gupshup", "meta"] = "log"
+    gupshup_app_name: str = ""
+    gupshup_api_key: str = ""
+    gupshup_source_number: str = ""
+    gupshup_api_url: str = "https://api.gupshup.io"
+    # Comma-separated IPs or CIDR ranges that may post Gupshup callbacks (empty: any).
+    gupshup_allowed_sources: str = ""
+    meta_app_secret: str = ""
+    meta_verify_token: str = ""
+    meta_access_token: str = ""
+    meta_phone_number_id: str = ""
+    meta_api_url: str = "https://graph.facebook.com"
+    meta_api_version: str = "v21.0"
+    # Take the client address from X-Forwarded-For (its first entry) for the allow-list:
+    # only behind a proxy that sets it.
+    trust_forwarded_for: bool = False
+    # Sending: one request's timeout, attempts before a message is marked failed, the first
+    # retry's delay (doubled each time, at most SEND_RETRY_MAX_SECONDS).
+    send_timeout_seconds: float = Field(default=10.0, gt=0)
+    send_max_attempts: int = Field(default=5, ge=1)
+    send_retry_seconds: float = Field(default=2.0, ge=0)
+    send_retry_max_seconds: float = Field(default=300.0, ge=0)
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         # The shipped values are public (they are in this file): production refuses them.

@@ -16,6 +16,7 @@ from models.language import Language
 from models.message import Message
 from models.organization import AccessRole, Organization
 from models.profile import Profile
+from models.provider import WhatsappProvider
 from models.reads import Read
 from models.records import records
 from models.user import User, UserToken
@@ -61,6 +62,7 @@ __all__ = [
     "UserGroup",
     "UserJob",
     "UserToken",
+    "WhatsappProvider",
     "guarded",
     "metadata",
     "prepared",

@@ -33,6 +33,8 @@ class Message(OrgScoped, SQLModel, table=True):
         UniqueConstraint(
             "bsp_message_id", "organization_id", name="messages_bsp_message_id_org_index"
         ),
+        # The outbox: a contact's messages waiting to be delivered, oldest first.
+        Index("messages_contact_id_status_id_index", "contact_id", "status", "id"),
     )
 
     id: int | None = Field(default=None, sa_column=id_column())
@@ -69,5 +71,10 @@ class Message(OrgScoped, SQLModel, table=True):
     context_id: str | None = Field(default=None, sa_column=Column(String(255)))
     send_at: datetime | None = Field(default=None, sa_column=optional_timestamp_column())
     sent_at: datetime | None = Field(default=None, sa_column=optional_timestamp_column())
+    # When the provider reported the message delivered and read (status callbacks).
+    delivered_at: datetime | None = Field(default=None, sa_column=optional_timestamp_column())
+    read_at: datetime | None = Field(default=None, sa_column=optional_timestamp_column())
+    # Delivery attempts made so far (the outbox retries timeouts, 5xx and 429).
+    send_attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     inserted_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(onupdate=True))

@@ -4,7 +4,7 @@ flows: the inbound message as the channel parsed it, and the replies the flows p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -76,3 +76,19 @@ class OptEvent:
     opted_in: bool
     provider: str
     at: datetime | None = None
+
+
+def inbound_to_json(message: InboundMessage) -> dict[str, Any]:
+    """The message as JSON, for a job's arguments (`inbound_from_json` reads it back)."""
+    data = asdict(message)
+    data["sent_at"] = message.sent_at.isoformat() if message.sent_at else None
+    data["input"] = {k: v for k, v in data["input"].items() if v is not None}
+    return data
+
+
+def inbound_from_json(data: Mapping[str, Any]) -> InboundMessage:
+    fields = dict(data)
+    fields["input"] = Input(**fields["input"])
+    sent_at = fields.get("sent_at")
+    fields["sent_at"] = datetime.fromisoformat(sent_at) if sent_at else None
+    return InboundMessage(**fields)

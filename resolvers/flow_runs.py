@@ -38,7 +38,17 @@ from models import (
     saved_id,
     utcnow,
 )
-from resolvers import contacts, contacts_fields, flows, groups, history, jobs, profiles
+from resolvers import (
+    contacts,
+    contacts_fields,
+    flows,
+    groups,
+    history,
+    jobs,
+    outbox,
+    profiles,
+    providers,
+)
 from resolvers.conversation import Reply
 from resolvers.errors import InputErrors, not_found
 from resolvers.flow_engine import (
@@ -63,6 +73,7 @@ from resolvers.flow_state import (
     state_of,
     unfinished_runs,
 )
+from resolvers.providers import ProviderAccount
 from resolvers.querying import to_int_id
 
 log = logging.getLogger(__name__)
@@ -94,6 +105,9 @@ class Turn:
     # True when the caller makes the turn's webhook calls itself right after commit (an
     # inbound message); then the durable job for each call is only a fallback, run later.
     follows_webhooks: bool = True
+    # The account replies go through (None: provider `log`), read at the first reply.
+    sender: ProviderAccount | None = None
+    sender_known: bool = False
 
 
 @dataclass
@@ -344,8 +358,7 @@ async def _end_row(turn: Turn, event: ev.RunEnded) -> None:
 
 
 async def _send(turn: Turn, event: ev.MsgCreated) -> Reply:
-    """Store the reply as an outbound message. Provider `log` (the default until the
-    WhatsApp issue's outbox) marks it sent and logs it."""
+    """Store the reply as an outbound message, in the outbox (`resolvers.outbox`)."""
     contact = turn.contact
     media = event.attachments[0][1] if event.attachments else None
     contact.last_message_number += 1
@@ -363,16 +376,16 @@ async def _send(turn: Turn, event: ev.MsgCreated) -> Reply:
         type=event.type,
         body=event.text,
         flow_label=", ".join(event.labels) or None,
-        status="sent",
-        bsp_status="enqueued",
         interactive_content=dict(event.interactive or {}),
         media_url=media,
         message_number=contact.last_message_number,
-        sent_at=utcnow(),
     )
+    if not turn.sender_known:
+        turn.sender = await providers.sender_of(turn.session, turn.org_id)
+        turn.sender_known = True
     turn.session.add(message)
+    await outbox.queue(turn.session, turn.org_id, contact, message, turn.sender)
     await turn.session.flush()
-    log.info("reply to %s: %s", contact.phone, event.text[:200])
     return Reply(
         message_id=saved_id(message),
         body=event.text,

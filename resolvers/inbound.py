@@ -1,11 +1,19 @@
 """An inbound message from any channel (Gupshup, Meta, the simulator, the terminal chat),
-after the channel has parsed it: stored once, then handed to the flows. Every channel calls
-`receive`; nothing else decides what an inbound message does."""
+after the channel has parsed it: stored once, then handed to the flows. Every channel ends in
+`receive`; nothing else decides what an inbound message does.
+
+A provider's webhook calls `accept`, which does O(1) work before the provider is answered:
+the message is written as a job (locked by the sender's phone, so one sender's messages are
+handled one at a time, in arrival order, in every process), and the job calls `receive`.
+A redelivered message makes a second job, which `receive` finds a duplicate: one message,
+one set of replies. A crash at any point leaves the job to be run again."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,9 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Contact, Database, Flow, Message, Profile, saved_id, utcnow
-from resolvers import contacts, flow_runs
+from resolvers import contacts, flow_runs, jobs
 from resolvers.config import settings_of
-from resolvers.conversation import InboundMessage, Received, Reply
+from resolvers.conversation import (
+    InboundMessage,
+    Received,
+    Reply,
+    inbound_from_json,
+    inbound_to_json,
+)
 from resolvers.errors import InputErrors
 from resolvers.flow_engine.events import Sprint
 from resolvers.flow_engine.state import Input
@@ -24,7 +38,11 @@ from resolvers.flow_engine.text import clean_keyword
 from resolvers.flow_state import org_flows
 from resolvers.phones import is_simulator_phone, normalize_phone
 
-__all__ = ["InboundMessage", "Received", "Reply", "receive"]
+__all__ = ["InboundMessage", "Received", "Reply", "accept", "receive"]
+
+log = logging.getLogger(__name__)
+
+RECEIVE_JOB = "inbound.receive"
 
 
 # --- receiving -----------------------------------------------------------------------------
@@ -167,6 +185,31 @@ async def receive(db: Database, org_id: int, message: InboundMessage) -> Receive
         replies=tuple(outcome.replies),
         active_profile_name=active_name,
     )
+
+
+async def accept(db: Database, org_id: int, messages: list[InboundMessage]) -> None:
+    """Keep the messages of one callback for `receive`, in one short transaction."""
+    if not messages:
+        return
+    async with db.transaction(org_id) as session:
+        for message in messages:
+            await jobs.defer(
+                session,
+                RECEIVE_JOB,
+                {"org": org_id, "message": inbound_to_json(message)},
+                lock=f"inbound:{org_id}:{message.phone}"[: jobs.LOCK_LENGTH],
+            )
+
+
+@jobs.job(RECEIVE_JOB)
+async def _receive_job(db: Database, args: dict[str, Any]) -> None:
+    message = inbound_from_json(args["message"])
+    try:
+        await receive(db, int(args["org"]), message)
+    except InputErrors as exc:
+        # A message the domain refuses (a phone that is no number ...) would fail the same
+        # way on every retry: logged and dropped.
+        log.warning("inbound message %s refused: %s", message.provider_message_id, exc)
 
 
 def _route(

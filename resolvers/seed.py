@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Language, Organization, User
-from resolvers import organizations, users
+from models import Language, Organization, User, saved_id
+from resolvers import organizations, providers, users
 from resolvers.phones import normalize_phone
 from resolvers.roles import Role
 from settings import Settings
@@ -109,4 +109,5 @@ async def seed_defaults(session: AsyncSession, settings: Settings) -> SeedResult
         name=settings.admin_name,
         roles=[Role.GLIFIC_ADMIN.value],
     )
+    await providers.apply_environment(session, saved_id(org), settings)
     return SeedResult(organization=org, admin_phone=admin_phone, admin_created=created)

@@ -19,9 +19,7 @@ connection is held while anything else happens.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,7 +28,8 @@ from models import Database
 from resolvers import auth, inbound
 from resolvers.errors import UNAUTHORIZED, InputErrors
 from resolvers.phones import is_simulator_phone
-from webhook.gupshup_payload import PayloadError, parse_message
+from webhook.gupshup_payload import parse_message
+from webhook.payload_fields import PayloadError, decode_json
 
 PROVIDER = "simulator"
 
@@ -47,20 +46,6 @@ def _token(request: Request) -> str | None:
     return value or None
 
 
-def _decode(raw: bytes) -> Any:
-    """The JSON body; a PayloadError says why it cannot be read."""
-    if not raw.strip():
-        raise PayloadError("The request body is empty; expected a Gupshup message as JSON")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise PayloadError("The request body is not UTF-8 text") from None
-    except RecursionError:
-        raise PayloadError("The request body is nested too deeply") from None
-    except ValueError as exc:
-        raise PayloadError(f"Unable to parse the request body as JSON: {exc}") from None
-
-
 def simulator_message(db: Database) -> Callable[[Request], Awaitable[Response]]:
     """The endpoint, bound to the app's database."""
 
@@ -75,7 +60,7 @@ def simulator_message(db: Database) -> Callable[[Request], Awaitable[Response]]:
         if not user.has_role("staff"):
             return _error(403, UNAUTHORIZED)
         try:
-            message = parse_message(_decode(await request.body()), provider=PROVIDER)
+            message = parse_message(decode_json(await request.body()), provider=PROVIDER)
         except PayloadError as exc:
             return _error(400, exc.message)
         if not is_simulator_phone(message.phone):

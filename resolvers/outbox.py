@@ -1,0 +1,277 @@
+"""The transactional outbox: a reply is stored as an `enqueued` outbound message in the same
+transaction as the flow step that produced it, with a delivery job for its contact; the job
+delivers the contact's waiting messages one at a time, oldest first, through the provider
+that sends the organization's replies.
+
+- Provider `log` (no account sends replies) and simulator contacts: the message is marked
+  sent at once and logged; nothing leaves the server.
+- Free-form messages only inside the 24-hour window after the contact's last inbound
+  message; outside it the message fails with Glific's error.
+- A timeout, 5xx or 429 is tried again after a growing delay (SEND_RETRY_SECONDS doubled,
+  or the provider's Retry-After), up to SEND_MAX_ATTEMPTS; other 4xx fail at once. While a
+  contact's oldest message waits, its later ones wait behind it (order is kept); other
+  contacts are not held up.
+- A per-organization rate limit (messages per second) in each process.
+
+Delivery is at least once: a process that dies between the provider's answer and its
+commit sends that message again when the job is run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx2
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from models import Contact, Database, Message, utcnow
+from resolvers import jobs, providers
+from resolvers.config import settings_for
+from resolvers.delivery import OutboundMessage, SendResult, transport_for
+from resolvers.message_status import FAILED
+from resolvers.phones import is_simulator_phone
+from resolvers.providers import ProviderAccount
+
+log = logging.getLogger(__name__)
+
+DELIVER_JOB = "outbox.deliver"
+WINDOW = timedelta(hours=24)
+WINDOW_CLOSED = (
+    "Sorry! 24 hrs window closed. Your message cannot be sent at this time."
+    " Use a template (HSM) to reach this contact."
+)
+
+
+def _lock(contact_id: int) -> str:
+    return f"outbox:{contact_id}"
+
+
+def mark_logged(message: Message, contact: Contact) -> None:
+    """Provider `log`: the message counts as sent; it only goes to the log."""
+    now = utcnow()
+    message.status = "sent"
+    message.bsp_status = "enqueued"
+    message.sent_at = now
+    log.info("reply to %s: %s", contact.phone, (message.body or "")[:200])
+
+
+async def queue(
+    session: AsyncSession,
+    org_id: int,
+    contact: Contact,
+    message: Message,
+    sender: ProviderAccount | None,
+) -> None:
+    """Send `message` (added to `session`, in the caller's write transaction) through
+    `sender`: it leaves once the transaction commits."""
+    if sender is None or is_simulator_phone(contact.phone):
+        mark_logged(message, contact)
+        return
+    message.status = "enqueued"
+    message.bsp_status = None
+    contact_id = int(contact.id or 0)
+    await jobs.defer(
+        session,
+        DELIVER_JOB,
+        {"org": org_id, "contact": contact_id},
+        lock=_lock(contact_id),
+        queueing_lock=_lock(contact_id),
+    )
+
+
+# --- delivering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Next:
+    message_id: int
+    outbound: OutboundMessage
+    account: ProviderAccount
+    attempts: int
+
+
+class _Bucket:
+    """A token bucket: `rate` messages per second, bursts of up to `rate`."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = float(rate)
+        self.tokens = float(rate)
+        self.updated = time.monotonic()
+
+    async def take(self) -> None:
+        while True:
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return
+            await asyncio.sleep((1 - self.tokens) / self.rate)
+
+
+_buckets: dict[tuple[int, int], _Bucket] = {}
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx2.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _client(timeout: float) -> httpx2.AsyncClient:
+    """One HTTP client per event loop (its connections are reused across messages)."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        client = httpx2.AsyncClient(timeout=timeout)
+        _clients[loop] = client
+    return client
+
+
+def _outbound(message: Message, phone: str) -> OutboundMessage:
+    # A flow's media message keeps its caption in the body (Glific).
+    caption = message.caption or (message.body if message.media_url else None)
+    return OutboundMessage(
+        # The provider's msgid: the stored uuid, else one derived from the row, so that a
+        # retry sends the same id.
+        uuid=message.uuid or str(uuid.uuid5(uuid.NAMESPACE_URL, f"message:{message.id}")),
+        destination=phone,
+        type=message.type,
+        body=message.body or "",
+        media_url=message.media_url,
+        caption=caption,
+        interactive=dict(message.interactive_content or {}),
+    )
+
+
+def _fail(message: Message, error: dict[str, Any]) -> None:
+    message.status = FAILED
+    message.bsp_status = FAILED
+    message.errors = error
+    message.updated_at = utcnow()
+
+
+async def _next(
+    db: Database, org_id: int, contact_id: int, now: datetime
+) -> _Next | datetime | None:
+    """The contact's oldest waiting message, ready to go; or when it may be tried again;
+    or None when nothing waits. Messages that cannot go (closed window, no provider) fail
+    here, in order."""
+    while True:
+        async with db.transaction(org_id) as session:
+            message = await session.scalar(
+                select(Message)
+                .where(
+                    col(Message.contact_id) == contact_id,
+                    col(Message.status) == "enqueued",
+                    col(Message.flow) == "outbound",
+                )
+                .order_by(col(Message.id))
+                .limit(1)
+            )
+            if message is None:
+                return None
+            if message.send_at is not None and message.send_at > now:
+                await _defer(session, org_id, contact_id, message.send_at)
+                return message.send_at
+            contact = await session.get(Contact, contact_id)
+            account = await providers.sender_of(session, org_id)
+            if contact is None:
+                return None
+            if account is None or is_simulator_phone(contact.phone):
+                mark_logged(message, contact)
+                continue
+            last_inbound = contact.last_message_at
+            if last_inbound is None or now - last_inbound > WINDOW:
+                _fail(message, {"message": WINDOW_CLOSED})
+                continue
+            return _Next(
+                message_id=int(message.id or 0),
+                outbound=_outbound(message, contact.phone),
+                account=account,
+                attempts=message.send_attempts,
+            )
+
+
+async def _defer(session: AsyncSession, org_id: int, contact_id: int, at: datetime) -> None:
+    await jobs.defer(
+        session,
+        DELIVER_JOB,
+        {"org": org_id, "contact": contact_id},
+        run_at=at,
+        lock=_lock(contact_id),
+        queueing_lock=_lock(contact_id),
+    )
+
+
+async def _send(db: Database, step: _Next) -> SendResult:
+    settings = settings_for(db)
+    transport = transport_for(step.account.provider)
+    if transport is None:
+        return SendResult("failed", error={"message": f"no {step.account.provider} sender"})
+    key = (step.account.organization_id, step.account.rate_limit)
+    bucket = _buckets.setdefault(key, _Bucket(step.account.rate_limit))
+    await bucket.take()
+    try:
+        return await transport(
+            _client(settings.send_timeout_seconds),
+            step.account.sending_credentials(),
+            step.outbound,
+        )
+    except Exception as exc:  # a transport's own bug must not lose the message
+        log.exception("sending message %s failed", step.message_id)
+        return SendResult("retry", error={"message": f"{type(exc).__name__}: {exc}"})
+
+
+async def _record(
+    db: Database, org_id: int, contact_id: int, step: _Next, result: SendResult
+) -> bool:
+    """Store the provider's answer; True when the next message may go now."""
+    settings = settings_for(db)
+    async with db.transaction(org_id) as session:
+        message = await session.get(Message, step.message_id, with_for_update=True)
+        if message is None or message.status != "enqueued":
+            return True
+        message.send_attempts = step.attempts + 1
+        now = utcnow()
+        if result.outcome == "sent":
+            message.status = "sent"
+            message.bsp_status = "enqueued"
+            message.bsp_message_id = result.provider_message_id
+            message.sent_at = now
+            message.errors = {}
+            return True
+        if result.outcome == "failed" or message.send_attempts >= settings.send_max_attempts:
+            error = dict(result.error or {})
+            if result.outcome == "retry":
+                error = {"message": f"gave up after {message.send_attempts} attempts", **error}
+            _fail(message, error)
+            log.warning("message %s to contact %s failed: %s", message.id, contact_id, error)
+            return True
+        delay = result.retry_after
+        if delay is None:
+            delay = jobs.retry_delay(settings.send_retry_seconds, message.send_attempts)
+        delay = min(delay, settings.send_retry_max_seconds)
+        message.send_at = now + timedelta(seconds=delay)
+        message.errors = dict(result.error or {})
+        await _defer(session, org_id, contact_id, message.send_at)
+        return False
+
+
+@jobs.job(DELIVER_JOB)
+async def deliver(db: Database, args: dict[str, Any]) -> None:
+    """Deliver the contact's waiting messages, oldest first, until one has to wait."""
+    org_id, contact_id = int(args["org"]), int(args["contact"])
+    while True:
+        step = await _next(db, org_id, contact_id, utcnow())
+        if not isinstance(step, _Next):
+            return
+        result = await _send(db, step)
+        if not await _record(db, org_id, contact_id, step, result):
+            return

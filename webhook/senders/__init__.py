@@ -1,0 +1,13 @@
+"""Outbound transports, one per WhatsApp provider, registered with `resolvers.delivery` under
+the provider's name. `register_all()` is what the app calls at start-up; calling it again
+changes nothing."""
+
+from __future__ import annotations
+
+from resolvers.delivery import register_transport
+from webhook.senders import gupshup, meta
+
+
+def register_all() -> None:
+    register_transport("gupshup", gupshup.send)
+    register_transport("meta", meta.send)
