@@ -302,7 +302,7 @@ def _check_sqlite_directory(settings: Settings) -> None:
         raise DomainError(f"the folder of the SQLite database {database!r} does not exist")
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, workers: int = 1) -> None:
     import uvicorn
 
     asyncio.run(_migrate(settings))
@@ -316,6 +316,18 @@ def _serve(settings: Settings) -> None:
     else:
         print("Admin password: unchanged (the admin user already existed)")
     sys.stdout.flush()
+    if workers > 1:
+        # Each process builds its own app from the environment; they share only the database
+        # (on PostgreSQL, events and jobs travel through it).
+        uvicorn.run(
+            "app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level="info",
+        )
+        return
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
@@ -351,7 +363,8 @@ def _settings_problems(exc: ValidationError) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="migrate, seed, then serve the API")
+    sv = sub.add_parser("serve", help="migrate, seed, then serve the API")
+    sv.add_argument("--workers", type=int, default=1, help="HTTP processes (PostgreSQL; default 1)")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("seed", help="create languages, the default organization and the admin")
     sub.add_parser("worker", help="migrate, then run jobs only (no API)")
@@ -377,7 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_sqlite_directory(settings)
         if args.command == "serve":
-            _serve(settings)
+            if args.workers < 1:
+                raise DomainError("--workers must be at least 1")
+            _serve(settings, args.workers)
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
             print("migrations applied")
