@@ -627,3 +627,48 @@ def test_every_reference_meta_payload_is_accepted(
     wait_until(lambda: not pending_jobs(wa_server, "inbound.receive"))
     stored = {m.type for m in org.messages("919917443994") if m.flow == "inbound"}
     assert {"text", "quick_reply", "list", "image", "location"} <= stored, stored
+
+
+def test_bad_callbacks_get_clear_answers_and_store_nothing(
+    wa_server: LiveServer, fake: FakeProvider
+) -> None:
+    org = Org(wa_server, fake)
+    phone = unique_phone()
+    client = wa_server.client
+    # A Meta notification for a phone number id no organization has.
+    stranger = meta_text(org, phone, "hello")
+    stranger["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999"
+    unknown = org.meta(stranger)
+    assert unknown.status_code == 404
+    assert "phone number id" in unknown.json()["error"]["message"]
+    # Signed, but not a notification.
+    wrong_shape = org.meta({"object": "page", "entry": []})
+    assert wrong_shape.status_code == 404  # names no number of ours either
+    body = meta_text(org, phone, "hello")
+    del body["entry"][0]["changes"][0]["value"]["messages"][0]["from"]
+    missing = org.meta(body)
+    assert missing.status_code == 400
+    assert missing.json()["error"]["message"].endswith(".from is missing")
+    # Two megabytes of body.
+    huge = client.post(
+        "/gupshup",
+        content=b'{"app": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert huge.status_code == 413
+    wait_until(lambda: not pending_jobs(wa_server, "inbound.receive"))
+    assert org.messages(phone) == [] and org.contact(phone) is None
+
+
+def test_a_kind_of_message_the_flows_cannot_read_is_stored_as_unsupported(
+    wa_server: LiveServer, fake: FakeProvider
+) -> None:
+    org = Org(wa_server, fake)
+    phone = unique_phone()
+    vcard = org.text(phone, "")
+    vcard["payload"]["type"] = "contact"
+    vcard["payload"]["payload"] = {"contacts": [{"name": {"formatted_name": "Ravi"}}]}
+    assert org.gupshup(vcard).status_code == 200
+    wait_until(lambda: bool(org.messages(phone)))
+    [stored] = org.messages(phone)
+    assert (stored.flow, stored.type) == ("inbound", "unsupported")

@@ -8,8 +8,7 @@
   before anything is read or stored: a missing or wrong signature gets 401 and nothing is
   stored. Messages are kept as jobs (`resolvers.inbound.accept`), statuses applied at once.
   200 with an empty body once handled; 400 for a signed body that is not a readable
-  notification. A body naming no phone number id we have gets 401 too: no secret of ours
-  signs it.
+  notification; 404 when it names no phone number id of ours (nothing stored).
 """
 
 from __future__ import annotations
@@ -75,11 +74,11 @@ def meta_notification(db: Database) -> Callable[[Request], Awaitable[Response]]:
                 account = await providers.account_for_callback(session, providers.META, number)
                 if account is not None:
                     accounts[number] = account
+        if not accounts:
+            return error(404, "No organization has the phone number id this notification names")
         signature = request.headers.get("x-hub-signature-256")
         secrets = {str(a.credentials.get("app_secret") or "") for a in accounts.values()}
-        if not secrets or not all(verify_signature(raw, signature, s) for s in secrets):
-            # Unsigned, wrongly signed, or naming no account we have (whose secret could
-            # sign it): the same answer, so a caller learns nothing about our accounts.
+        if not all(verify_signature(raw, signature, s) for s in secrets):
             return error(401, "Invalid or missing X-Hub-Signature-256")
         try:
             notification = parse_notification(decode_json(raw, "a WhatsApp notification"))

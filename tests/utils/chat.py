@@ -4,7 +4,10 @@ contact since."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 import uuid
 from typing import Any
 
@@ -100,3 +103,91 @@ class Phone:
         if replies:
             self._seen = max(m.id or 0 for m in replies)
         return replies
+
+
+class WhatsAppPhone(Phone):
+    """A real number talking through a provider's webhook (`gupshup` or `meta`) on a server
+    that runs jobs: `send` posts the callback; `say` waits until the job has handled it (the
+    inbound message is stored in the same transaction as its replies)."""
+
+    APP_SECRET = "household-secret"
+
+    def __init__(self, tenant: Tenant, channel: str, number: str, name: str = "Parent") -> None:
+        super().__init__(tenant, number, name)
+        self.channel = channel
+        self.app = f"app-{uuid.uuid4().hex[:12]}"
+        self.number_id = str(uuid.uuid4().int)[:15]
+        org_id = tenant.org_id
+
+        async def configure(session: AsyncSession) -> None:
+            from resolvers import providers
+
+            await providers.set_provider(
+                session, org_id, "gupshup", self.app, {"api_key": "k", "source_number": "1"}
+            )
+            await providers.set_provider(
+                session,
+                org_id,
+                "meta",
+                self.number_id,
+                {"access_token": "t", "app_secret": self.APP_SECRET, "verify_token": "v"},
+            )
+
+        tenant.server.in_transaction(configure)
+
+    def send(self, text: str, **payload: Any) -> Any:
+        self.last_id = f"wa-{uuid.uuid4().hex}"
+        if self.channel == "gupshup":
+            body: dict[str, Any] = {
+                "app": self.app,
+                "type": "message",
+                "payload": {
+                    "id": self.last_id,
+                    "type": "text",
+                    "payload": {"text": text},
+                    "sender": {"phone": self.number, "name": self.name},
+                },
+            }
+            return self.tenant.client.post("/gupshup", json=body)
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "1", "phone_number_id": self.number_id},
+            "contacts": [{"profile": {"name": self.name}, "wa_id": self.number}],
+            "messages": [
+                {
+                    "from": self.number,
+                    "id": self.last_id,
+                    "timestamp": "1700000000",
+                    "type": "text",
+                    "text": {"body": text},
+                }
+            ],
+        }
+        raw = json.dumps(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [{"id": "waba", "changes": [{"field": "messages", "value": value}]}],
+            }
+        ).encode()
+        digest = hmac.new(self.APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        headers = {"x-hub-signature-256": f"sha256={digest}", "content-type": "application/json"}
+        return self.tenant.client.post("/webhook/whatsapp", content=raw, headers=headers)
+
+    def say(self, text: str) -> list[str]:
+        response = self.send(text)
+        assert response.status_code == 200, response.text
+        provider_id, org = self.last_id, self.tenant.org_id
+
+        async def handled(session: AsyncSession) -> bool:
+            found = await session.scalar(
+                select(col(Message.id)).where(
+                    col(Message.organization_id) == org, col(Message.bsp_message_id) == provider_id
+                )
+            )
+            return found is not None
+
+        deadline = time.monotonic() + 30
+        while not self.tenant.server.in_transaction(handled):
+            assert time.monotonic() < deadline, f"{text!r} was not handled"
+            time.sleep(0.02)
+        return [m.body or "" for m in self.new_replies()]
