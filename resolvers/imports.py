@@ -45,10 +45,10 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, Group, Language, UserJob, saved_id, utcnow
+from models import Contact, Database, Group, Language, UserJob, saved_id, utcnow
 from resolvers import contacts, contacts_fields, groups, history
 from resolvers import validation as v
-from resolvers.config import settings_of
+from resolvers.config import settings_for
 from resolvers.errors import ClientError, InputErrors
 from resolvers.phones import mask_phone, normalize_phone
 from resolvers.querying import to_int_id
@@ -372,6 +372,12 @@ class _Run:
             self.pending_fields[shortcode] = label
         return label
 
+    def next_transaction(self, session: AsyncSession) -> None:
+        """Go on in a new transaction: rows loaded in the last one are not reused."""
+        self.session = session
+        self.groups.clear()
+        self.fields.clear()
+
     def commit_row(self) -> None:
         self.groups.update(self.pending_groups)
         self.fields.update(self.pending_fields)
@@ -382,8 +388,13 @@ class _Run:
         self.pending_fields.clear()
 
 
+# Rows written per transaction: an import of thousands of rows must not hold the database's
+# writer (SQLite has one) while webhooks wait to acknowledge messages.
+IMPORT_CHUNK_ROWS = 50
+
+
 async def import_csv(
-    session: AsyncSession,
+    db: Database,
     org_id: int,
     user_id: int | None,
     text: str,
@@ -392,50 +403,63 @@ async def import_csv(
     group_label: str | None = None,
 ) -> ImportOutcome:
     """Import (`kind="import"`: create or update) or move (`kind="move"`: existing contacts
-    only, no opt-in) the contacts of a CSV text, and record the outcome in a `UserJob`."""
+    only, no opt-in) the contacts of a CSV text, and record the outcome in a `UserJob`.
+    A CSV that cannot be read is refused (InputErrors) before anything is written; then the
+    rows are written IMPORT_CHUNK_ROWS per transaction, each row all or nothing."""
     if kind not in ("import", "move"):
         raise ValueError(kind)
-    settings = settings_of(session)
+    settings = settings_for(db)
     rows = parse_csv(text, settings.import_max_rows)
     region = settings.default_phone_region
-    run = _Run(session, org_id, kind, (group_label or "").strip() or None, utcnow())
-    await run.load_languages()
     results: list[RowResult] = []
-    for row in rows:
-        shown = row.cells.get("phone", "").translate(_INVISIBLE)
-        try:
-            shown = _phone(row, shown, region)
-            async with session.begin_nested():
-                status = await _row(run, row, shown)
-        except _RowFailed as exc:
-            failure = exc.message
-        except (InputErrors, ClientError) as exc:
-            failure = _message(exc)
-        except (IntegrityError, DataError):
-            failure = "Contact upload failed."
-        else:
-            run.commit_row()
-            results.append(RowResult(row.line, shown, status, True))
-            continue
-        run.forget_row()
-        results.append(RowResult(row.line, shown, failure, False))
-    job = UserJob(
-        organization_id=org_id,
-        user_id=user_id,
-        type=IMPORT_JOB,
-        status="success",
-        total_tasks=len(results),
-        tasks_done=len(results),
-        errors={
-            "kind": kind,
-            "rows": [
-                {"line": r.line, "phone": r.phone, "status": r.status, "ok": r.ok} for r in results
-            ],
-        },
-    )
-    session.add(job)
-    await session.flush()
+    run: _Run | None = None
+    for first in range(0, len(rows), IMPORT_CHUNK_ROWS) or [0]:
+        async with db.transaction(org_id) as session:
+            if run is None:
+                run = _Run(session, org_id, kind, (group_label or "").strip() or None, utcnow())
+                await run.load_languages()
+            else:
+                run.next_transaction(session)
+            for row in rows[first : first + IMPORT_CHUNK_ROWS]:
+                results.append(await _import_row(run, row, region))
+    async with db.transaction(org_id) as session:
+        job = UserJob(
+            organization_id=org_id,
+            user_id=user_id,
+            type=IMPORT_JOB,
+            status="success",
+            total_tasks=len(results),
+            tasks_done=len(results),
+            errors={
+                "kind": kind,
+                "rows": [
+                    {"line": r.line, "phone": r.phone, "status": r.status, "ok": r.ok}
+                    for r in results
+                ],
+            },
+        )
+        session.add(job)
+        await session.flush()
     return ImportOutcome(saved_id(job), kind, results)
+
+
+async def _import_row(run: _Run, row: CsvRow, region: str) -> RowResult:
+    shown = row.cells.get("phone", "").translate(_INVISIBLE)
+    try:
+        shown = _phone(row, shown, region)
+        async with run.session.begin_nested():
+            status = await _row(run, row, shown)
+    except _RowFailed as exc:
+        failure = exc.message
+    except (InputErrors, ClientError) as exc:
+        failure = _message(exc)
+    except (IntegrityError, DataError):
+        failure = "Contact upload failed."
+    else:
+        run.commit_row()
+        return RowResult(row.line, shown, status, True)
+    run.forget_row()
+    return RowResult(row.line, shown, failure, False)
 
 
 def _message(exc: InputErrors | ClientError) -> str:

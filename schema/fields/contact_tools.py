@@ -28,16 +28,15 @@ async def _import(
         )
     except InputErrors as exc:
         return ImportResult(status=None, errors=input_errors(exc))
-    outcome, errors = await payload(
-        info,
-        lambda s: imports.import_csv(
-            s, ctx.org_id, ctx.user.id, text, kind=kind, group_label=label
-        ),
-    )
-    if outcome is None:
-        return ImportResult(status=None, errors=errors)
+    # The import writes in short transactions of its own (resolvers.imports).
+    try:
+        outcome = await imports.import_csv(
+            ctx.db, ctx.org_id, ctx.user.id, text, kind=kind, group_label=label
+        )
+    except InputErrors as exc:
+        return ImportResult(status=None, errors=input_errors(exc))
     return ImportResult(
-        status=outcome.status, errors=errors, user_job_id=strawberry.ID(str(outcome.job_id))
+        status=outcome.status, errors=None, user_job_id=strawberry.ID(str(outcome.job_id))
     )
 
 
