@@ -21,18 +21,31 @@ from models.base import (
 
 SIMULATOR_PHONE_PREFIX = "9876543210"
 
+# SQLite: the FTS5 trigram table over contacts' name and phone (rowid = contacts.id), kept in
+# step by triggers (migration 0007); PostgreSQL: pg_trgm GIN indexes on the columns instead.
+CONTACT_SEARCH_TABLE = "contacts_search"
+CONTACT_TRIGRAM_INDEXES = frozenset({"contacts_name_trigram_index", "contacts_phone_trigram_index"})
+# SQLite: contacts per (organization_id, status), kept by triggers (migration 0007).
+CONTACT_COUNTS_TABLE = "contact_counts"
+
 
 class Contact(OrgScoped, SQLModel, table=True):
     __tablename__ = "contacts"
     __table_args__ = (
         UniqueConstraint("phone", "organization_id", name="contacts_phone_organization_id_index"),
-        # Lists are ordered by lower(name) (Glific's rule); this index serves them in order.
+        # Lists are ordered by lower(name) (Glific's rule); this index serves them in order,
+        # and with the status every list filters on, skips a deep offset's rows by itself.
         Index(
             "contacts_organization_id_lower_name_index",
             "organization_id",
             text("lower(name)"),
             "id",
+            "status",
         ),
+        # countContacts without a filter counts this narrow index on PostgreSQL, not the
+        # table's rows (SQLite reads CONTACT_COUNTS_TABLE). Substring search on name and phone
+        # has its own index, which the models do not declare: migration 0007.
+        Index("contacts_organization_id_status_index", "organization_id", "status"),
     )
 
     id: int | None = Field(default=None, sa_column=id_column())

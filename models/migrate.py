@@ -10,6 +10,12 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 
+from models.contact import (
+    CONTACT_COUNTS_TABLE,
+    CONTACT_SEARCH_TABLE,
+    CONTACT_TRIGRAM_INDEXES,
+)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 DATABASE_URL_ATTRIBUTE = "database_url"
 
@@ -20,8 +26,17 @@ FOREIGN_TABLE_PREFIX = "procrastinate_"
 
 
 def include_name(name: str | None, type_: str, _parents: Mapping[Any, str | None]) -> bool:
-    """Alembic's `include_name` hook: everything but procrastinate's tables."""
-    return not (type_ == "table" and (name or "").startswith(FOREIGN_TABLE_PREFIX))
+    """Alembic's `include_name` hook: everything but procrastinate's tables and the contact
+    search index and counts (migration 0007: SQLite's FTS5 table and its shadow tables and the
+    counts table, PostgreSQL's trigram indexes), which the models do not describe."""
+    name = name or ""
+    if type_ == "table":
+        return not (
+            name.startswith(FOREIGN_TABLE_PREFIX)
+            or name in (CONTACT_SEARCH_TABLE, CONTACT_COUNTS_TABLE)
+            or name.startswith(CONTACT_SEARCH_TABLE + "_")
+        )
+    return not (type_ == "index" and name in CONTACT_TRIGRAM_INDEXES)
 
 
 def alembic_config(database_url: str) -> Config:

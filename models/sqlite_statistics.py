@@ -37,12 +37,17 @@ def _estimates(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 def _tables(conn: sqlite3.Connection) -> list[str]:
+    # Ordinary rowid tables only: not virtual tables (the contact search index, migration
+    # 0007) nor their shadow tables, which FTS5 keeps and which have no rowid to count by.
     return [
         name
-        for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'"
-            " AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version'"
+        for _schema, name, kind, _columns, without_rowid, _strict in conn.execute(
+            "PRAGMA main.table_list"
         )
+        if kind == "table"
+        and not without_rowid
+        and not name.startswith("sqlite_")
+        and name != "alembic_version"
     ]
 
 

@@ -33,6 +33,7 @@ from resolvers import history, profiles
 from resolvers import validation as v
 from resolvers.auth import AuthUser
 from resolvers.config import settings_of
+from resolvers.contact_search import contains, counted_contacts
 from resolvers.errors import ClientError, InputErrors
 from resolvers.phones import is_simulator_phone, lookup_phone, normalize_phone
 from resolvers.querying import (
@@ -43,7 +44,6 @@ from resolvers.querying import (
     by_id,
     by_ids,
     fetch_for_write,
-    ilike,
     in_ids,
     keyed_by_id,
     one_or,
@@ -225,16 +225,17 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None
         stmt = stmt.where(Contact.status != "blocked")
     if flt.get("bsp_status"):
         stmt = stmt.where(Contact.bsp_status == flt["bsp_status"])
+    # Substring filters are answered from the contact search index (resolvers.contact_search).
     if flt.get("term"):
         if flt.get("term_whole_phone"):
-            by_phone = Contact.phone == flt["term_whole_phone"]
+            by_whole_phone = col(Contact.phone) == flt["term_whole_phone"]
+            stmt = stmt.where(or_(contains(flt["term"], "name"), by_whole_phone))
         else:
-            by_phone = ilike(Contact.phone, flt["term"])
-        stmt = stmt.where(or_(ilike(Contact.name, flt["term"]), by_phone))
+            stmt = stmt.where(contains(flt["term"], "name", "phone"))
     if flt.get("name"):
-        stmt = stmt.where(ilike(Contact.name, flt["name"]))
+        stmt = stmt.where(contains(flt["name"], "name"))
     if flt.get("phone"):
-        stmt = stmt.where(ilike(Contact.phone, flt["phone"]))
+        stmt = stmt.where(contains(flt["phone"], "phone"))
     if flt.get("whole_phone"):
         stmt = stmt.where(Contact.phone == flt["whole_phone"])
     if flt.get("include_groups"):
@@ -312,6 +313,12 @@ async def count_contacts(
     session: AsyncSession, org_id: int, flt: dict[str, Any], viewer: Viewer | None = None
 ) -> int:
     flt = _as_seen_by(flt, viewer)
+    if not (viewer is not None and viewer.restricted) and not any(
+        value for key, value in flt.items() if key != "status"
+    ):
+        counted = await counted_contacts(session, org_id, flt.get("status"))
+        if counted is not None:
+            return counted
     stmt = _filtered(select(func.count()).select_from(Contact), org_id, flt, viewer)
     return int((await session.execute(stmt)).scalar_one())
 

@@ -1,0 +1,142 @@
+"""Contact search at scale: N contacts x 3 profiles, on SQLite or PostgreSQL.
+
+    .venv/bin/python bench/contact_search.py [--database sqlite|postgresql]
+        [--contacts 1000000] [--seconds 10] [--clients 32] [--rounds 5] [--pg-url URL]
+
+Seeds a fresh database (bench/common.py; contacts are named `Child 00000000` ... with
+phones `9190` + the same eight digits), starts the server as the README runs it, and runs,
+from separate load processes, each workload with N concurrent clients:
+
+  (a) { __typename }                                          the baseline
+  (b) contacts(opts: {limit: 25}) with active profile and profiles   a page
+  (c) countContacts                                           no filter
+  (d) contacts(filter: {name}) + countContacts(filter: {name})   one person's six digits
+  (e) the same, with a name that 1% of the contacts have        `hild 00` + two digits
+  (f) contacts(filter: {phone}) + countContacts(filter: {phone}) seven digits of a phone
+  (g) contacts(filter: {term}) + countContacts(filter: {term})   six digits: names and phones
+  (h) contacts(opts: {limit: 25, offset: N/2})                 a deep page
+
+and prints requests/s, p50, p99 and errors for each, and its ratio to (a) measured in the
+same run. Each workload's seconds are taken in rounds that alternate a..h, so that a shared
+machine whose speed drifts treats them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from typing import Any
+
+from common import Server, Workload, database, line, run_load, seed, summarise
+
+TYPENAME = "{ __typename }"
+PAGE = "{ contacts(opts: {limit: 25}) { id name activeProfile { name } profiles { name } } }"
+COUNT = "{ countContacts }"
+SEARCH = """query($f: ContactFilter) {
+  contacts(filter: $f, opts: {limit: 25}) { id name } countContacts(filter: $f) }"""
+DEEP = "query($o: Int) { contacts(opts: {limit: 25, offset: $o}) { id name } }"
+
+LABELS = {
+    "a": "(a) __typename",
+    "b": "(b) a page of 25 contacts",
+    "c": "(c) countContacts",
+    "d": "(d) name search, one person",
+    "e": "(e) name search, 1% of contacts",
+    "f": "(f) phone search",
+    "g": "(g) term search",
+    "h": "(h) deep page (offset N/2)",
+}
+
+
+def workloads(contacts: int) -> dict[str, Workload]:
+    def digits(rng: random.Random) -> str:
+        return f"{rng.randrange(contacts):08d}"
+
+    def name(rng: random.Random, _: int) -> dict[str, Any]:
+        return {"f": {"name": digits(rng)[2:]}}
+
+    def common_name(rng: random.Random, _: int) -> dict[str, Any]:
+        return {"f": {"name": f"hild 00{rng.randrange(min(100, max(contacts // 10_000, 1))):02d}"}}
+
+    def phone(rng: random.Random, _: int) -> dict[str, Any]:
+        return {"f": {"phone": digits(rng)[1:]}}
+
+    def term(rng: random.Random, _: int) -> dict[str, Any]:
+        return {"f": {"term": digits(rng)[2:]}}
+
+    def deep(_rng: random.Random, _: int) -> dict[str, Any]:
+        return {"o": contacts // 2}
+
+    return {
+        "a": [(TYPENAME, None)],
+        "b": [(PAGE, None)],
+        "c": [(COUNT, None)],
+        "d": [(SEARCH, name)],
+        "e": [(SEARCH, common_name)],
+        "f": [(SEARCH, phone)],
+        "g": [(SEARCH, term)],
+        "h": [(DEEP, deep)],
+    }
+
+
+def _analyse(url: str) -> None:
+    """SQLite: gather the planner's statistics now (the server would at start, in the
+    background, while the first round runs)."""
+    if url.startswith("sqlite"):
+        from models.sqlite_statistics import refresh
+
+        refresh(url.split(":///", 1)[1], 60)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    with database(args.database, args.pg_url) as url:
+        took = seed(url, args.contacts)
+        _analyse(url)
+        print(f"{args.database}: seeded {args.contacts} contacts x 3 profiles in {took:.1f}s")
+        plan = workloads(args.contacts)
+        slices: dict[str, list[dict[str, Any]]] = {key: [] for key in plan}
+        with Server(url) as server:
+            # Each search once, to show what it finds.
+            rng = random.Random(1)
+            for key in ("d", "e", "f", "g"):
+                query, make = plan[key][0]
+                assert make is not None
+                variables = make(rng, 0)
+                found = server.gql(query, variables)["data"]["countContacts"]
+                print(f"    {LABELS[key]}: {json.dumps(variables['f'])} finds {found}")
+            seconds = args.seconds / args.rounds
+            for _ in range(args.rounds):
+                for key, workload in plan.items():
+                    slices[key].append(run_load(server, workload, args.clients, seconds))
+    results = {key: summarise(taken) for key, taken in slices.items()}
+    base = results["a"]["rps"]
+    for key, result in results.items():
+        print(line(LABELS[key], result) + f"   /(a) = {result['rps'] / base:.3f}")
+    print(
+        json.dumps(
+            {
+                k: {m: round(v, 2) for m, v in r.items() if isinstance(v, float | int)}
+                for k, r in results.items()
+            }
+        )
+    )
+    return 1 if any(r["errors"] for r in results.values()) else 0
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    code = main()
+    print(f"(the run took {time.perf_counter() - started:.0f}s)")
+    sys.exit(code)
