@@ -29,13 +29,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models import Database
 from models.errors import DatabaseUnavailable
 from models.migrate import upgrade
 from resolvers import (
+    events,
     flow_runs,  # noqa: F401  (registers the flow timer job)
     seed,
 )
@@ -43,9 +44,9 @@ from resolvers.errors import DomainError, InputErrors
 from resolvers.jobs import Runner, import_job_modules
 from resolvers.phones import normalize_phone
 from resolvers.roles import ROLE_ORDER, Role
-from schema import build_schema
+from schema import RootSubscriptionType, build_schema
 from schema.sessions import session_routes
-from schema.view import GlificGraphQL
+from schema.view import GlificGraphQL, GlificSocket
 from settings import Settings, get_settings
 from webhook import provider_cli, senders, terminal_chat
 from webhook.gupshup import gupshup_callback
@@ -154,7 +155,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # the name): a serve process with JOBS_ENABLED=false defers for `python -m app worker`.
     import_job_modules(settings.job_module_list)
     senders.register_all()
-    schema = build_schema(settings)
+    schema = build_schema(settings, subscription=RootSubscriptionType)
     graphiql = settings.environment != "production"
     api = GlificGraphQL(schema, database, graphiql=False)
     sessions = session_routes(database)
@@ -178,6 +179,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         Route("/gupshup", gupshup_callback(database), methods=["POST"]),
         Route("/webhook/whatsapp", meta_verification(database), methods=["GET"]),
         Route("/webhook/whatsapp", meta_notification(database), methods=["POST"]),
+        WebSocketRoute(
+            "/socket",
+            GlificSocket(schema, database, allowed_origins=settings.cors_origin_list),
+        ),
     ]
     if graphiql:
         routes.append(
@@ -207,6 +212,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         finally:
             await runner.stop()
             statistics.cancel()
+            await events.stop(database)
         if db is None:
             await database.dispose()
 
@@ -347,6 +353,7 @@ async def _work(settings: Settings) -> None:
         await stop.wait()
     finally:
         await runner.stop()
+        await events.stop(db)
         await db.dispose()
 
 

@@ -19,6 +19,7 @@ from models.profile import Profile
 from models.provider import WhatsappProvider
 from models.reads import Read
 from models.records import records
+from models.saved_search import SavedSearch
 from models.user import User, UserToken
 
 metadata = SQLModel.metadata
@@ -57,6 +58,7 @@ __all__ = [
     "OrganizationScopeError",
     "Profile",
     "Read",
+    "SavedSearch",
     "SimulatorLease",
     "User",
     "UserGroup",

@@ -48,6 +48,7 @@ from resolvers import (
     outbox,
     profiles,
     providers,
+    sending,
 )
 from resolvers.conversation import Reply
 from resolvers.errors import InputErrors, not_found
@@ -361,24 +362,17 @@ async def _send(turn: Turn, event: ev.MsgCreated) -> Reply:
     """Store the reply as an outbound message, in the outbox (`resolvers.outbox`)."""
     contact = turn.contact
     media = event.attachments[0][1] if event.attachments else None
-    contact.last_message_number += 1
-    contact.last_communication_at = utcnow()
-    contact.is_org_replied = True
-    contact.is_contact_replied = False
-    message = Message(
-        organization_id=turn.org_id,
+    message = sending.outbound_message(
+        turn.org_id,
+        contact,
         uuid=event.node_uuid,
-        contact_id=saved_id(contact),
-        receiver_id=contact.id,
-        profile_id=contact.active_profile_id,
+        sender_id=turn.org.contact_id,
         flow_id=_run_flow_id(turn, event.run_uuid),
-        flow="outbound",
         type=event.type,
         body=event.text,
         flow_label=", ".join(event.labels) or None,
         interactive_content=dict(event.interactive or {}),
         media_url=media,
-        message_number=contact.last_message_number,
     )
     if not turn.sender_known:
         turn.sender = await providers.sender_of(turn.session, turn.org_id)

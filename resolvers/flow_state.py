@@ -207,6 +207,7 @@ async def org_view(session: AsyncSession, org_id: int) -> OrgView:
         default_language_id=org.default_language_id,
         timezone=org.timezone,
         name=org.name,
+        contact_id=org.contact_id,
     )
 
 

@@ -21,8 +21,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, Database, Flow, Message, Profile, saved_id, utcnow
-from resolvers import contacts, flow_runs, jobs
+from models import Contact, Database, Flow, Message, Organization, Profile, saved_id, utcnow
+from resolvers import contacts, events, flow_runs, jobs
 from resolvers.config import settings_of
 from resolvers.conversation import (
     InboundMessage,
@@ -91,11 +91,15 @@ async def _store(
     redelivery: the unique index decides, in the one INSERT)."""
     now = utcnow()
     data = message.input
+    # The receiver is the organization's own contact (Glific); the organization row stays in
+    # the session for the flow step's organization view.
+    org = await session.get(Organization, org_id)
     values = {
         "organization_id": org_id,
         "uuid": str(uuid.uuid4()),
         "contact_id": saved_id(contact),
         "sender_id": contact.id,
+        "receiver_id": org.contact_id if org is not None else None,
         "profile_id": contact.active_profile_id,
         "flow": "inbound",
         "type": data.type,
@@ -146,6 +150,7 @@ async def receive(db: Database, org_id: int, message: InboundMessage) -> Receive
         stored = await _store(session, org_id, contact, message)
         if stored is None:
             return Received(message_id=None, contact_id=contact_id, duplicate=True)
+        events.received(session, org_id, stored, contact.phone)
         cleaned = clean_keyword(message.input.text) if message.input.type == "text" else ""
         turn = await flow_runs.load_turn(session, org_id, contact)
         draft_flow = None
@@ -191,7 +196,7 @@ async def accept(db: Database, org_id: int, messages: list[InboundMessage]) -> N
     """Keep the messages of one callback for `receive`, in one short transaction."""
     if not messages:
         return
-    async with db.transaction(org_id) as session:
+    async with db.transaction(org_id, urgent=True) as session:
         for message in messages:
             await jobs.defer(
                 session,

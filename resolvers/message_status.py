@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Contact, Database, Message, utcnow
-from resolvers import contacts
+from resolvers import contacts, events
 from resolvers.config import settings_of
 from resolvers.conversation import OptEvent, StatusUpdate
 from resolvers.phones import normalize_phone
@@ -50,7 +50,7 @@ async def _message(session: AsyncSession, update: StatusUpdate) -> Message | Non
 async def record_status(db: Database, org_id: int, update: StatusUpdate) -> bool:
     """Apply a status callback; False when it names no message of ours or would move the
     message backwards (it is then ignored)."""
-    async with db.transaction(org_id) as session:
+    async with db.transaction(org_id, urgent=True) as session:
         message = await _message(session, update)
         if message is None or not moves_forward(message.bsp_status, update.status):
             return False
@@ -76,6 +76,7 @@ async def record_status(db: Database, org_id: int, update: StatusUpdate) -> bool
                 message.read_at = at
                 message.delivered_at = message.delivered_at or at
         message.updated_at = utcnow()
+        events.status_changed(session, org_id, message)
         return True
 
 
@@ -83,7 +84,7 @@ async def record_opt(db: Database, org_id: int, event: OptEvent) -> None:
     """A provider's opt-in / opt-out for a phone number (a new number opting in becomes a
     contact; an unknown number opting out changes nothing)."""
     at: datetime | None = event.at
-    async with db.transaction(org_id) as session:
+    async with db.transaction(org_id, urgent=True) as session:
         if event.opted_in:
             await contacts.optin_contact(session, org_id, event.phone, method="BSP", at=at)
             return

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, Message, Read, User, guarded, records
+from models import Contact, Location, Message, Read, User, guarded, records
 from resolvers.errors import InputErrors, not_found
 from resolvers.querying import (
     ListOpts,
@@ -197,3 +197,13 @@ def messages_read(org_id: int, flt: dict[str, Any], opts: ListOpts) -> Read[list
 async def count_messages(session: AsyncSession, org_id: int, flt: dict[str, Any]) -> int:
     stmt = _filtered(select(func.count()).select_from(Message), org_id, flt)
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def location_of(session: AsyncSession, org_id: int, message_id: int) -> Location | None:
+    """The location a location message shared (None when none was recorded for it)."""
+    return await session.scalar(
+        select(Location)
+        .where(col(Location.organization_id) == org_id, col(Location.message_id) == message_id)
+        .order_by(col(Location.id).desc())
+        .limit(1)
+    )

@@ -17,6 +17,7 @@ from models import (
     saved_id,
     utcnow,
 )
+from resolvers import searches
 from resolvers import validation as v
 from resolvers.errors import InputErrors
 from resolvers.roles import Role, role_labels
@@ -69,8 +70,8 @@ async def create_organization(
     default_language: Language,
     email: str | None = None,
 ) -> Organization:
-    """A new tenant with its chatbot contact ("NGO Main Account"), five simulator contacts
-    and the reserved access roles."""
+    """A new tenant with its chatbot contact ("NGO Main Account"), five simulator contacts,
+    the reserved access roles and the reserved saved searches."""
     if not shortcode.strip():
         raise InputErrors.field("shortcode", "can't be blank")
     await v.refuse_taken(
@@ -128,5 +129,6 @@ async def create_organization(
         )
     await session.flush()
     org.contact_id = root.id
+    await searches.seed_reserved(session, org_id)
     await session.flush()
     return org

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Contact, Database, Message, utcnow
-from resolvers import jobs, providers
+from resolvers import events, jobs, providers
 from resolvers.config import settings_for
 from resolvers.delivery import OutboundMessage, SendResult, transport_for
 from resolvers.message_status import FAILED
@@ -45,10 +45,14 @@ log = logging.getLogger(__name__)
 
 DELIVER_JOB = "outbox.deliver"
 WINDOW = timedelta(hours=24)
-WINDOW_CLOSED = (
-    "Sorry! 24 hrs window closed. Your message cannot be sent at this time."
-    " Use a template (HSM) to reach this contact."
-)
+# Glific's words: the web app shows them as they are.
+WINDOW_CLOSED = "Sorry! 24 hrs window closed. Your message cannot be sent at this time."
+
+
+def window_open(contact: Contact, now: datetime) -> bool:
+    """Free-form messages may go only within 24 hours of the contact's last inbound one."""
+    last = contact.last_message_at
+    return last is not None and now - last <= WINDOW
 
 
 def _lock(contact_id: int) -> str:
@@ -73,6 +77,7 @@ async def queue(
 ) -> None:
     """Send `message` (added to `session`, in the caller's write transaction) through
     `sender`: it leaves once the transaction commits."""
+    events.sent(session, org_id, message, contact.phone)
     if sender is None or is_simulator_phone(contact.phone):
         mark_logged(message, contact)
         return
@@ -186,10 +191,11 @@ async def _next(
                 return None
             if account is None or is_simulator_phone(contact.phone):
                 mark_logged(message, contact)
+                events.status_changed(session, org_id, message)
                 continue
-            last_inbound = contact.last_message_at
-            if last_inbound is None or now - last_inbound > WINDOW:
+            if not window_open(contact, now):
                 _fail(message, {"message": WINDOW_CLOSED})
+                events.status_changed(session, org_id, message)
                 continue
             return _Next(
                 message_id=int(message.id or 0),
@@ -239,6 +245,8 @@ async def _record(
         if message is None or message.status != "enqueued":
             return True
         message.send_attempts = step.attempts + 1
+        # Sent, failed or waiting with the provider's error: the status or errors change.
+        events.status_changed(session, org_id, message)
         now = utcnow()
         if result.outcome == "sent":
             message.status = "sent"

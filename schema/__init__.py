@@ -1,5 +1,5 @@
 """The GraphQL API (Strawberry): types, inputs, scalars, permissions, DataLoaders and the
-Query/Mutation roots. Thin: arguments in, a resolver call, a type out."""
+Query/Mutation/Subscription roots. Thin: arguments in, a resolver call, a type out."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from schema.executor import FastLeafExecutionContext
 from schema.extensions.documents import DocumentCaches, GlificDocuments
 from schema.relations import relations
 from schema.root import RootMutationType, RootQueryType
+from schema.root import RootSubscriptionType as RootSubscriptionType  # for the server
 from schema.scalars import SCALAR_MAP
 from settings import Settings
 
@@ -45,10 +46,16 @@ class GlificSchema(strawberry.Schema):
 
 
 def build_schema(
-    settings: Settings, *, query: type = RootQueryType, mutation: type | None = RootMutationType
+    settings: Settings,
+    *,
+    query: type = RootQueryType,
+    mutation: type | None = RootMutationType,
+    subscription: type | None = None,
 ) -> strawberry.Schema:
     """The API's schema; the relations its types declare are checked here (schema.relations),
-    so a declaration the read path cannot serve stops the start-up."""
+    so a declaration the read path cannot serve stops the start-up. The server passes
+    `subscription=RootSubscriptionType` (left out by default, so a schema built around a
+    query type of its own holds only what that type reaches)."""
     caches = DocumentCaches()
     depth_rule = create_validator(settings.max_query_depth, None, None)
     extensions: list[Any] = [
@@ -61,6 +68,7 @@ def build_schema(
     schema = GlificSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         execution_context_class=FastLeafExecutionContext,

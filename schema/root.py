@@ -9,9 +9,11 @@ from schema.fields.contacts import ContactMutation, ContactQuery
 from schema.fields.contacts_fields import ContactsFieldMutation, ContactsFieldQuery
 from schema.fields.flows import FlowMutation, FlowQuery
 from schema.fields.languages import LanguageMutation, LanguageQuery
-from schema.fields.messages import MessageQuery
+from schema.fields.messages import MessageMutation, MessageQuery
 from schema.fields.profiles import ProfileMutation, ProfileQuery
+from schema.fields.search import SearchMutation, SearchQuery
 from schema.fields.users import UserQuery
+from schema.subscriptions import Subscription
 
 RootQueryType = merge_types(
     "RootQueryType",
@@ -24,6 +26,7 @@ RootQueryType = merge_types(
         UserQuery,
         FlowQuery,
         MessageQuery,
+        SearchQuery,
     ),
 )
 RootMutationType = merge_types(
@@ -35,5 +38,8 @@ RootMutationType = merge_types(
         ContactsFieldMutation,
         LanguageMutation,
         FlowMutation,
+        MessageMutation,
+        SearchMutation,
     ),
 )
+RootSubscriptionType = merge_types("RootSubscriptionType", (Subscription,))

@@ -1,6 +1,6 @@
 """Glific's scalars: `Json` is a JSON-encoded string both ways; `DateTime` is ISO-8601 UTC
 with `Z` on output and must carry an offset on input; `RoleLabel` is a user role as Glific
-shows it ("Manager", "No access")."""
+shows it ("Manager", "No access"); `Gid` is an id written as a string."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from resolvers.roles import ROLE_ORDER, role_labels, role_of_label
 JsonValue = NewType("JsonValue", object)
 RoleLabel = NewType("RoleLabel", str)
 UUID4 = NewType("UUID4", str)
+Gid = NewType("Gid", str)
 
 
 def _serialize_json(value: Any) -> str | None:
@@ -169,9 +170,28 @@ UUID4_SCALAR = strawberry.scalar(
     parse_literal=_string_literal(_parse_uuid4, "UUID4 values are strings"),
 )
 
+
+def _parse_gid(value: Any) -> str:
+    """Glific's `Gid`: an id as a string holding an integer ("5"), handed on as that string."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        text = str(value).strip()
+        if text.isascii() and text.isdigit() and 0 < int(text) <= 2**63 - 1:
+            return str(int(text))
+    raise ValueError(f'{value!r} is not an id (a string holding an integer, e.g. "5")')
+
+
+GID_SCALAR = strawberry.scalar(
+    name="Gid",
+    description='An id as a string holding an integer ("5"); a literal must be a string',
+    serialize=str,
+    parse_value=_parse_gid,
+    parse_literal=_string_literal(_parse_gid, 'Gid values are strings holding an integer ("5")'),
+)
+
 SCALAR_MAP: dict[object, ScalarDefinition] = {
     JsonValue: JSON_SCALAR,
     datetime: DATETIME_SCALAR,
     RoleLabel: ROLE_LABEL_SCALAR,
     UUID4: UUID4_SCALAR,
+    Gid: GID_SCALAR,
 }

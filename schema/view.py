@@ -1,13 +1,14 @@
 """The GraphQL HTTP endpoint: Glific's 401 for a missing or bad token, a Context per request,
 errors shaped as Glific sends them (crashes masked with its generic message), and request
 bodies read strictly (a 400 that says what is wrong: not UTF-8, not JSON, not an object,
-nested too deep)."""
+nested too deep). And the `/socket` WebSocket (`GlificSocket`): subscriptions over
+graphql-transport-ws, signed in by `connection_init`."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import orjson
 from cross_web import HTTPException  # what Strawberry's views turn into a plain 4xx
@@ -15,9 +16,13 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from models import Database
 from resolvers import auth
@@ -28,6 +33,7 @@ from schema import is_unexpected
 from schema.context import Context
 
 NOT_AUTHENTICATED = {"error": {"code": 401, "message": "Not authenticated"}}
+T = TypeVar("T")
 
 
 def client_address(request: Request) -> str:
@@ -181,3 +187,58 @@ class GlificGraphQL(GraphQL[Context, None]):
         if result.errors:
             data["errors"] = [_format(e) for e in result.errors]
         return data
+
+
+class SocketContext(Context):
+    """One WebSocket connection's context: signed in by its `connection_init`, then shared by
+    every operation on the socket. A socket lives for hours, so each read takes a pooled
+    connection for that statement only (none is held between events)."""
+
+    def __init__(self, db: Database, request: WebSocket) -> None:  # signed in later
+        self.db = db
+        self.request = request
+        self.connection_params: dict[str, Any] = {}
+
+    def sign_in(self, user: auth.AuthUser) -> None:
+        Context.__init__(self, self.db, user, self.request)
+
+    async def read(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        async with self._lock, self.db.session(self.org_id) as session:
+            return await fn(session, *args, **kwargs)
+
+
+class GlificSocket(GraphQL[Context, None]):
+    """`/socket`: Glific's WebSocket, the graphql-transport-ws protocol (Strawberry's).
+
+    `connection_init` carries `{"authToken": "<access token>"}` (with or without `Bearer `;
+    the web app also sends its `userId`, which is not needed): a missing, unknown or expired
+    token closes the socket with 4403 Forbidden. An open socket is not closed when its token
+    expires later (the web app never signs a socket in again). A browser may connect from
+    the API's own origin or one of CORS_ORIGINS; other origins get a 403 handshake, and
+    clients that send no Origin (not browsers) are let in."""
+
+    def __init__(self, schema: Any, db: Database, *, allowed_origins: list[str]) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            allowed_origins=allowed_origins,
+        )
+        self.db = db
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return SocketContext(self.db, request)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        assert isinstance(context, SocketContext)
+        token = context.connection_params.get("authToken")
+        if isinstance(token, str) and token[:7].lower() == "bearer ":
+            token = token[7:]
+        if not isinstance(token, str) or not token.strip():
+            raise ConnectionRejectionError
+        async with self.db.session(all_organizations=True) as session:
+            user = await auth.authenticate(session, token.strip())
+        if user is None:
+            raise ConnectionRejectionError
+        context.sign_in(user)
+        return UNSET

@@ -85,6 +85,8 @@ class OrgView:
     default_language_id: int
     timezone: str = "Asia/Kolkata"
     name: str = ""
+    # The organization's own contact: the sender of its replies.
+    contact_id: int | None = None
 
 
 # --- what wakes a session -------------------------------------------------------------------

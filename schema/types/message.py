@@ -1,4 +1,5 @@
-"""`Message`, `MessageResult` and `MessageFilter`."""
+"""`Message` (with its media and location), `MessageResult`, `MessageInput` and
+`MessageFilter`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,37 @@ if TYPE_CHECKING:
     from schema.types.contact import Contact
 
 ContactRef = Annotated["Contact", strawberry.lazy("schema.types.contact")]
+
+
+@strawberry.type(name="MessageMedia")
+class MessageMedia:
+    id: strawberry.ID | None = None
+    url: str | None = None
+    source_url: str | None = None
+    thumbnail: str | None = None
+    gcs_url: str | None = None
+    caption: str | None = None
+    is_template_media: bool | None = None
+
+
+@strawberry.type(name="Locations")
+class Locations:
+    id: strawberry.ID | None
+    longitude: float | None
+    latitude: float | None
+
+
+@strawberry.type(
+    name="WhatsappFormResponse", description="WhatsApp forms are not kept here: always null."
+)
+class WhatsappFormResponse:
+    id: strawberry.ID | None
+    contact_id: strawberry.ID | None
+    raw_response: JsonValue | None
+    whatsapp_form_id: strawberry.ID | None
+    submitted_at: str | None
+    inserted_at: datetime | None
+    updated_at: datetime | None
 
 
 @strawberry.type(name="Message")
@@ -83,6 +115,35 @@ class Message:
     def message_broadcast_id(self) -> str | None:
         return None
 
+    @strawberry.field(
+        metadata={COLUMNS: ("media_url", "caption")},
+        description="The message's media (its URL and caption); null for a text.",
+    )
+    def media(self) -> MessageMedia | None:
+        row: Any = self
+        if not row.media_url:
+            return None
+        return MessageMedia(url=row.media_url, source_url=row.media_url, caption=row.caption)
+
+    @strawberry.field(metadata={COLUMNS: ("type",)})
+    async def location(self, info: Info) -> Locations | None:
+        row: Any = self
+        if row.type != messages.MessageType.LOCATION:
+            return None
+        ctx = info.context
+        return await ctx.read(messages.location_of, ctx.org_id, row.id)
+
+    @strawberry.field(
+        metadata={COLUMNS: ()},
+        description="Always null here (the message a reply answers is not linked).",
+    )
+    def context_message(self) -> Message | None:
+        return None
+
+    @strawberry.field(metadata={COLUMNS: ()}, description="Always null here (no WhatsApp forms).")
+    def whatsapp_form_response(self) -> WhatsappFormResponse | None:
+        return None
+
     sender: ContactRef | None = related(CONTACT, "sender_id")
     receiver: ContactRef | None = related(CONTACT, "receiver_id")
     contact: ContactRef | None = related(CONTACT, "contact_id")
@@ -98,6 +159,21 @@ class Message:
 class MessageResult:
     message: Message | None = None
     errors: list[InputError | None] | None = None
+
+
+@strawberry.input(name="MessageInput")
+class MessageInput:
+    body: str | None = UNSET
+    type: MessageTypeEnum | None = UNSET
+    flow: MessageFlowEnum | None = UNSET
+    sender_id: strawberry.ID | None = UNSET
+    receiver_id: strawberry.ID | None = UNSET
+    media_id: strawberry.ID | None = UNSET
+    send_at: datetime | None = UNSET
+    is_hsm: bool | None = UNSET
+    template_id: int | None = UNSET
+    interactive_template_id: int | None = UNSET
+    params: list[str | None] | None = UNSET
 
 
 @strawberry.input(name="MessageFilter")

@@ -54,6 +54,11 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "User__GET_CURRENT_USER.graphql",
         "Flow__*.graphql",
         "FlowLabel__*.graphql",
+        # The chat screen: sending, marking read, the conversation list and saved searches
+        # (its subscription and upload documents are not in this set).
+        "Chat__CREATE_AND_SEND_MESSAGE_MUTATION.graphql",
+        "Chat__MARK_AS_READ.graphql",
+        "Search__*.graphql",
     ),
     "glific-tests": (
         "contacts__*.graphql",

@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import FlowLabel, Language, Location, User, UserGroup, UserJob
-from resolvers import groups
+from resolvers import groups, inbound
+from resolvers.conversation import InboundMessage
+from resolvers.flow_engine import Input
 from tests.utils.client_ops import Operation, ShapeRules
 from tests.utils.flow_defs import export, small_flow
 from tests.utils.tenants import Tenant, unique_phone
@@ -61,6 +63,13 @@ def shape_rules(operation: Operation) -> ShapeRules:
         if root == "createContact":
             nulls.append(f"{root}.contact.active_profile")  # a new contact has no profiles
             nulls.append(f"{root}.contact.activeProfile")
+        if root == "search":
+            # (`[[]` is a literal `[` in these glob patterns.)
+            nulls.append(f"{root}[[]].group")  # a contact's conversation has no group
+            for never in ("media", "location", "contextMessage", "whatsappFormResponse"):
+                nulls.append(f"{root}[[]].messages[[]].{never}")  # texts: none of these
+        if root == "createAndSendMessage":
+            nulls.append(f"{root}.message.media")  # a text has no media
     return ShapeRules(null_objects=tuple(nulls), empty_lists=tuple(empties))
 
 
@@ -104,6 +113,7 @@ class World:
     flow_uuid: str = ""
     spare_flow_id: str = ""
     flow_label: str = ""
+    _saved_search_ids: list[str] = field(default_factory=list)
 
     # -- lazily made objects --------------------------------------------------------------
 
@@ -126,6 +136,18 @@ class World:
             assert result["errors"] is None, result
             self._scratch_language_id = result["language"]["id"]
         return self._scratch_language_id
+
+    def saved_search_id(self) -> str:
+        """A saved search of the organization's own (made on first use; each call after the
+        first makes another, for deleteSavedSearch)."""
+        result = self.tenant.data(
+            "mutation($input: SavedSearchInput!) { createSavedSearch(input: $input) {"
+            " savedSearch { id } errors { key message } } }",
+            {"input": _saved_search_input()},
+        )["createSavedSearch"]
+        assert result["errors"] is None, result
+        self._saved_search_ids.append(result["savedSearch"]["id"])
+        return str(result["savedSearch"]["id"])
 
     def new_locale(self) -> str:
         locale = f"x-{secrets.token_hex(4)}"
@@ -274,6 +296,7 @@ def seed_world(tenant: Tenant) -> World:
         return group.id
 
     group_id = tenant.server.in_transaction(link)
+    receive_text(tenant, phone, "Namaste, Ravi finished today's activity")
     flow_id, flow_uuid, spare_flow_id, label = seed_flows(tenant)
     return World(
         tenant=tenant,
@@ -294,6 +317,33 @@ def seed_world(tenant: Tenant) -> World:
         spare_flow_id=spare_flow_id,
         flow_label=label,
     )
+
+
+def receive_text(tenant: Tenant, phone: str, text: str) -> int:
+    """An inbound WhatsApp text from `phone`, through the same function the webhooks call
+    (it opens the contact's 24-hour window and marks the conversation unread)."""
+    message = InboundMessage(
+        phone=phone, input=Input(text=text), provider_message_id=f"test-{uuid_lib.uuid4()}"
+    )
+    server = tenant.server
+    received = server.run(lambda: inbound.receive(server.db, tenant.org_id, message))
+    assert received.message_id is not None
+    return received.message_id
+
+
+def _saved_search_input() -> dict[str, Any]:
+    code = f"kids_{secrets.token_hex(3)}"
+    return {
+        "label": f"Children's answers {code}",
+        "shortcode": code,
+        "args": json.dumps(
+            {
+                "filter": {"term": "Ravi"},
+                "contactOpts": {"limit": 25},
+                "messageOpts": {"limit": 20},
+            }
+        ),
+    }
 
 
 def seed_flows(tenant: Tenant) -> tuple[str, str, str, str]:
@@ -355,6 +405,9 @@ IDS: dict[str, Rule] = {
     "flowGet": lambda w: w.flow_id,
     "copyFlow": lambda w: w.flow_id,
     "deleteFlow": lambda w: w.spare_flow_id,
+    "savedSearch": lambda w: w.saved_search_id(),
+    "updateSavedSearch": lambda w: w.saved_search_id(),
+    "deleteSavedSearch": lambda w: w.saved_search_id(),
 }
 
 
@@ -436,6 +489,17 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
     ("startContactFlow", "contactId"): lambda w: w.contact_id,
     ("terminateContactFlows", "contactId"): lambda w: w.contact_id,
     ("createLanguage", "input"): _new_language,
+    ("createAndSendMessage", "input"): lambda w: {
+        "body": "Well done Ravi! Tomorrow's activity comes at 9.",
+        "type": "TEXT",
+        "flow": "OUTBOUND",
+        "senderId": w.tenant.org_contact_id,
+        "receiverId": w.contact_id,
+    },
+    ("markContactMessagesAsRead", "contactId"): lambda w: w.contact_id,
+    ("createSavedSearch", "input"): lambda w: _saved_search_input(),
+    ("updateSavedSearch", "input"): lambda w: _saved_search_input(),
+    ("collectionStats", "organizationId"): lambda w: str(w.tenant.org_id),
     ("updateLanguage", "input"): _renamed_language,
 }
 
@@ -454,6 +518,9 @@ BY_TYPE: dict[str, Rule] = {
     "ImportContactsTypeEnum": lambda w: "DATA",
     "FlowFilter": lambda w: {"isActive": True, "keyword": "activity"},
     "FlowLabelFilter": lambda w: {"name": w.flow_label},
+    # The chat screen's first `search` (spec glific-frontend §3.1 row 6).
+    "SearchFilter": lambda w: {},
+    "SavedSearchFilter": lambda w: {"isReserved": True},
 }
 
 

@@ -1,0 +1,128 @@
+"""Glific's subscriptions (spec §2.8), served over the `/socket` WebSocket (schema.view).
+
+Every field takes `organizationId`, which must be the signed-in user's organization ("Auth
+Credentials mismatch" otherwise; the user needs the staff role, as for reading messages over
+HTTP). A message event (resolvers.events) names a message id; the message is read afresh from
+the database, in the subscriber's organization, with what the selection asks for. Glific's
+topic is the organization, so the simulator fields carry every simulator message of the
+organization, as Glific's do.
+
+`simulatorRelease`, `bspBalance`, `collectionCount` and `sentGroupMessage` are accepted (the
+web app subscribes to them) and stay silent: nothing here publishes those events."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import events, messages
+from resolvers.errors import UNAUTHORIZED, ClientError
+from schema.context import Context
+from schema.fields.common import ctx_of, query_row
+from schema.scalars import JsonValue
+from schema.types.message import Message
+
+AUTH_MISMATCH = "Auth Credentials mismatch"
+
+
+def _checked(info: Info, organization_id: strawberry.ID) -> Context:
+    ctx = ctx_of(info)
+    if str(organization_id).strip() != str(ctx.org_id):
+        raise ClientError(AUTH_MISMATCH)
+    if not ctx.user.has_role("staff"):
+        raise ClientError(UNAUTHORIZED)
+    return ctx
+
+
+async def _messages(ctx: Context, info: Info, *topics: str) -> AsyncGenerator[Any, None]:
+    org_id = ctx.org_id
+    async for event in events.subscribe(ctx.db, org_id, topics):
+        # A socket's context outlives its events: nothing read for one event (rows, loader
+        # caches) is served for the next.
+        await ctx.reset_reads()
+        found, errors = await query_row(
+            info, functools.partial(messages.message_read, org_id, event.message_id)
+        )
+        if errors is None and found is not None:
+            yield found
+
+
+async def _refused_or(
+    info: Info, organization_id: strawberry.ID, *topics: str
+) -> AsyncIterator[Any]:
+    """The checks run when the subscription is made, so a refusal is the protocol's `error`
+    answer to `subscribe` rather than a first event."""
+    ctx = _checked(info, organization_id)
+    return _messages(ctx, info, *topics)
+
+
+async def _silent(info: Info, organization_id: strawberry.ID) -> AsyncIterator[Any]:
+    _checked(info, organization_id)
+
+    async def never() -> AsyncGenerator[Any, None]:
+        await asyncio.get_running_loop().create_future()  # until the client completes
+        yield None
+
+    return never()
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="An inbound message was stored.")
+    async def received_message(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[Message | None]:
+        return await _refused_or(info, organization_id, events.RECEIVED_MESSAGE)
+
+    @strawberry.subscription(description="An outbound message was stored to be sent.")
+    async def sent_message(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[Message | None]:
+        return await _refused_or(info, organization_id, events.SENT_MESSAGE)
+
+    @strawberry.subscription(description="A message's delivery status or errors changed.")
+    async def update_message_status(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[Message | None]:
+        return await _refused_or(info, organization_id, events.UPDATE_MESSAGE_STATUS)
+
+    @strawberry.subscription(description="A simulator contact's message was stored.")
+    async def received_simulator_message(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[Message | None]:
+        return await _refused_or(info, organization_id, events.RECEIVED_SIMULATOR_MESSAGE)
+
+    @strawberry.subscription(description="A reply to a simulator contact was stored.")
+    async def sent_simulator_message(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[Message | None]:
+        return await _refused_or(info, organization_id, events.SENT_SIMULATOR_MESSAGE)
+
+    @strawberry.subscription(description="Accepted; silent (simulator leases expire quietly).")
+    async def simulator_release(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[JsonValue | None]:
+        return await _silent(info, organization_id)
+
+    @strawberry.subscription(description="Accepted; silent (no provider balance is tracked).")
+    async def bsp_balance(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[JsonValue | None]:
+        return await _silent(info, organization_id)
+
+    @strawberry.subscription(description="Accepted; silent (no collection counts are kept).")
+    async def collection_count(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[JsonValue | None]:
+        return await _silent(info, organization_id)
+
+    @strawberry.subscription(description="Accepted; silent (no group sends).")
+    async def sent_group_message(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[Message | None]:
+        return await _silent(info, organization_id)
