@@ -2,7 +2,7 @@
 answered by a one-question flow, against (a) the embedded SQLite server (one process) or
 (b) PostgreSQL with 2 HTTP processes and 2 job workers.
 
-    .venv/bin/python bench/webhook.py [--database sqlite|postgresql] [--contacts 500]
+    .venv/bin/python bench/whatsapp_webhook.py [--database sqlite|postgresql] [--contacts 500]
                                       [--rate 80] [--seconds 15] [--import-rows 2000]
 
 Prints, beside the `{ __typename }` baseline of the same server:

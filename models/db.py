@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
@@ -238,6 +239,50 @@ def _postgresql_options(limits: Limits) -> dict[str, Any]:
     return {"options": f"-c statement_timeout={statement_ms} -c lock_timeout={lock_ms}"}
 
 
+class WriterTurns:
+    """This process's SQLite writers take turns (one writer at a time), first come first
+    served, except that an urgent writer (a webhook acknowledging a message) goes before the
+    waiting background ones (jobs, imports): its wait is then at most the transaction in
+    progress, however many background transactions are queued."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(),
+            deque(),
+        )
+
+    @asynccontextmanager
+    async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        if self._held or any(self._waiting):
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            queue = self._waiting[0 if urgent else 1]
+            queue.append(future)
+            try:
+                await future
+            except asyncio.CancelledError:
+                if future.done() and not future.cancelled():
+                    self._next()  # handed the turn as it was cancelled: pass it on
+                else:
+                    queue.remove(future)
+                raise
+        else:
+            self._held = True
+        try:
+            yield
+        finally:
+            self._next()
+
+    def _next(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)  # the turn passes on; still held
+                    return
+        self._held = False
+
+
 class Database:
     """One engine per process; sessions are cheap and short-lived.
 
@@ -274,7 +319,7 @@ class Database:
             kwargs["pool_recycle"] = 3600
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         # See models.sqlite_inline: this process's SQLite writers take turns.
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._write_turns = WriterTurns() if self.is_sqlite else None
         if self.is_sqlite:
             _tune_sqlite(self.engine)
         statement_timeout = self.limits.statement_timeout
@@ -323,14 +368,20 @@ class Database:
 
     @asynccontextmanager
     async def transaction(
-        self, organization_id: int | None = None, *, all_organizations: bool = False
+        self,
+        organization_id: int | None = None,
+        *,
+        all_organizations: bool = False,
+        urgent: bool = False,
     ) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back if it raises.
         Whoever opens one must hold no other connection of this database meanwhile (a
-        request's read session is closed first: schema.context)."""
+        request's read session is closed first: schema.context). `urgent`: a short write a
+        caller is waiting on (a webhook's acknowledgement) goes before queued background
+        writes on SQLite (WriterTurns)."""
         async with contextlib.AsyncExitStack() as stack:
-            if self._write_lock is not None:
-                await stack.enter_async_context(self._write_lock)
+            if self._write_turns is not None:
+                await stack.enter_async_context(self._write_turns.turn(urgent=urgent))
             session = await stack.enter_async_context(
                 self.session(organization_id, all_organizations=all_organizations, write=True)
             )

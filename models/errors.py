@@ -42,6 +42,7 @@ class StatementTimeout(DatabaseUnavailable):
 
 
 POOL_EXHAUSTED = "The server is handling too many requests right now; please retry"
+UNREACHABLE = "The database cannot be reached right now; please retry"
 
 
 def sqlite_code(error: BaseException) -> int | None:
@@ -80,4 +81,8 @@ def translate(error: BaseException, statement_timeout: float | None = None) -> E
         return DatabaseBusy()
     if isinstance(error, sa_exc.TimeoutError):
         return DatabaseUnavailable(POOL_EXHAUSTED)
+    if type(error) is psycopg.OperationalError:
+        # Not a statement's failure (those are subclasses, above): no connection could be
+        # opened or kept (the server is down, restarting, or has no connection slot left).
+        return DatabaseUnavailable(UNREACHABLE)
     return None

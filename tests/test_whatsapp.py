@@ -52,6 +52,7 @@ def wa_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
             jobs_enabled=True,
             jobs_poll_seconds=0.1,
             jobs_concurrency=16,
+            db_pool_size=10,
             send_timeout_seconds=0.5,
             send_retry_seconds=0.05,
             send_max_attempts=4,

@@ -258,9 +258,12 @@ def test_two_http_processes_and_two_workers_keep_each_contacts_replies_in_order(
         pytest.skip("several processes on one database: PostgreSQL's setup (README)")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    http = serve(own_database, fake, tmp_path, port, JOBS_ENABLED="false", WORKERS="2")
+    # PostgreSQL's 100 connections are shared with the tests running in parallel: these
+    # four processes keep few each (a request waits for one rather than fail).
+    few = {"DB_POOL_SIZE": "6", "JOBS_CONCURRENCY": "4"}
+    http = serve(own_database, fake, tmp_path, port, JOBS_ENABLED="false", WORKERS="2", **few)
     workers = [
-        Process(["worker"], _environment(own_database, fake), tmp_path, "job worker running")
+        Process(["worker"], _environment(own_database, fake, **few), tmp_path, "job worker running")
         for _ in range(2)
     ]
     try:
