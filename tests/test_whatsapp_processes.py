@@ -65,6 +65,9 @@ def _environment(url: str, fake: FakeProvider, **extra: str) -> dict[str, str]:
             "GUPSHUP_SOURCE_NUMBER": "919900000001",
             "GUPSHUP_API_URL": fake.url,
             "SEND_RETRY_SECONDS": "0.1",
+            # A job that failed while the machine was busy (the suite runs in parallel) is
+            # tried again soon.
+            "JOBS_RETRY_SECONDS": "1",
         }
     )
     env.update(extra)
@@ -195,6 +198,20 @@ def unfinished_jobs(url: str) -> int:
     return result
 
 
+def job_states(url: str) -> list[tuple[Any, ...]]:
+    async def work(db: Database) -> list[tuple[Any, ...]]:
+        table, name = ("job_queue", "name") if db.is_sqlite else ("procrastinate_jobs", "task_name")
+        sql = (
+            f"SELECT id, {name}, status, lock, attempts FROM {table}"
+            " WHERE status IN ('todo', 'doing') ORDER BY id"
+        )
+        async with db.session(all_organizations=True) as session:
+            return [tuple(r) for r in (await session.execute(text(sql))).all()]
+
+    result: list[tuple[Any, ...]] = run_db(url, work)
+    return result
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeProvider]:
     with FakeProvider(timeout_sleep=2) as provider:
@@ -243,7 +260,10 @@ def test_a_server_killed_mid_burst_processes_every_acknowledged_message_once(
     killed_at = len(acknowledged)
     restarted = serve(own_database, fake, tmp_path, port)
     try:
-        wait_until(lambda: unfinished_jobs(own_database) == 0, timeout=120)
+        wait_until(lambda: unfinished_jobs(own_database) == 0, timeout=240)
+    except AssertionError:
+        left = job_states(own_database)
+        raise AssertionError(f"jobs left: {left}\n{restarted.log()[-3000:]}") from None
     finally:
         restarted.stop()
     rows = stored(own_database)

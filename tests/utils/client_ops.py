@@ -59,6 +59,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "Chat__CREATE_AND_SEND_MESSAGE_MUTATION.graphql",
         "Chat__MARK_AS_READ.graphql",
         "Search__*.graphql",
+        "Simulator__GET_SIMULATOR.graphql",
+        "Simulator__RELEASE_SIMULATOR.graphql",
     ),
     "glific-tests": (
         "contacts__*.graphql",
