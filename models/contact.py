@@ -25,6 +25,8 @@ SIMULATOR_PHONE_PREFIX = "9876543210"
 # step by triggers (migration 0007); PostgreSQL: pg_trgm GIN indexes on the columns instead.
 CONTACT_SEARCH_TABLE = "contacts_search"
 CONTACT_TRIGRAM_INDEXES = frozenset({"contacts_name_trigram_index", "contacts_phone_trigram_index"})
+# The conversation list's order (newest communication first), dialect-specific: migration 0009.
+CONVERSATION_INDEX = "contacts_organization_id_last_communication_index"
 # SQLite: contacts per (organization_id, status), kept by triggers (migration 0007).
 CONTACT_COUNTS_TABLE = "contact_counts"
 

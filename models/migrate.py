@@ -14,6 +14,7 @@ from models.contact import (
     CONTACT_COUNTS_TABLE,
     CONTACT_SEARCH_TABLE,
     CONTACT_TRIGRAM_INDEXES,
+    CONVERSATION_INDEX,
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -28,7 +29,8 @@ FOREIGN_TABLE_PREFIX = "procrastinate_"
 def include_name(name: str | None, type_: str, _parents: Mapping[Any, str | None]) -> bool:
     """Alembic's `include_name` hook: everything but procrastinate's tables and the contact
     search index and counts (migration 0007: SQLite's FTS5 table and its shadow tables and the
-    counts table, PostgreSQL's trigram indexes), which the models do not describe."""
+    counts table, PostgreSQL's trigram indexes) and the conversation list's index (0009),
+    which the models do not describe."""
     name = name or ""
     if type_ == "table":
         return not (
@@ -36,7 +38,7 @@ def include_name(name: str | None, type_: str, _parents: Mapping[Any, str | None
             or name in (CONTACT_SEARCH_TABLE, CONTACT_COUNTS_TABLE)
             or name.startswith(CONTACT_SEARCH_TABLE + "_")
         )
-    return not (type_ == "index" and name in CONTACT_TRIGRAM_INDEXES)
+    return not (type_ == "index" and name in CONTACT_TRIGRAM_INDEXES | {CONVERSATION_INDEX})
 
 
 def alembic_config(database_url: str) -> Config:
