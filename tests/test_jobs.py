@@ -409,6 +409,27 @@ def test_a_job_cut_short_by_a_killed_process_runs_after_restart(
     wait_until(lambda: client.states(key) == [("succeeded", 2)])
 
 
+def test_a_killed_job_whose_queueing_lock_is_taken_again_still_runs_after_restart(
+    restart_database: str, tmp_path: Path, workers: list[Worker]
+) -> None:
+    """A job cut short while a later job with its lock and queueing lock waits (an outbox
+    delivery, and the contact's next reply): after the restart both run, in order."""
+    client, first_key, second_key = Client(restart_database), new_key(), new_key()
+    lock = {"lock": f"l-{first_key}", "queueing_lock": f"q-{first_key}"}
+    first = Worker(restart_database, tmp_path)
+    workers.append(first)
+    client.defer(RECORD, {"key": first_key, "seconds": 2.0}, **lock)
+    wait_until(lambda: len(events(client.log(first_key), "start")) == 1)
+    first.kill()
+    client.defer(RECORD, {"key": second_key, "seconds": 0.0}, **lock)
+    workers.append(Worker(restart_database, tmp_path))
+    wait_until(lambda: len(events(client.log(first_key), "end")) == 1, timeout=30)
+    wait_until(lambda: len(events(client.log(second_key), "end")) == 1, timeout=30)
+    first_end = events(client.log(first_key), "end")[0]
+    second_start = events(client.log(second_key), "start")[0]
+    assert first_end.at <= second_start.at
+
+
 def test_a_job_waiting_for_run_at_survives_a_restart(
     restart_database: str, tmp_path: Path, workers: list[Worker]
 ) -> None:

@@ -35,6 +35,13 @@ log = logging.getLogger("glific.jobs")
 QUEUE = "default"
 _QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
 _PRUNE_EVERY = 3600.0
+_FREE_QUEUEING_LOCK = """
+    UPDATE procrastinate_jobs AS j SET queueing_lock = NULL
+    WHERE j.id = %(id)s AND j.status = 'doing' AND EXISTS (
+        SELECT 1 FROM procrastinate_jobs AS w
+        WHERE w.status = 'todo' AND w.queueing_lock = j.queueing_lock
+    )
+"""
 _SHUTDOWN_GRACE = 5.0
 
 _DEFER = text(
@@ -187,6 +194,11 @@ class ProcrastinateRunner:
                 job.task_name,
             )
             try:
+                # Its queueing lock goes if another job waits with it (one waiting job per
+                # key): otherwise putting it back would fail on that key, and it would stay
+                # `doing`, holding back every later job of its lock (the embedded runner's
+                # rule too).
+                await self.app.connector.execute_query_async(_FREE_QUEUEING_LOCK, id=job.id)
                 await manager.retry_job(job)
             except Exception:  # another process put it back first
                 log.debug("job %s was put back already", job.id, exc_info=True)
