@@ -182,20 +182,34 @@ def stored(url: str) -> list[tuple[str, str, str | None, str | None]]:
     return result
 
 
+_held: dict[str, Any] = {}
+
+
+def _held_connection(url: str) -> Any:
+    """One connection per database, opened once and kept for the test's polls: PostgreSQL's
+    connection slots are shared with the tests running in parallel, and a poll that has to
+    open a connection may find none free."""
+    from sqlalchemy import create_engine
+
+    if url not in _held:
+        sync = url.replace("+aiosqlite", "")
+        _held[url] = create_engine(sync, pool_size=1, max_overflow=0).connect()
+    return _held[url]
+
+
 def unfinished_jobs(url: str) -> int:
     """Inbound and delivery jobs waiting or running (a flow's expiry waits for days)."""
 
-    async def work(db: Database) -> int:
-        table, name = ("job_queue", "name") if db.is_sqlite else ("procrastinate_jobs", "task_name")
-        sql = (
-            f"SELECT count(*) FROM {table} WHERE status IN ('todo', 'doing')"
-            f" AND {name} IN ('inbound.receive', 'outbox.deliver')"
-        )
-        async with db.session(all_organizations=True) as session:
-            return int(await session.scalar(text(sql)) or 0)
-
-    result: int = run_db(url, work)
-    return result
+    sqlite = url.startswith("sqlite")
+    table, name = ("job_queue", "name") if sqlite else ("procrastinate_jobs", "task_name")
+    sql = (
+        f"SELECT count(*) FROM {table} WHERE status IN ('todo', 'doing')"
+        f" AND {name} IN ('inbound.receive', 'outbox.deliver')"
+    )
+    connection = _held_connection(url)
+    found = connection.execute(text(sql)).scalar()
+    connection.rollback()
+    return int(found or 0)
 
 
 def job_states(url: str) -> list[tuple[Any, ...]]:
@@ -221,7 +235,14 @@ def fake() -> Iterator[FakeProvider]:
 @pytest.fixture
 def own_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with fresh_database(database_url, tmp_path_factory) as url:
-        yield url
+        _held_connection(url)  # while slots are free
+        try:
+            yield url
+        finally:
+            held = _held.pop(url, None)
+            if held is not None:
+                held.close()
+                held.engine.dispose()
 
 
 def test_a_server_killed_mid_burst_processes_every_acknowledged_message_once(
