@@ -673,3 +673,56 @@ def test_a_kind_of_message_the_flows_cannot_read_is_stored_as_unsupported(
     wait_until(lambda: bool(org.messages(phone)))
     [stored] = org.messages(phone)
     assert (stored.flow, stored.type) == ("inbound", "unsupported")
+
+
+def test_status_callbacks_arriving_together_never_move_a_message_back(
+    wa_server: LiveServer, fake: FakeProvider
+) -> None:
+    """`read` and `delivered` for the same message at the same moment, on many messages:
+    each ends `read` (the status is read and written under the message's row lock)."""
+    org = Org(wa_server, fake)
+    org_id = org.tenant.org_id
+    contact_id = int(org.tenant.create_contact("Racer")["id"])
+
+    async def add(session: AsyncSession) -> list[str]:
+        ids = [f"race-{uuid.uuid4().hex}" for _ in range(20)]
+        for provider_id in ids:
+            session.add(
+                Message(
+                    organization_id=org_id,
+                    contact_id=contact_id,
+                    flow="outbound",
+                    status="sent",
+                    bsp_status="enqueued",
+                    bsp_message_id=provider_id,
+                )
+            )
+        return ids
+
+    ids = wa_server.in_transaction(add)
+
+    def event(provider_id: str, kind: str) -> int:
+        body = {
+            "app": org.app,
+            "type": "message-event",
+            "payload": {"id": "x", "gsId": provider_id, "type": kind, "payload": {"ts": 1}},
+        }
+        with httpx2.Client(base_url=wa_server.base_url) as client:
+            return client.post("/gupshup", json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        codes = list(
+            pool.map(
+                lambda pair: event(*pair),
+                [(pid, kind) for pid in ids for kind in ("delivered", "read")],
+            )
+        )
+    assert set(codes) == {200}
+
+    async def statuses(session: AsyncSession) -> list[str | None]:
+        rows = await session.scalars(
+            select(col(Message.bsp_status)).where(col(Message.bsp_message_id).in_(ids))
+        )
+        return list(rows)
+
+    assert wa_server.in_transaction(statuses) == ["read"] * len(ids)
