@@ -45,7 +45,7 @@ lint: $(STAMP)
 # Tests run in parallel worker processes (pytest-xdist), each with its own server and
 # databases; many tests wait on timers, sockets and subprocesses, so this halves the time.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest --numprocesses=auto --maxprocesses=4
+	$(BIN)/python -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadgroup
 
 format: $(STAMP)
 	$(BIN)/ruff format .

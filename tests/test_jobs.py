@@ -305,6 +305,21 @@ def test_a_job_that_keeps_failing_is_left_failed(
     )
 
 
+def test_a_job_that_cannot_reach_the_database_is_retried_past_its_attempts(
+    jobs_server: LiveServer,
+) -> None:
+    # A database out of reach for longer than a job's attempts last (3 here) must not cost
+    # a message its reply: those runs did nothing, and the job waits for the database.
+    key = new_key()
+    jobs_server.in_transaction(
+        deferring((FLAKY, {"key": key, "fail_first": 5, "unreachable": True}, {}))
+    )
+    wait_until(
+        lambda: jobs_server.run(lambda: job_states(jobs_server.db, key)) == [("succeeded", 6)]
+    )
+    assert [e.n for e in events(log_of(jobs_server, key), "attempt")] == [1, 2, 3, 4, 5, 6]
+
+
 # --- restarts: `python -m app worker` killed and started again ----------------------------------
 
 

@@ -161,6 +161,22 @@ def text_message(phone: str, text_: str) -> dict[str, Any]:
     }
 
 
+def post_as_a_provider(client: httpx2.Client, body: dict[str, Any]) -> str:
+    """The callback's answer (a status code, or the error that cut it short); a 503 (no
+    database connection free: the suite's tests share PostgreSQL's) is sent again, as a
+    provider does."""
+    answer = ""
+    for _ in range(50):
+        try:
+            answer = str(client.post("/gupshup", json=body).status_code)
+        except httpx2.HTTPError as exc:
+            return type(exc).__name__
+        if answer != "503":
+            break
+        time.sleep(0.2)
+    return answer
+
+
 def stored(url: str) -> list[tuple[str, str, str | None, str | None]]:
     """Every message: (phone, direction, body, provider id), oldest first."""
 
@@ -183,6 +199,14 @@ def stored(url: str) -> list[tuple[str, str, str | None, str | None]]:
 
 
 _held: dict[str, Any] = {}
+
+
+def diagnosis(url: str, processes: list[Process]) -> str:
+    """What a failed run left behind: jobs that failed or never finished, each process's
+    last output."""
+    jobs = job_states(url, ("todo", "doing", "failed"))[:20]
+    logs = "\n".join(f"--- {p.output.name}\n{p.log()[-2500:]}" for p in processes)
+    return f"jobs not succeeded: {jobs}\n{logs}"
 
 
 def _held_connection(url: str) -> Any:
@@ -212,12 +236,13 @@ def unfinished_jobs(url: str) -> int:
     return int(found or 0)
 
 
-def job_states(url: str) -> list[tuple[Any, ...]]:
+def job_states(url: str, statuses: tuple[str, ...] = ("todo", "doing")) -> list[tuple[Any, ...]]:
     async def work(db: Database) -> list[tuple[Any, ...]]:
         table, name = ("job_queue", "name") if db.is_sqlite else ("procrastinate_jobs", "task_name")
+        wanted = ", ".join(f"'{s}'" for s in statuses)
         sql = (
             f"SELECT id, {name}, status, lock, attempts FROM {table}"
-            " WHERE status IN ('todo', 'doing') ORDER BY id"
+            f" WHERE status IN ({wanted}) ORDER BY id"
         )
         async with db.session(all_organizations=True) as session:
             return [tuple(r) for r in (await session.execute(text(sql))).all()]
@@ -245,15 +270,23 @@ def own_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
                 held.engine.dispose()
 
 
+# The tests that start several server processes hold many database connections: they run
+# one after the other, on one of the suite's parallel workers (`--dist loadgroup`).
+MANY_PROCESSES = pytest.mark.xdist_group("many_processes")
+FEW_CONNECTIONS = {"DB_POOL_SIZE": "6", "JOBS_CONCURRENCY": "4"}
+
+
+@MANY_PROCESSES
 def test_a_server_killed_mid_burst_processes_every_acknowledged_message_once(
     own_database: str, fake: FakeProvider, tmp_path: Path
 ) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = serve(own_database, fake, tmp_path, port)
+    server = serve(own_database, fake, tmp_path, port, **FEW_CONNECTIONS)
     publish_echo_flow(own_database)
     phones = [f"91987650{i:04d}" for i in range(20)]
     acknowledged: list[tuple[str, str]] = []
+    answers: Counter[str] = Counter()
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -263,23 +296,27 @@ def test_a_server_killed_mid_burst_processes_every_acknowledged_message_once(
                 if stop.is_set():
                     return
                 body = text_message(phone, word)
-                try:
-                    ok = client.post("/gupshup", json=body).status_code == 200
-                except httpx2.HTTPError:
-                    ok = False
-                if ok:
-                    with lock:
+                answer = post_as_a_provider(client, body)
+                with lock:
+                    answers[answer] += 1
+                    if answer == "200":
                         acknowledged.append((phone, body["payload"]["id"]))
 
     with ThreadPoolExecutor(max_workers=len(phones)) as pool:
         futures = [pool.submit(talk, phone) for phone in phones]
-        wait_until(lambda: len(acknowledged) >= 150, timeout=60)
+        try:
+            wait_until(lambda: len(acknowledged) >= 150, timeout=60)
+        except AssertionError:
+            stop.set()
+            raise AssertionError(
+                f"answers: {answers}\n{diagnosis(own_database, [server])}"
+            ) from None
         server.kill()
         stop.set()
         for future in futures:
             future.result()
     killed_at = len(acknowledged)
-    restarted = serve(own_database, fake, tmp_path, port)
+    restarted = serve(own_database, fake, tmp_path, port, **FEW_CONNECTIONS)
     try:
         wait_until(lambda: unfinished_jobs(own_database) == 0, timeout=240)
     except AssertionError:
@@ -288,6 +325,7 @@ def test_a_server_killed_mid_burst_processes_every_acknowledged_message_once(
     finally:
         restarted.stop()
     rows = stored(own_database)
+    saw = diagnosis(own_database, [server, restarted])
     inbound = Counter(pid for _, direction, _, pid in rows if direction == "inbound")
     assert killed_at >= 150
     # Every acknowledged message was stored, once; nothing unacknowledged slipped in twice.
@@ -299,9 +337,10 @@ def test_a_server_killed_mid_burst_processes_every_acknowledged_message_once(
         said = [b for d, b in mine if d == "inbound"]
         replies = [b for d, b in mine if d == "outbound"]
         expected = ["Welcome" if word == "hello" else f"got {word}" for word in said]
-        assert replies == expected, phone
+        assert replies == expected, f"{phone}\n{saw}"
 
 
+@MANY_PROCESSES
 def test_two_http_processes_and_two_workers_keep_each_contacts_replies_in_order(
     own_database: str, fake: FakeProvider, tmp_path: Path
 ) -> None:
@@ -325,14 +364,7 @@ def test_two_http_processes_and_two_workers_keep_each_contacts_replies_in_order(
         def converse(phone: str) -> None:
             with httpx2.Client(base_url=base, timeout=60) as client:
                 for word in words:
-                    body = text_message(phone, word)
-                    # A 503 (no database connection free) is retried, as a provider does.
-                    for _ in range(50):
-                        response = client.post("/gupshup", json=body)
-                        if response.status_code != 503:
-                            break
-                        time.sleep(0.2)
-                    assert response.status_code == 200, response.text
+                    assert post_as_a_provider(client, text_message(phone, word)) == "200"
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             list(pool.map(converse, phones))
@@ -341,10 +373,11 @@ def test_two_http_processes_and_two_workers_keep_each_contacts_replies_in_order(
         for process in [http, *workers]:
             process.stop()
     rows = stored(own_database)
+    saw = diagnosis(own_database, [http, *workers])
     expected = ["Welcome", *(f"got {w}" for w in words[1:])]
     for phone in phones:
         replies = [b for p, d, b, _ in rows if p == phone and d == "outbound"]
-        assert replies == expected, phone
+        assert replies == expected, f"{phone}\n{saw}"
     delivered = Counter(
         json.loads(r.form["message"])["text"] + "/" + r.form["destination"]
         for r in fake.requests

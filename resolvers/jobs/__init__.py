@@ -18,7 +18,8 @@ if that transaction commits. Options:
   is dropped silently while one waits (once it runs, a new one may be deferred).
 
 A job that raises is retried with growing delays (`JOBS_RETRY_SECONDS`, doubled each time)
-until `JOBS_MAX_ATTEMPTS` runs have failed, then left failed and logged. A process that
+until `JOBS_MAX_ATTEMPTS` runs have failed, then left failed and logged (a run that could not
+reach the database is always tried again: see `next_try`). A process that
 dies mid-job leaves it to be run again once its lease (`JOBS_LEASE_SECONDS`) has run out:
 delivery is at least once, so job functions must be idempotent. Job functions open their
 own transactions on the `Database` they are given and keep them short.
@@ -39,6 +40,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Database
+from models.errors import DatabaseUnavailable, StatementTimeout
 from resolvers.config import settings_for
 
 log = logging.getLogger("glific.jobs")
@@ -49,6 +51,8 @@ _registry: dict[str, JobFn] = {}
 
 # The longest wait between two attempts of a failing job (seconds).
 LONGEST_RETRY = 3600.0
+# The longest wait between two attempts of a job that could not reach the database.
+UNREACHABLE_RETRY = 30.0
 NAME_LENGTH = 128
 LOCK_LENGTH = 255
 
@@ -82,6 +86,21 @@ def import_job_modules(modules: list[str]) -> None:
 def retry_delay(base_seconds: float, attempts: int) -> float:
     """Seconds to wait before the next run of a job whose `attempts`-th run failed."""
     return float(min(base_seconds * 2 ** max(attempts - 1, 0), LONGEST_RETRY))
+
+
+def next_try(
+    error: BaseException, attempts: int, max_attempts: int, base_seconds: float
+) -> float | None:
+    """Seconds until a job whose `attempts`-th run raised `error` runs again, or None when it
+    is left failed. A run that could not reach the database (no connection, a deadlock,
+    SQLite busy past its wait; not a statement that ran too long) did no work of its own: it
+    is tried again whatever its count, at most `UNREACHABLE_RETRY` apart, so a database that
+    is out of reach for a while loses no message's reply."""
+    if isinstance(error, DatabaseUnavailable) and not isinstance(error, StatementTimeout):
+        return min(retry_delay(base_seconds, attempts), UNREACHABLE_RETRY)
+    if attempts >= max_attempts:
+        return None
+    return retry_delay(base_seconds, attempts)
 
 
 def _check_transaction(session: AsyncSession, is_sqlite: bool) -> None:

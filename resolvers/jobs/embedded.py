@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from models import Database, JobQueue, utcnow
 from models.base import Timestamp
 from models.job_queue import DOING, FAILED, SUCCEEDED, TODO
-from resolvers.jobs import JobFn, retry_delay
+from resolvers.jobs import JobFn, next_try
 from settings import Settings
 
 log = logging.getLogger("glific.jobs")
@@ -301,11 +301,11 @@ class EmbeddedRunner:
     async def _failed(self, claimed: _Claimed, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:4000]
         where = f"job {claimed.id} ({claimed.name}) attempt {claimed.attempts}"
-        if claimed.attempts >= self.max_attempts:
+        delay = next_try(exc, claimed.attempts, self.max_attempts, self.retry_seconds)
+        if delay is None:
             log.error("%s failed; no attempts left, left failed", where, exc_info=exc)
             await self._record(_FAILED, {"id": claimed.id, "now": utcnow(), "error": error})
             return
-        delay = retry_delay(self.retry_seconds, claimed.attempts)
         log.warning("%s failed; retried in %.1fs", where, delay, exc_info=exc)
         until = utcnow() + timedelta(seconds=delay)
         await self._record(_RETRY, {"id": claimed.id, "until": until, "error": error})

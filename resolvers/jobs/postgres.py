@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Database
-from resolvers.jobs import JobFn, retry_delay
+from resolvers.jobs import JobFn, next_try
 from settings import Settings
 
 log = logging.getLogger("glific.jobs")
@@ -89,8 +89,8 @@ def _is_queueing_lock_conflict(error: BaseException | None) -> bool:
 
 
 class _Backoff(BaseRetryStrategy):
-    """The same retries as the embedded runner's: `max_attempts` runs in all, the n-th
-    retry after `base * 2**(n-1)` seconds."""
+    """The same retries as the embedded runner's (`next_try`): `max_attempts` runs in all,
+    the n-th retry after `base * 2**(n-1)` seconds."""
 
     def __init__(self, max_attempts: int, base_seconds: float) -> None:
         self.max_attempts = max_attempts
@@ -98,7 +98,8 @@ class _Backoff(BaseRetryStrategy):
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         done = job.attempts + 1  # procrastinate counts the runs before this one
-        if done >= self.max_attempts:
+        delay = next_try(exception, done, self.max_attempts, self.base_seconds)
+        if delay is None:
             log.error(
                 "job %s (%s) failed after %d attempts; left failed",
                 job.id,
@@ -107,7 +108,6 @@ class _Backoff(BaseRetryStrategy):
                 exc_info=exception,
             )
             return None
-        delay = retry_delay(self.base_seconds, done)
         log.warning(
             "job %s (%s) attempt %d failed; retried in %.1fs",
             job.id,

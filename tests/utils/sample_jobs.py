@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Database
+from models.errors import DatabaseUnavailable
 from resolvers.jobs import job
 
 RECORD = "test.record"
@@ -55,7 +56,8 @@ async def record(db: Database, args: dict[str, Any]) -> None:
 
 @job(FLAKY)
 async def flaky(db: Database, args: dict[str, Any]) -> None:
-    """Log `attempt`, then fail while fewer than `fail_first` attempts came before."""
+    """Log `attempt`, then fail while fewer than `fail_first` attempts came before (as if
+    the database could not be reached, with `unreachable`)."""
     key = args["key"]
     async with db.transaction() as session:
         earlier = (
@@ -66,4 +68,6 @@ async def flaky(db: Database, args: dict[str, Any]) -> None:
         ).scalar_one()
         await write_log(session, key, "attempt", earlier + 1)
     if earlier < int(args["fail_first"]):
+        if args.get("unreachable"):
+            raise DatabaseUnavailable(f"attempt {earlier + 1} of {key} finds no database")
         raise RuntimeError(f"attempt {earlier + 1} of {key} fails on purpose")
