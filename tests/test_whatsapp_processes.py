@@ -368,7 +368,13 @@ def test_two_http_processes_and_two_workers_keep_each_contacts_replies_in_order(
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             list(pool.map(converse, phones))
-        wait_until(lambda: unfinished_jobs(own_database) == 0, timeout=240)
+        try:
+            wait_until(lambda: unfinished_jobs(own_database) == 0, timeout=240)
+        except AssertionError:
+            left = unfinished_jobs(own_database)
+            raise AssertionError(
+                f"{left} jobs unfinished\n{diagnosis(own_database, [http, *workers])}"
+            ) from None
     finally:
         for process in [http, *workers]:
             process.stop()

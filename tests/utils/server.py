@@ -42,6 +42,11 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         # reach the driver inside the statement counts of other tests.
         "jobs_enabled": False,
     }
+    if not database_url.startswith("sqlite"):
+        # PostgreSQL's 100 connections are shared by every server the parallel suite keeps
+        # open (each worker's shared one, module-scoped ones, subprocesses): a request past
+        # these waits for a connection, as in production past DB_POOL_SIZE.
+        values["db_pool_size"] = 6
     values.update(overrides)
     return Settings(**values)
 
