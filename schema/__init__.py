@@ -8,13 +8,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules
+from strawberry.extensions import AddValidationRules, MaskErrors
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from models.errors import DatabaseUnavailable
-from resolvers.errors import DomainError
+from resolvers.errors import GENERIC_ERROR, DomainError
 from schema.executor import FastLeafExecutionContext
 from schema.extensions.documents import DocumentCaches, GlificDocuments
 from schema.relations import relations
@@ -64,6 +64,8 @@ def build_schema(
         ),
         # One rule class for the schema (QueryDepthLimiter would build one per request).
         lambda: AddValidationRules([depth_rule]),
+        # A crash shows only Glific's generic message, over HTTP and on the socket alike.
+        lambda: MaskErrors(should_mask_error=is_unexpected, error_message=GENERIC_ERROR),
     ]
     schema = GlificSchema(
         query=query,

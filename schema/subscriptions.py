@@ -14,20 +14,25 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
+from models.errors import DatabaseUnavailable
 from resolvers import events, messages
-from resolvers.errors import UNAUTHORIZED, ClientError
+from resolvers.errors import GENERIC_ERROR, UNAUTHORIZED, ClientError
 from schema.context import Context
 from schema.fields.common import ctx_of, query_row
 from schema.scalars import JsonValue
 from schema.types.message import Message
 
 AUTH_MISMATCH = "Auth Credentials mismatch"
+
+log = logging.getLogger("glific.graphql")
 
 
 def _checked(info: Info, organization_id: strawberry.ID) -> Context:
@@ -45,9 +50,16 @@ async def _messages(ctx: Context, info: Info, *topics: str) -> AsyncGenerator[An
         # A socket's context outlives its events: nothing read for one event (rows, loader
         # caches) is served for the next.
         await ctx.reset_reads()
-        found, errors = await query_row(
-            info, functools.partial(messages.message_read, org_id, event.message_id)
-        )
+        try:
+            found, errors = await query_row(
+                info, functools.partial(messages.message_read, org_id, event.message_id)
+            )
+        except (ClientError, DatabaseUnavailable):
+            raise
+        except Exception as exc:
+            # Raised here, outside execution, it would reach the client as it is.
+            log.error("subscription crashed reading message %s", event.message_id, exc_info=exc)
+            raise GraphQLError(GENERIC_ERROR) from None
         if errors is None and found is not None:
             yield found
 

@@ -27,9 +27,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from models import Database
 from resolvers import auth
 from resolvers.config import settings_for
-from resolvers.errors import GENERIC_ERROR
 from resolvers.limits import RATE_LIMITED, RequestLimits
-from schema import is_unexpected
 from schema.context import Context
 
 NOT_AUTHENTICATED = {"error": {"code": 401, "message": "Not authenticated"}}
@@ -91,8 +89,7 @@ def load_json(data: str | bytes, what: str = "request body") -> Any:
 
 
 def _format(error: GraphQLError) -> dict[str, Any]:
-    if is_unexpected(error):
-        error = GraphQLError(GENERIC_ERROR, nodes=error.nodes, path=error.path)
+    # A crash's details were masked already (the schema's MaskErrors).
     formatted = dict(error.formatted)
     formatted.pop("extensions", None)
     return formatted

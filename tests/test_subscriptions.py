@@ -25,7 +25,9 @@ from websockets.typing import Subprotocol
 
 from models import Message, utcnow
 from resolvers import events, inbound, providers
+from resolvers import messages as messages_module
 from resolvers.conversation import InboundMessage
+from resolvers.errors import GENERIC_ERROR
 from resolvers.flow_engine.state import Input
 from schema import RootSubscriptionType, build_schema
 from tests.conftest import fresh_database
@@ -592,3 +594,39 @@ def test_a_subscriber_on_one_server_sees_a_message_another_server_handled(
         assert socket.quiet()
     finally:
         socket.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "selection", "broken"),
+    [
+        # Reading the event's message (the subscription's source).
+        ("receivedMessage", "id body", "message_read"),
+        # Resolving one field of it (execution).
+        ("sentMessage", "id sendBy", "send_by"),
+    ],
+)
+def test_a_crash_while_serving_a_subscription_shows_only_the_generic_error(
+    server: LiveServer,
+    tenant: Tenant,
+    sockets: list[Socket],
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+    selection: str,
+    broken: str,
+) -> None:
+    # A bug met while serving an event must not hand its details (SQL, values, paths) to
+    # the socket's client: Glific's generic message, as over HTTP.
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("SELECT secret FROM internals WHERE password = 'hunter2'")
+
+    import_and_publish(tenant, (welcome_flow("Crash " + tenant.shortcode), ["hello"]))
+    socket = open_socket(sockets, server)
+    socket.sign_in(tenant)
+    op_id = socket.subscribe(field, tenant.org_id, selection)
+    monkeypatch.setattr(messages_module, broken, crash)
+    Phone(tenant).say("hello")
+    answer = socket.receive()
+    assert answer["id"] == op_id
+    text = json.dumps(answer)
+    assert "hunter2" not in text and "internals" not in text, answer
+    assert GENERIC_ERROR in text, answer
