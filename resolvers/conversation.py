@@ -92,3 +92,18 @@ def inbound_from_json(data: Mapping[str, Any]) -> InboundMessage:
     sent_at = fields.get("sent_at")
     fields["sent_at"] = datetime.fromisoformat(sent_at) if sent_at else None
     return InboundMessage(**fields)
+
+
+def status_to_json(update: StatusUpdate) -> dict[str, Any]:
+    """The status as JSON, for a job's arguments (`status_from_json` reads it back)."""
+    data = asdict(update)
+    data["at"] = update.at.isoformat() if update.at else None
+    data["error"] = dict(update.error) if update.error is not None else None
+    return data
+
+
+def status_from_json(data: Mapping[str, Any]) -> StatusUpdate:
+    fields = dict(data)
+    at = fields.get("at")
+    fields["at"] = datetime.fromisoformat(at) if at else None
+    return StatusUpdate(**fields)

@@ -6,16 +6,17 @@ apply it before answering."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Contact, Database, Message, utcnow
-from resolvers import contacts, events
+from resolvers import contacts, events, jobs
 from resolvers.config import settings_of
-from resolvers.conversation import OptEvent, StatusUpdate
+from resolvers.conversation import OptEvent, StatusUpdate, status_from_json, status_to_json
 from resolvers.phones import normalize_phone
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,11 @@ RANK = {"enqueued": 1, "sent": 2, "delivered": 3, "read": 4}
 FAILED = "error"
 # Gupshup's code for a number that is not on WhatsApp: the contact is opted out (Glific).
 NOT_ON_WHATSAPP = "1002"
+# A status that names no message yet: tried again LATE_TRIES times, the first after
+# LATE_WAIT_SECONDS, each wait twice the one before.
+LATE_STATUS_JOB = "message_status.late"
+LATE_TRIES = 5
+LATE_WAIT_SECONDS = 1.0
 
 
 def moves_forward(current: str | None, new: str) -> bool:
@@ -47,12 +53,34 @@ async def _message(session: AsyncSession, update: StatusUpdate) -> Message | Non
     )
 
 
-async def record_status(db: Database, org_id: int, update: StatusUpdate) -> bool:
-    """Apply a status callback; False when it names no message of ours or would move the
-    message backwards (it is then ignored)."""
+async def record_status(
+    db: Database, org_id: int, update: StatusUpdate, *, attempt: int = 0
+) -> bool:
+    """Apply a status callback; False when it names no message of ours (yet) or would move
+    the message backwards (it is then ignored).
+
+    A provider may report on a message before the sender has stored the id the provider
+    gave it (the callback overtakes the commit that follows the send): a status naming no
+    message is tried again a few times (`LATE_TRIES`, 1 s apart, then doubling: about half
+    a minute in all) before it is dropped."""
     async with db.transaction(org_id, urgent=True) as session:
         message = await _message(session, update)
-        if message is None or not moves_forward(message.bsp_status, update.status):
+        if message is None:
+            if attempt < LATE_TRIES:
+                await jobs.defer(
+                    session,
+                    LATE_STATUS_JOB,
+                    {"org": org_id, "update": status_to_json(update), "attempt": attempt + 1},
+                    run_at=utcnow() + timedelta(seconds=LATE_WAIT_SECONDS * 2**attempt),
+                )
+            else:
+                log.info(
+                    "status %s for unknown message %s dropped",
+                    update.status,
+                    update.provider_message_id,
+                )
+            return False
+        if not moves_forward(message.bsp_status, update.status):
             return False
         at = update.at or utcnow()
         if update.status == "failed":
@@ -97,3 +125,9 @@ async def record_opt(db: Database, org_id: int, event: OptEvent) -> None:
         )
         if contact is not None:
             await contacts.optout_contact(session, contact, method="BSP")
+
+
+@jobs.job(LATE_STATUS_JOB)
+async def _late_status_job(db: Database, args: dict[str, Any]) -> None:
+    update = status_from_json(args["update"])
+    await record_status(db, int(args["org"]), update, attempt=int(args["attempt"]))

@@ -675,6 +675,54 @@ def test_a_kind_of_message_the_flows_cannot_read_is_stored_as_unsupported(
     assert (stored.flow, stored.type) == ("inbound", "unsupported")
 
 
+def test_a_status_that_overtakes_the_stored_provider_id_still_lands(
+    wa_server: LiveServer, fake: FakeProvider
+) -> None:
+    """The provider reports `delivered` before the sender has stored the id the provider
+    gave the message (the callback overtook the commit after the send): the status is kept
+    and lands once the id is there."""
+    org = Org(wa_server, fake)
+    org_id = org.tenant.org_id
+    contact_id = int(org.tenant.create_contact("Early")["id"])
+    provider_id = f"late-{uuid.uuid4().hex}"
+
+    async def add(session: AsyncSession) -> int:
+        message = Message(
+            organization_id=org_id,
+            contact_id=contact_id,
+            flow="outbound",
+            status="enqueued",
+            bsp_message_id=None,
+        )
+        session.add(message)
+        await session.flush()
+        return int(message.id or 0)
+
+    message_id = wa_server.in_transaction(add)
+    body = {
+        "app": org.app,
+        "type": "message-event",
+        "payload": {"id": "x", "gsId": provider_id, "type": "delivered", "payload": {"ts": 1}},
+    }
+    assert org.gupshup(body).status_code == 200
+
+    async def store_id(session: AsyncSession) -> None:
+        message = await session.get(Message, message_id)
+        assert message is not None
+        message.bsp_message_id = provider_id
+        message.status = "sent"
+        message.bsp_status = "enqueued"
+
+    wa_server.in_transaction(store_id)
+
+    async def status(session: AsyncSession) -> tuple[str | None, bool]:
+        message = await session.get(Message, message_id)
+        assert message is not None
+        return message.bsp_status, message.delivered_at is not None
+
+    wait_until(lambda: wa_server.in_transaction(status) == ("delivered", True), timeout=10)
+
+
 def test_status_callbacks_arriving_together_never_move_a_message_back(
     wa_server: LiveServer, fake: FakeProvider
 ) -> None:
