@@ -15,7 +15,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,16 +84,37 @@ async def _contact_for(session: AsyncSession, org_id: int, message: InboundMessa
     return contact
 
 
+_STORE_COLUMNS = (
+    "organization_id uuid contact_id sender_id receiver_id profile_id flow type body status"
+    " bsp_status bsp_message_id errors interactive_content media_url caption message_number"
+    " is_hsm context_id sent_at inserted_at updated_at"
+).split()
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_once(dialect: str) -> Any:
+    """The inbound INSERT, built once per dialect (an INSERT built for each message spends
+    more time in its construction than in the database)."""
+    if dialect not in _INSERTS:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        _INSERTS[dialect] = (
+            insert(Message)
+            .values({name: bindparam(name) for name in _STORE_COLUMNS})
+            .on_conflict_do_nothing(index_elements=["bsp_message_id", "organization_id"])
+            .returning(col(Message.id))
+        )
+    return _INSERTS[dialect]
+
+
 async def _store(
-    session: AsyncSession, org_id: int, contact: Contact, message: InboundMessage
+    session: AsyncSession, org: Organization | None, contact: Contact, message: InboundMessage
 ) -> int | None:
     """The inbound message's id, stored once per provider message id (None for a
-    redelivery: the unique index decides, in the one INSERT)."""
+    redelivery: the unique index decides, in the one INSERT). The receiver is the
+    organization's own contact (Glific)."""
     now = utcnow()
     data = message.input
-    # The receiver is the organization's own contact (Glific); the organization row stays in
-    # the session for the flow step's organization view.
-    org = await session.get(Organization, org_id)
+    org_id = contact.organization_id
     values = {
         "organization_id": org_id,
         "uuid": str(uuid.uuid4()),
@@ -118,13 +139,7 @@ async def _store(
         "inserted_at": now,
         "updated_at": now,
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stored = await session.scalar(
-        insert(Message)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["bsp_message_id", "organization_id"])
-        .returning(col(Message.id))
-    )
+    stored = await session.scalar(_insert_once(session.get_bind().dialect.name), values)
     if stored is None:
         return None
     contact.last_message_number += 1
@@ -147,7 +162,11 @@ async def receive(db: Database, org_id: int, message: InboundMessage) -> Receive
     async with db.transaction(org_id) as session:
         contact = await _contact_for(session, org_id, message)
         contact_id = saved_id(contact)
-        stored = await _store(session, org_id, contact, message)
+        # Held for the whole step: the flow step's organization view finds it in the
+        # session's identity map (which keeps only what is referenced) instead of reading it
+        # again.
+        org = await session.get(Organization, org_id)
+        stored = await _store(session, org, contact, message)
         if stored is None:
             return Received(message_id=None, contact_id=contact_id, duplicate=True)
         events.received(session, org_id, stored, contact.phone)
