@@ -84,11 +84,30 @@ async def _contact_for(session: AsyncSession, org_id: int, message: InboundMessa
     return contact
 
 
-_STORE_COLUMNS = (
-    "organization_id uuid contact_id sender_id receiver_id profile_id flow type body status"
-    " bsp_status bsp_message_id errors interactive_content media_url caption message_number"
-    " is_hsm context_id sent_at inserted_at updated_at"
-).split()
+_STORE_COLUMNS = [
+    "organization_id",
+    "uuid",
+    "contact_id",
+    "sender_id",
+    "receiver_id",
+    "profile_id",
+    "flow",
+    "type",
+    "body",
+    "status",
+    "bsp_status",
+    "bsp_message_id",
+    "errors",
+    "interactive_content",
+    "media_url",
+    "caption",
+    "message_number",
+    "is_hsm",
+    "context_id",
+    "sent_at",
+    "inserted_at",
+    "updated_at",
+]
 _INSERTS: dict[str, Any] = {}
 
 
