@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Database
+from models import Database, utcnow
 from resolvers.jobs import JobFn, next_try
 from settings import Settings
 
@@ -43,10 +43,32 @@ _FREE_QUEUEING_LOCK = """
     )
 """
 _SHUTDOWN_GRACE = 5.0
+# procrastinate's fetch, planned once inside its SQL function, sorts every waiting job when
+# the statistics say there are few (the job table grows from nothing to thousands of rows in
+# a burst, long before autovacuum looks): 7 ms per fetch at 2,700 waiting jobs instead of
+# 0.3 ms. The statistics are refreshed as soon as a good part of the table has changed.
+_STATISTICS_EVERY = 2.0
+_REFRESH_STATISTICS = """
+    DO $$ BEGIN
+        IF EXISTS (
+            SELECT 1 FROM pg_stat_user_tables
+            WHERE relid = 'procrastinate_jobs'::regclass
+              AND n_mod_since_analyze > 200 + n_live_tup / 5
+        ) THEN
+            ANALYZE procrastinate_jobs;
+        END IF;
+    END $$
+"""
 
+# procrastinate fetches in (priority descending, id) order and skips the jobs not due yet
+# one by one: timers set days ahead (a flow's expiry, one per run started) would pile up in
+# front of every fetch. Jobs deferred for later go behind (priority -1), unless they have a
+# lock, whose jobs must keep their defer order.
+LATER_PRIORITY = -1
 _DEFER = text(
     "SELECT procrastinate_defer_jobs_v1(ARRAY[CAST(ROW("
-    " CAST(:queue AS varchar), CAST(:task AS varchar), 0, CAST(:lock AS text),"
+    " CAST(:queue AS varchar), CAST(:task AS varchar), CAST(:priority AS integer),"
+    " CAST(:lock AS text),"
     " CAST(:queueing_lock AS text), CAST(:args AS jsonb), CAST(:run_at AS timestamptz)"
     ") AS procrastinate_job_to_defer_v1)])"
 )
@@ -60,9 +82,11 @@ async def defer(
     lock: str | None,
     queueing_lock: str | None,
 ) -> None:
+    later = run_at is not None and lock is None and run_at > utcnow()
     params = {
         "queue": QUEUE,
         "task": name,
+        "priority": LATER_PRIORITY if later else 0,
         "lock": lock,
         "queueing_lock": queueing_lock,
         "args": args,
@@ -204,9 +228,16 @@ class ProcrastinateRunner:
                 log.debug("job %s was put back already", job.id, exc_info=True)
 
     async def _sweep_loop(self) -> None:
-        last_prune = 0.0
+        last_prune = last_sweep = 0.0
         while True:
-            await asyncio.sleep(self.lease / 3)
+            await asyncio.sleep(_STATISTICS_EVERY)
+            try:
+                await self.app.connector.execute_query_async(_REFRESH_STATISTICS)
+            except Exception:
+                log.exception("refreshing the job table's statistics failed")
+            if time.monotonic() - last_sweep < self.lease / 3:
+                continue
+            last_sweep = time.monotonic()
             try:
                 await self._put_back_abandoned()
                 if time.monotonic() - last_prune > _PRUNE_EVERY:
