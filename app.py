@@ -175,6 +175,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         Route("/api/v1/session", sessions["create"], methods=["POST"]),
         Route("/api/v1/session", sessions["delete"], methods=["DELETE"]),
         Route("/api/v1/session/renew", sessions["renew"], methods=["POST"]),
+        Route("/api/v1/session/name", sessions["name"], methods=["POST", "GET"]),
+        Route("/api/v1/session/tracker", sessions["tracker"], methods=["POST"]),
         Route("/api/v1/simulator/message", simulator_message(database), methods=["POST"]),
         Route("/gupshup", gupshup_callback(database), methods=["POST"]),
         Route("/webhook/whatsapp", meta_verification(database), methods=["GET"]),

@@ -14,6 +14,7 @@ from models.job_queue import JobQueue
 from models.jobs import SimulatorLease, UserJob
 from models.language import Language
 from models.message import Message
+from models.notification import Notification
 from models.organization import AccessRole, Organization
 from models.profile import Profile
 from models.provider import WhatsappProvider
@@ -53,6 +54,7 @@ __all__ = [
     "Language",
     "Location",
     "Message",
+    "Notification",
     "OrgScoped",
     "Organization",
     "OrganizationScopeError",

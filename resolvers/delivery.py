@@ -84,3 +84,16 @@ def register_transport(provider: str, transport: Transport) -> None:
 
 def transport_for(provider: str) -> Transport | None:
     return _transports.get(provider)
+
+
+# Reads the provider's wallet balance (Gupshup); a provider without one registers nothing.
+BalanceReader = Callable[[httpx2.AsyncClient, Any], Awaitable[float | None]]
+_balance_readers: dict[str, BalanceReader] = {}
+
+
+def register_balance_reader(provider: str, reader: BalanceReader) -> None:
+    _balance_readers[provider] = reader
+
+
+def balance_reader_for(provider: str) -> BalanceReader | None:
+    return _balance_readers.get(provider)

@@ -31,6 +31,7 @@ from models import (
     Contact,
     ContactGroup,
     Database,
+    Flow,
     FlowContext,
     FlowResult,
     Group,
@@ -45,6 +46,7 @@ from resolvers import (
     groups,
     history,
     jobs,
+    notifications,
     outbox,
     profiles,
     providers,
@@ -288,13 +290,30 @@ async def _apply_event(turn: Turn, event: ev.Event, outcome: Outcome) -> None:
             event.node_uuid,
             event.message,
         )
+        record = _flow_of_run(turn, event.run_uuid)
+        name = f'"{record.name}"' if record is not None else "a flow"
+        await notifications.notify(
+            s,
+            org_id,
+            notifications.FLOW,
+            f"{name} stopped for a contact: {event.message}",
+            {
+                "flow_id": record.id if record is not None else None,
+                "contact_id": contact.id,
+                "node_uuid": event.node_uuid,
+            },
+        )
+
+
+def _flow_of_run(turn: Turn, run_uuid: str | None) -> Flow | None:
+    row = turn.rows.get(run_uuid) if run_uuid else None
+    if row is None:
+        return None
+    return next((f for f in turn.flows.records.values() if f.id == row.flow_id), None)
 
 
 def _method(turn: Turn, run_uuid: str) -> str:
-    row = turn.rows.get(run_uuid)
-    record = None
-    if row is not None:
-        record = next((f for f in turn.flows.records.values() if f.id == row.flow_id), None)
+    record = _flow_of_run(turn, run_uuid)
     return f"{FLOW_METHOD}: {record.name}" if record is not None else FLOW_METHOD
 
 
@@ -538,12 +557,32 @@ async def follow_webhooks(
         request = outcome.webhooks.pop(0)
         calls += 1
         ok, response = await call_webhook(request)
+        if not ok:
+            await _report_failed_webhook(db, org_id, contact_id, request, response)
         more = await take_turn(
             db, org_id, contact_id, _webhook_answered(request, ok, response), env=env
         )
         outcome.replies.extend(more.replies)
         outcome.webhooks.extend(more.webhooks)
     return outcome
+
+
+async def _report_failed_webhook(
+    db: Database,
+    org_id: int,
+    contact_id: int,
+    request: ev.WebhookRequested,
+    response: dict[str, Any],
+) -> None:
+    async with db.transaction(org_id) as session:
+        await notifications.notify(
+            session,
+            org_id,
+            notifications.WEBHOOK,
+            f"A flow's webhook call to {request.url[:200]} failed: {response}"[:1000],
+            {"contact_id": contact_id, "node_uuid": request.node_uuid, "url": request.url},
+            severity=notifications.WARNING,
+        )
 
 
 def _waits_for(turn: Turn, request: ev.WebhookRequested) -> bool:

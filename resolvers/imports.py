@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Contact, Database, Group, Language, UserJob, saved_id, utcnow
-from resolvers import contacts, contacts_fields, groups, history
+from resolvers import contacts, contacts_fields, groups, history, notifications
 from resolvers import validation as v
 from resolvers.config import settings_for
 from resolvers.errors import ClientError, InputErrors
@@ -447,6 +447,16 @@ async def import_csv(
         )
         session.add(job)
         await session.flush()
+        failed = sum(1 for r in results if not r.ok)
+        if failed:
+            await notifications.notify(
+                session,
+                org_id,
+                notifications.IMPORT,
+                f"Contact {kind} finished: {failed} of {len(results)} rows were not applied",
+                {"user_job_id": job.id, "failed_rows": failed},
+                severity=notifications.WARNING,
+            )
     return ImportOutcome(saved_id(job), kind, results)
 
 

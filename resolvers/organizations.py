@@ -56,6 +56,18 @@ async def organization_by_shortcode(session: AsyncSession, shortcode: str) -> Or
     )
 
 
+async def organization_for_sign_in(
+    session: AsyncSession, shortcode: str | None
+) -> Organization | None:
+    """The organization a sign-in page belongs to: the one the host names, else the first
+    one (a single-organization server answers on any host)."""
+    if shortcode:
+        found = await organization_by_shortcode(session, shortcode)
+        if found is not None:
+            return found
+    return await session.scalar(select(Organization).order_by(col(Organization.id)).limit(1))
+
+
 async def organizations_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, Organization]:
     rows = await session.scalars(select(Organization).where(col(Organization.id).in_(ids)))
     return {saved_id(row): row for row in rows}

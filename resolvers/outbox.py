@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Contact, Database, Message, utcnow
-from resolvers import events, jobs, providers
+from resolvers import events, jobs, notifications, providers
 from resolvers.config import settings_for
 from resolvers.delivery import OutboundMessage, SendResult, transport_for
 from resolvers.message_status import FAILED
@@ -155,6 +155,14 @@ def _outbound(message: Message, phone: str) -> OutboundMessage:
     )
 
 
+def _reason(error: dict[str, Any]) -> str:
+    """The provider's words for a failure, short enough for a notification."""
+    for key in ("message", "reason", "error", "details"):
+        if error.get(key):
+            return str(error[key])[:300]
+    return str(error)[:300] if error else "the provider refused it"
+
+
 def _fail(message: Message, error: dict[str, Any]) -> None:
     message.status = FAILED
     message.bsp_status = FAILED
@@ -261,6 +269,13 @@ async def _record(
                 error = {"message": f"gave up after {message.send_attempts} attempts", **error}
             _fail(message, error)
             log.warning("message %s to contact %s failed: %s", message.id, contact_id, error)
+            await notifications.notify(
+                session,
+                org_id,
+                notifications.MESSAGE,
+                f"A message could not be sent: {_reason(error)}",
+                {"message_id": message.id, "contact_id": contact_id},
+            )
             return True
         delay = result.retry_after
         if delay is None:

@@ -286,3 +286,71 @@ async def apply_environment(session: AsyncSession, org_id: int, settings: Settin
             sends_replies=sends(provider),
             rate_limit=rate,
         )
+
+
+def _form_field(
+    label: str, default: str | None = None, *, view_only: bool = False
+) -> dict[str, Any]:
+    return {"type": "string", "label": label, "default": default, "view_only": view_only}
+
+
+# The providers as Glific's `providers` query lists them: `keys` and `secrets` describe the
+# fields of the settings form (what `python -m app provider set` takes).
+CATALOG: dict[str, dict[str, Any]] = {
+    GUPSHUP: {
+        "id": "1",
+        "name": "Gupshup",
+        "shortcode": GUPSHUP,
+        "group": "bsp",
+        "description": "WhatsApp through Gupshup's API",
+        "is_required": True,
+        "keys": {
+            "url": _form_field("BSP Home Page", "https://gupshup.io/", view_only=True),
+            "api_end_point": _form_field("API End Point", "https://api.gupshup.io"),
+        },
+        "secrets": {
+            "app_name": _form_field("App Name"),
+            "api_key": _form_field("API Key"),
+            "source_number": _form_field("Source number"),
+        },
+    },
+    META: {
+        "id": "2",
+        "name": "Meta WhatsApp Cloud API",
+        "shortcode": META,
+        "group": "bsp",
+        "description": "WhatsApp through Meta's Cloud API",
+        "is_required": True,
+        "keys": {"api_end_point": _form_field("API End Point", "https://graph.facebook.com")},
+        "secrets": {
+            "phone_number_id": _form_field("Phone number id"),
+            "access_token": _form_field("Access token"),
+            "app_secret": _form_field("App secret"),
+            "verify_token": _form_field("Verify token"),
+        },
+    },
+    "log": {
+        "id": "3",
+        "name": "Log (no provider)",
+        "shortcode": "log",
+        "group": "bsp",
+        "description": "Replies are stored and logged, not sent (the embedded default)",
+        "is_required": False,
+        "keys": {},
+        "secrets": {},
+    },
+}
+
+
+def catalog_entry(name: str) -> dict[str, Any]:
+    return dict(CATALOG.get(name, CATALOG["log"]))
+
+
+def list_catalog(filters: dict[str, Any]) -> list[dict[str, Any]]:
+    """Glific's `providers(filter: {name, shortcode})`: case-insensitive substring matches."""
+    found = []
+    for entry in CATALOG.values():
+        wanted = [(key, str(value).lower()) for key, value in filters.items() if value]
+        if all(word in str(entry.get(key, "")).lower() for key, word in wanted):
+            found.append(dict(entry))
+    return found

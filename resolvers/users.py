@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -12,6 +14,7 @@ from resolvers import validation as v
 from resolvers.config import settings_of
 from resolvers.errors import InputErrors
 from resolvers.phones import normalize_phone
+from resolvers.querying import ListOpts, apply_opts, ilike
 from resolvers.roles import ROLE_ORDER, role_labels
 
 
@@ -94,3 +97,28 @@ async def access_roles_for_users(
             r for r in rows if r.organization_id == user.organization_id and r.label in labels
         ]
     return out
+
+
+_ACCESS_ROLE_COLUMNS = {
+    "id": AccessRole.id,
+    "label": AccessRole.label,
+    "description": AccessRole.description,
+    "inserted_at": AccessRole.inserted_at,
+}
+
+
+async def list_access_roles(
+    session: AsyncSession, org_id: int, flt: dict[str, Any], opts: ListOpts
+) -> list[AccessRole]:
+    """Glific's `accessRoles(filter: {label, description, isReserved})`: the organization's
+    roles, label and description matched as substrings."""
+    stmt = select(AccessRole).where(col(AccessRole.organization_id) == org_id)
+    for key in ("label", "description"):
+        if flt.get(key):
+            stmt = stmt.where(ilike(getattr(AccessRole, key), str(flt[key])))
+    if flt.get("is_reserved") is not None:
+        stmt = stmt.where(col(AccessRole.is_reserved).is_(bool(flt["is_reserved"])))
+    stmt = apply_opts(
+        stmt, opts, columns=_ACCESS_ROLE_COLUMNS, default_field="label", tiebreak=AccessRole.id
+    )
+    return list((await session.scalars(stmt)).all())

@@ -10,6 +10,8 @@ from schema.fields.contacts_fields import ContactsFieldMutation, ContactsFieldQu
 from schema.fields.flows import FlowMutation, FlowQuery
 from schema.fields.languages import LanguageMutation, LanguageQuery
 from schema.fields.messages import MessageMutation, MessageQuery
+from schema.fields.notifications import NotificationMutation, NotificationQuery
+from schema.fields.organizations import OrganizationQuery
 from schema.fields.profiles import ProfileMutation, ProfileQuery
 from schema.fields.search import SearchMutation, SearchQuery
 from schema.fields.users import UserQuery
@@ -24,6 +26,8 @@ RootQueryType = merge_types(
         ContactsFieldQuery,
         LanguageQuery,
         UserQuery,
+        OrganizationQuery,
+        NotificationQuery,
         FlowQuery,
         MessageQuery,
         SearchQuery,
@@ -40,6 +44,7 @@ RootMutationType = merge_types(
         FlowMutation,
         MessageMutation,
         SearchMutation,
+        NotificationMutation,
     ),
 )
 RootSubscriptionType = merge_types("RootSubscriptionType", (Subscription,))

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from models import Database
-from resolvers import auth
+from resolvers import auth, organizations
 from resolvers.config import settings_for
 from resolvers.limits import RequestLimits
 from schema.view import bearer_token, client_address, load_json, rate_limited
@@ -132,4 +132,27 @@ def session_routes(db: Database) -> dict[str, Any]:
                 await auth.logout(session, token)
         return JSONResponse({"data": {}})
 
-    return {"create": create, "renew": renew, "delete": delete}
+    async def name(request: Request) -> Response:
+        """The sign-in page's heading: the organization's name and status, no auth."""
+        if refused(request):
+            return rate_limited()
+        async with db.session(all_organizations=True) as session:
+            org = await organizations.organization_for_sign_in(session, _org_shortcode(request))
+        if org is None:
+            return JSONResponse({"data": {"name": None, "status": None}})
+        return JSONResponse({"data": {"name": org.name, "status": org.status}})
+
+    async def tracker(request: Request) -> Response:
+        """The web app's usage events (`{"event": "View contact"}`), sent without auth:
+        acknowledged and not kept (Glific counts them for its own analytics)."""
+        if refused(request):
+            return rate_limited()
+        return JSONResponse({"data": {}})
+
+    return {
+        "create": create,
+        "renew": renew,
+        "delete": delete,
+        "name": name,
+        "tracker": tracker,
+    }

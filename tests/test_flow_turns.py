@@ -238,6 +238,26 @@ def test_a_webhook_answer_routes_the_run(tenant: Tenant, hook_server: str) -> No
     assert phone.say("score") == ["Your score is 7"]
     assert b'"name"' in _Hook.bodies[-1]
     assert phone.say("down") == ["The service is down"]
+    # Only the failed call is reported to the organization's staff.
+    [notice] = tenant.data("{ notifications { category message severity } }")["notifications"]
+    assert notice["category"] == "Webhook"
+    assert f"{hook_server}/down" in notice["message"]
+
+
+def test_a_flow_stopped_by_its_loop_guard_is_reported(tenant: Tenant) -> None:
+    f = FlowBuilder("Nagging")
+    f.send("ask", "Answer me", "listen")
+    f.wait("listen", [], other="ask", result_name="answer", other_name="All Responses")
+    import_and_publish(tenant, (f.build(), ["nag"]))
+    phone = Phone(tenant)
+    assert phone.say("nag") == ["Answer me"]
+    for _ in range(3):
+        phone.say("meh")
+    assert tenant.data("{ countNotifications }")["countNotifications"] == 0
+    assert phone.say("meh") == []  # the same message a fourth time: the guard ends the run
+    [notice] = tenant.data("{ notifications { category message } }")["notifications"]
+    assert notice["category"] == "Flow"
+    assert '"Nagging"' in notice["message"] and "Infinite loop" in notice["message"]
 
 
 def test_a_flow_started_from_graphql_makes_its_webhook_call(

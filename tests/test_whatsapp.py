@@ -500,6 +500,13 @@ def test_a_provider_that_fails_is_retried_then_the_message_fails_and_others_go_o
     assert failed.errors  # the provider's 400 answer
     attempts = [r for r in fake.requests if r.form and r.form.get("destination") == first]
     assert len(attempts) == 4
+    # The organization's staff are told, with the provider's words.
+    [notice] = org.tenant.data(
+        "{ notifications(filter: {isRead: false}) { category message entity severity } }"
+    )["notifications"]
+    assert notice["category"] == "Message"
+    assert "fake Gupshup error 400" in notice["message"]
+    assert json.loads(notice["entity"])["message_id"] == failed.id
     org.gupshup(org.text(second, "hello"))
     wait_until(settled(org, second, 1))
     assert sent_to(fake, second) == ["Welcome"]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from resolvers import organization_view as view
 from resolvers.roles import role_labels
 from schema.enums import OrganizationStatusEnum
 from schema.loaders import (
@@ -20,8 +21,9 @@ from schema.loaders import (
     USERS_OF_GROUP,
 )
 from schema.scalars import JsonValue, RoleLabel
-from schema.types.common import InputError, related
+from schema.types.common import COLUMNS, InputError, related
 from schema.types.language import Language
+from schema.types.organization import OutOfOffice, Provider, RegxFlow, Setting
 
 if TYPE_CHECKING:
     from schema.types.contact import Contact
@@ -56,6 +58,136 @@ class Organization:
 
     contact: ContactRef | None = related(CONTACT, "contact_id")
     default_language: Language | None = related(LANGUAGE, "default_language_id")
+
+    @strawberry.field
+    async def active_languages(self, info: Info) -> list[Language | None] | None:
+        row: Any = self
+        return await info.context.read(lambda s: view.active_languages(s, row))
+
+    @strawberry.field
+    async def bsp(self, info: Info) -> Provider | None:
+        row: Any = self
+        return Provider.of(await info.context.read(lambda s: view.bsp(s, row.id)))
+
+    @strawberry.field
+    def out_of_office(self) -> OutOfOffice | None:
+        row: Any = self
+        return OutOfOffice.of(view.out_of_office(row))
+
+    @strawberry.field
+    def setting(self) -> Setting | None:
+        row: Any = self
+        return Setting(**view.setting(row))
+
+    @strawberry.field
+    def regx_flow(self) -> RegxFlow | None:
+        row: Any = self
+        found = view.regx_flow(row)
+        return (
+            None
+            if found is None
+            else RegxFlow(
+                flow_id=found.get("flow_id"), regx=found.get("regx"), regx_opt=found.get("regx_opt")
+            )
+        )
+
+    @strawberry.field
+    def newcontact_flow_id(self) -> strawberry.ID | None:
+        row: Any = self
+        found = view.flow_setting(row, "newcontact_flow_id")
+        return None if found is None else strawberry.ID(found)
+
+    @strawberry.field
+    def optin_flow_id(self) -> strawberry.ID | None:
+        row: Any = self
+        found = view.flow_setting(row, "optin_flow_id")
+        return None if found is None else strawberry.ID(found)
+
+    @strawberry.field
+    def signature_phrase(self, info: Info) -> str | None:
+        row: Any = self
+        return view.signature_phrase(row, staff_only=info.context.is_staff)
+
+    @strawberry.field
+    def is_suspended(self) -> bool | None:
+        row: Any = self
+        return row.status in ("suspended", "forced_suspension")
+
+    # Glific's trial, suspension and feature columns: fixed here (no trials, no
+    # suspensions; the features are off, as `organizationServices` says).
+    @strawberry.field(metadata={COLUMNS: ()})
+    def suspended_until(self) -> datetime | None:
+        return None
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def session_limit(self) -> int | None:
+        return 60
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def last_communication_at(self) -> datetime | None:
+        return None
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_trial_org(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def trial_expiration_date(self) -> datetime | None:
+        return None
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_flow_uuid_display(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_roles_and_permission(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_ticketing_enabled(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_auto_translation_enabled(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_whatsapp_group_enabled(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_certificate_enabled(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_whatsapp_forms_enabled(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_copy_node_enabled(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def assistant_config_versions_enabled(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_prompt_generator_enabled(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_template_v2_enabled(self) -> bool | None:
+        return False
+
+    @strawberry.field(metadata={COLUMNS: ()})
+    def is_template_library_enabled(self) -> bool | None:
+        return False
+
+
+@strawberry.type(name="OrganizationResult")
+class OrganizationResult:
+    organization: Organization | None = None
+    errors: list[InputError | None] | None = None
 
 
 @strawberry.type(name="Group")

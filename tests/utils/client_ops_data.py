@@ -50,6 +50,8 @@ def shape_rules(operation: Operation) -> ShapeRules:
             empties.append(f"{root}.flow.roles")  # nor flow access roles
         if root == "flowRelease":
             nulls.append(root)  # releasing answers no flow
+        if root == "organization":
+            nulls.append(f"{root}.organization.regxFlow")  # no regex flow until one is set
         if root == "publishFlow":
             empties.append(f"{root}.errors")  # a clean publish has no problems to report
         if root == "importFlow":
@@ -408,6 +410,7 @@ IDS: dict[str, Rule] = {
     "savedSearch": lambda w: w.saved_search_id(),
     "updateSavedSearch": lambda w: w.saved_search_id(),
     "deleteSavedSearch": lambda w: w.saved_search_id(),
+    "organization": lambda w: str(w.tenant.org_id),
 }
 
 
@@ -521,6 +524,10 @@ BY_TYPE: dict[str, Rule] = {
     # The chat screen's first `search` (spec glific-frontend §3.1 row 6).
     "SearchFilter": lambda w: {},
     "SavedSearchFilter": lambda w: {"isReserved": True},
+    # The side menu's badge (spec glific-frontend §3.1 row 5), in Absinthe's spelling.
+    "NotificationFilter": lambda w: {"is_read": False},
+    "ProviderFilter": lambda w: {"shortcode": "gupshup"},
+    "AccessRoleFilter": lambda w: {"isReserved": True},
 }
 
 

@@ -1,6 +1,7 @@
 """A fake WhatsApp provider for tests: a real HTTP server (uvicorn serving a tiny Starlette
 app on a loopback port, in a thread with its own event loop) that takes both Gupshup's
-`POST /wa/api/v1/msg` and Meta's `POST /{version}/{phone_number_id}/messages`.
+`POST /wa/api/v1/msg` (and its wallet, `GET /sm/api/v2/wallet/balance`) and Meta's
+`POST /{version}/{phone_number_id}/messages`.
 
 It records every request and answers as the provider would: Gupshup `202 {"status":
 "submitted", "messageId": ...}`, Meta `200 {"messages": [{"id": "wamid..."}], ...}`, each
@@ -42,6 +43,7 @@ from starlette.routing import Route
 from resolvers.delivery import GupshupCredentials, MetaCredentials
 
 GUPSHUP_PATH = "/wa/api/v1/msg"
+GUPSHUP_WALLET_PATH = "/sm/api/v2/wallet/balance"
 META_PATH = re.compile(r"^/(?P<version>v[0-9.]+)/(?P<phone_number_id>[^/]+)/messages$")
 Provider = Literal["gupshup", "meta"]
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -82,6 +84,9 @@ class FakeRequest:
 
 
 class FakeProvider:
+    # What Gupshup's wallet (`GET /sm/api/v2/wallet/balance`) reports.
+    balance: float = 12.5
+
     def __init__(self, *, timeout_sleep: float = 5.0) -> None:
         self.timeout_sleep = timeout_sleep
         self._lock = threading.Lock()
@@ -176,6 +181,10 @@ class FakeProvider:
         record = await _record(request)
         with self._lock:
             self._requests.append(record)
+        if request.url.path == GUPSHUP_WALLET_PATH and request.method == "GET":
+            if not request.headers.get("apikey"):
+                return self._answer(record, _error("gupshup", 401))
+            return self._answer(record, Reply(200, {"status": "success", "balance": self.balance}))
         if record.provider is None or request.method != "POST":
             return self._answer(record, Reply(404, {"error": f"no route {request.url.path}"}))
         with self._lock:

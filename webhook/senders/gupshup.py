@@ -24,6 +24,7 @@ from webhook.senders.http import (
 )
 
 PATH = "/wa/api/v1/msg"
+BALANCE_PATH = "/sm/api/v2/wallet/balance"
 INTERACTIVE_TYPES = frozenset({"quick_reply", "list", "location_request_message"})
 
 
@@ -92,3 +93,13 @@ def read_message_id(body: Any) -> str | None:
     if isinstance(body, dict) and isinstance(body.get("messageId"), str):
         return str(body["messageId"])
     return None
+
+
+async def wallet_balance(client: httpx2.AsyncClient, credentials: GupshupCredentials) -> float:
+    """`GET {api_url}/sm/api/v2/wallet/balance` (apikey header): `{"status": "success",
+    "balance": 12.5}`. Anything else raises."""
+    response = await client.get(
+        credentials.api_url.rstrip("/") + BALANCE_PATH, headers={"apikey": credentials.api_key}
+    )
+    response.raise_for_status()
+    return float(response.json()["balance"])

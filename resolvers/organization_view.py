@@ -1,0 +1,151 @@
+"""What Glific's web app reads about the signed-in user's organization besides its columns:
+the feature flags (`organizationServices`), the settings kept in the organization's `fields`
+(out of office, the balance warnings, the regex flow, the new-contact and opt-in flows), the
+languages it uses, and its WhatsApp provider's wallet balance and quality rating.
+
+Decisions (Glific keeps these in columns of their own; here they live in `fields` until a
+screen writes them): a setting never written reads as Glific's default for a new
+organization. The only feature flag that is on is the one this backend is about,
+`contactProfileEnabled` (the organization's own `is_contact_profile_enabled`): the others
+turn on screens whose backends (Dialogflow, tickets, WhatsApp groups, certificates, AI
+evaluations, Ask Glific ...) do not exist here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx2
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Language, Organization
+from resolvers import providers
+from resolvers.delivery import balance_reader_for
+from resolvers.errors import ClientError, not_found
+from resolvers.languages import all_languages
+from resolvers.querying import to_int_id
+
+log = logging.getLogger(__name__)
+
+# The 17 flags the web app asks for at sign-in (every one must exist, or the query fails).
+SERVICE_FLAGS = (
+    "dialogflow",
+    "auto_translation_enabled",
+    "google_cloud_storage",
+    "flow_uuid_display",
+    "roles_and_permission",
+    "contact_profile_enabled",
+    "ticketing_enabled",
+    "whatsapp_group_enabled",
+    "certificate_enabled",
+    "ask_glific_enabled",
+    "whatsapp_forms_enabled",
+    "ai_evaluations_enabled",
+    "ai_evaluation_v2_enabled",
+    "copy_node_enabled",
+    "prompt_generator_enabled",
+    "template_v2_enabled",
+    "template_library_enabled",
+)
+
+# Glific's defaults for a new organization (priv/repo/seeds and Partners.Organization).
+DEFAULT_OUT_OF_OFFICE: dict[str, Any] = {
+    "enabled": False,
+    "start_time": None,
+    "end_time": None,
+    "enabled_days": [{"id": day, "enabled": False} for day in range(1, 8)],
+    "flow_id": None,
+    "default_flow_id": None,
+}
+DEFAULT_SETTING: dict[str, Any] = {
+    "report_frequency": "WEEKLY",
+    "run_flow_each_time": False,
+    "low_balance_threshold": "10",
+    "critical_balance_threshold": "5",
+    "send_warning_mail": False,
+    "allow_bot_number_update": False,
+}
+
+
+async def get_organization(
+    session: AsyncSession, org_id: int, requested: Any, *, glific_admin: bool
+) -> Organization:
+    """The organization `requested` names (the user's own when None); another one only for
+    a Glific admin, and "not found" for anyone else, as if it did not exist."""
+    wanted = org_id if requested in (None, "") else to_int_id(requested)
+    org = await session.get(Organization, wanted)
+    if org is None or (wanted != org_id and not glific_admin):
+        raise not_found("Partners.Organization")
+    return org
+
+
+def services(org: Organization) -> dict[str, bool]:
+    flags = dict.fromkeys(SERVICE_FLAGS, False)
+    flags["contact_profile_enabled"] = bool(org.is_contact_profile_enabled)
+    return flags
+
+
+def _setting_of(org: Organization, key: str, default: dict[str, Any]) -> dict[str, Any]:
+    stored = (org.fields or {}).get(key)
+    return {**default, **stored} if isinstance(stored, dict) else dict(default)
+
+
+def out_of_office(org: Organization) -> dict[str, Any]:
+    return _setting_of(org, "out_of_office", DEFAULT_OUT_OF_OFFICE)
+
+
+def setting(org: Organization) -> dict[str, Any]:
+    return _setting_of(org, "setting", DEFAULT_SETTING)
+
+
+def regx_flow(org: Organization) -> dict[str, Any] | None:
+    stored = (org.fields or {}).get("regx_flow")
+    return stored if isinstance(stored, dict) else None
+
+
+def flow_setting(org: Organization, key: str) -> str | None:
+    """`newcontact_flow_id` or `optin_flow_id`: None until one is chosen."""
+    value = (org.fields or {}).get(key)
+    return None if value in (None, "") else str(value)
+
+
+def signature_phrase(org: Organization, *, staff_only: bool) -> str:
+    """Glific hides the phrase from staff (it unlocks the bot number's settings)."""
+    return "" if staff_only else str((org.fields or {}).get("signature_phrase") or "")
+
+
+async def active_languages(session: AsyncSession, org: Organization) -> list[Language]:
+    """The languages the organization uses: those listed in `fields.active_language_ids`,
+    else every language (Glific seeds all of them active), the default one always."""
+    languages = await all_languages(session)
+    chosen = (org.fields or {}).get("active_language_ids")
+    if not isinstance(chosen, list) or not chosen:
+        return list(languages)
+    ids = {str(i) for i in chosen} | {str(org.default_language_id)}
+    return [lang for lang in languages if str(lang.id) in ids]
+
+
+async def bsp(session: AsyncSession, org_id: int) -> dict[str, Any]:
+    """The provider the organization's messages go through, as Glific's `Provider`."""
+    account = await providers.sender_of(session, org_id)
+    name = account.provider if account is not None else "log"
+    return providers.catalog_entry(name)
+
+
+async def wallet_balance(
+    session: AsyncSession, org_id: int, request_seconds: float
+) -> dict[str, float | None]:
+    """`{"balance": …}` from the sending provider's wallet; `None` when the provider keeps
+    no wallet (Meta, the log provider), which the web app shows as "Wallet balance is okay".
+    A provider that does not answer is an error ("Verify Gupshup settings" in the app)."""
+    account = await providers.sender_of(session, org_id)
+    reader = balance_reader_for(account.provider) if account is not None else None
+    if account is None or reader is None:
+        return {"balance": None}
+    try:
+        async with httpx2.AsyncClient(timeout=request_seconds) as client:
+            balance = await reader(client, account.sending_credentials())
+    except (httpx2.HTTPError, ValueError, KeyError) as exc:
+        log.warning("wallet balance of organization %s: %s", org_id, exc)
+        raise ClientError(f"Could not read the {account.provider} wallet balance") from None
+    return {"balance": balance}
