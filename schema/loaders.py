@@ -84,6 +84,7 @@ PROFILES_OF_CONTACT = Loader(
 CONTACT = Loader("contact", contacts.contacts_by_ids_read, by_id=True, prunable=True)
 ORGANIZATION = Loader("organization", organizations.organizations_by_ids, by_id=True)
 USER = Loader("user", users.users_by_ids, by_id=True)
+GROUP = Loader("group", groups.groups_by_ids, by_id=True)
 GROUPS_OF_CONTACT = Loader("groups_of_contact", groups.groups_for_contacts, many=True)
 GROUPS_OF_USER = Loader("groups_of_user", groups.groups_for_users, many=True)
 USERS_OF_GROUP = Loader("users_of_group", groups.users_for_groups, many=True)

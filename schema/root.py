@@ -8,13 +8,14 @@ from schema.fields.contact_tools import ContactToolsMutation, ContactToolsQuery
 from schema.fields.contacts import ContactMutation, ContactQuery
 from schema.fields.contacts_fields import ContactsFieldMutation, ContactsFieldQuery
 from schema.fields.flows import FlowMutation, FlowQuery
+from schema.fields.groups import GroupMutation, GroupQuery
 from schema.fields.languages import LanguageMutation, LanguageQuery
 from schema.fields.messages import MessageMutation, MessageQuery
 from schema.fields.notifications import NotificationMutation, NotificationQuery
 from schema.fields.organizations import OrganizationQuery
 from schema.fields.profiles import ProfileMutation, ProfileQuery
 from schema.fields.search import SearchMutation, SearchQuery
-from schema.fields.users import UserQuery
+from schema.fields.users import UserMutation, UserQuery
 from schema.subscriptions import Subscription
 
 RootQueryType = merge_types(
@@ -27,6 +28,7 @@ RootQueryType = merge_types(
         LanguageQuery,
         UserQuery,
         OrganizationQuery,
+        GroupQuery,
         NotificationQuery,
         FlowQuery,
         MessageQuery,
@@ -45,6 +47,8 @@ RootMutationType = merge_types(
         MessageMutation,
         SearchMutation,
         NotificationMutation,
+        UserMutation,
+        GroupMutation,
     ),
 )
 RootSubscriptionType = merge_types("RootSubscriptionType", (Subscription,))

@@ -211,6 +211,19 @@ class Group:
         row: Any = self
         return len(await info.context.fetch(CONTACTS_OF_GROUP.name, row.id))
 
+    @strawberry.field(
+        metadata={COLUMNS: ()}, description="Always 0 here (no WhatsApp groups are kept)."
+    )
+    def wa_groups_count(self) -> int | None:
+        return 0
+
+    @strawberry.field(
+        metadata={COLUMNS: ()},
+        description="Always empty here: collections are not limited to dynamic roles.",
+    )
+    def roles(self) -> list[AccessRole | None] | None:
+        return []
+
 
 @strawberry.type(name="User")
 class User:

@@ -41,6 +41,8 @@ from graphql import (
 )
 from graphql.language import ArgumentNode, NameNode, ObjectFieldNode, Visitor, visit
 
+from resolvers.roles import ROLE_ORDER, role_labels
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_VAR = "GLIFIC_REFERENCE_DATA"
 
@@ -51,7 +53,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "Contact__*.graphql",
         "ContactFields__*.graphql",
         "List__GET_LANGUAGES.graphql",
-        "User__GET_CURRENT_USER.graphql",
+        "User__*.graphql",
         "Flow__*.graphql",
         "FlowLabel__*.graphql",
         # The chat screen: sending, marking read, the conversation list and saved searches
@@ -71,6 +73,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "Organization__GET_PROVIDERS.graphql",
         "Notifications__*.graphql",
         "Role__GET_ROLE_NAMES.graphql",
+        # Collections and the staff screens.
+        "Collection__*.graphql",
     ),
     "glific-tests": (
         "contacts__*.graphql",
@@ -411,6 +415,9 @@ def _scalar_problem(name: str, value: Any) -> str | None:
     elif name == "DateTime":
         if not isinstance(value, str) or not _DATETIME.fullmatch(value):
             return f"DateTime should be ISO-8601 ending in Z, got {value!r}"
+    elif name == "RoleLabel":
+        if value not in role_labels(ROLE_ORDER):
+            return f"RoleLabel should be one of Glific's role labels, got {value!r}"
     else:
         return f"no rule for scalar {name}"
     return None

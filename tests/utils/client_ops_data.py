@@ -50,6 +50,10 @@ def shape_rules(operation: Operation) -> ShapeRules:
             empties.append(f"{root}.flow.roles")  # nor flow access roles
         if root == "flowRelease":
             nulls.append(root)  # releasing answers no flow
+        if root == "groups":
+            empties.append(f"{root}[].roles")  # collections are not limited to roles here
+        if root == "group":
+            empties.append(f"{root}.group.roles")
         if root == "organization":
             nulls.append(f"{root}.organization.regxFlow")  # no regex flow until one is set
         if root == "publishFlow":
@@ -411,6 +415,10 @@ IDS: dict[str, Rule] = {
     "updateSavedSearch": lambda w: w.saved_search_id(),
     "deleteSavedSearch": lambda w: w.saved_search_id(),
     "organization": lambda w: str(w.tenant.org_id),
+    "updateUser": lambda w: str(w.tenant.users["staff"]["id"]),
+    "group": lambda w: w.group_id,
+    "groupInfo": lambda w: w.group_id,
+    "deleteGroup": lambda w: _new_group(w, "Old class"),
 }
 
 
@@ -433,6 +441,27 @@ def _renamed_language(w: World) -> dict[str, Any]:
 
 # Values that depend on the operation: (root field, variable name) -> rule.
 PER_OPERATION: dict[tuple[str, str], Rule] = {
+    ("updateUser", "input"): lambda w: {
+        "name": "Staff member",
+        "roles": ["Staff"],
+        "groupIds": [w.group_id],
+        "isRestricted": False,
+    },
+    ("updateCurrentUser", "input"): lambda w: {"name": "The manager"},
+    ("createGroup", "input"): lambda w: {
+        "label": f"Class 6 parents {secrets.token_hex(2)}",
+        "description": "Parents of class 6 children",
+    },
+    ("updateGroupContacts", "input"): lambda w: {
+        "groupId": w.group_id,
+        "addContactIds": [w.spare_contact_id],
+        "deleteContactIds": [],
+    },
+    ("updateGroupUsers", "input"): lambda w: {
+        "groupId": w.group_id,
+        "addUserIds": [str(w.tenant.users["staff"]["id"])],
+        "deleteUserIds": [],
+    },
     ("contactByPhone", "phone"): lambda w: w.phone,
     ("optinContact", "phone"): lambda w: unique_phone(),
     ("optinContact", "name"): lambda w: "Sunita",
@@ -509,6 +538,7 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
 BY_NAME: dict[str, Rule] = {
     "groupLabel": lambda w: f"Imported {secrets.token_hex(2)}",
     "group_label": lambda w: f"Imported {secrets.token_hex(2)}",
+    "exportCollectionId": lambda w: w.group_id,
 }
 
 BY_TYPE: dict[str, Rule] = {
@@ -526,9 +556,19 @@ BY_TYPE: dict[str, Rule] = {
     "SavedSearchFilter": lambda w: {"isReserved": True},
     # The side menu's badge (spec glific-frontend §3.1 row 5), in Absinthe's spelling.
     "NotificationFilter": lambda w: {"is_read": False},
+    "UserFilter": lambda w: {"name": "manager"},  # in a collection, with a contact
+    "GroupFilter": lambda w: {"label": "Class 5"},
     "ProviderFilter": lambda w: {"shortcode": "gupshup"},
     "AccessRoleFilter": lambda w: {"isReserved": True},
 }
+
+
+def _new_group(world: World, label: str) -> str:
+    made = world.tenant.data(
+        "mutation($i: GroupInput!) { createGroup(input: $i) { group { id } } }",
+        {"i": {"label": f"{label} {secrets.token_hex(2)}"}},
+    )
+    return str(made["createGroup"]["group"]["id"])
 
 
 def variables_for(operation: Operation, world: World) -> dict[str, Any]:
