@@ -21,6 +21,7 @@ from models.provider import WhatsappProvider
 from models.reads import Read
 from models.records import records
 from models.saved_search import SavedSearch
+from models.tag import Tag
 from models.user import User, UserToken
 
 metadata = SQLModel.metadata
@@ -62,6 +63,7 @@ __all__ = [
     "Read",
     "SavedSearch",
     "SimulatorLease",
+    "Tag",
     "User",
     "UserGroup",
     "UserJob",

@@ -33,6 +33,7 @@ from models import (
     FlowKeyword,
     FlowRevision,
     Read,
+    Tag,
     User,
     guarded,
     records,
@@ -356,6 +357,12 @@ async def _save_flow(session: AsyncSession, flow: Flow) -> None:
     )
     if await session.scalar(clash.limit(1)) is not None:
         raise InputErrors.field("name", NAME_TAKEN)
+    if flow.tag_id is not None:
+        tag = select(col(Tag.id)).where(
+            col(Tag.id) == flow.tag_id, col(Tag.organization_id) == flow.organization_id
+        )
+        if await session.scalar(tag) is None:
+            raise InputErrors.field("tag_id", "does not exist")
     try:
         async with session.begin_nested():
             session.add(flow)

@@ -19,6 +19,7 @@ from resolvers import (
     languages,
     organizations,
     profiles,
+    tags,
     users,
 )
 from schema.context import Context
@@ -90,6 +91,7 @@ GROUPS_OF_USER = Loader("groups_of_user", groups.groups_for_users, many=True)
 USERS_OF_GROUP = Loader("users_of_group", groups.users_for_groups, many=True)
 CONTACTS_OF_GROUP = Loader("contacts_of_group", groups.contacts_for_groups, many=True)
 HISTORY_OF_CONTACT = Loader("history_of_contact", history.history_for_contacts, many=True)
+TAG = Loader("tag", tags.tags_by_ids, by_id=True)
 FLOW = Loader("flow", flows.flows_by_ids_read, by_id=True, prunable=True)
 # {flow id: (last published at, last changed at)}, for Flow.lastPublishedAt/lastChangedAt.
 FLOW_REVISION_DATES = Loader("flow_revision_dates", flows.revision_dates)

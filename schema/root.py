@@ -15,6 +15,7 @@ from schema.fields.notifications import NotificationMutation, NotificationQuery
 from schema.fields.organizations import OrganizationQuery
 from schema.fields.profiles import ProfileMutation, ProfileQuery
 from schema.fields.search import SearchMutation, SearchQuery
+from schema.fields.tags import TagMutation, TagQuery
 from schema.fields.users import UserMutation, UserQuery
 from schema.subscriptions import Subscription
 
@@ -29,6 +30,7 @@ RootQueryType = merge_types(
         UserQuery,
         OrganizationQuery,
         GroupQuery,
+        TagQuery,
         NotificationQuery,
         FlowQuery,
         MessageQuery,
@@ -49,6 +51,7 @@ RootMutationType = merge_types(
         NotificationMutation,
         UserMutation,
         GroupMutation,
+        TagMutation,
     ),
 )
 RootSubscriptionType = merge_types("RootSubscriptionType", (Subscription,))

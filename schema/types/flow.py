@@ -12,7 +12,7 @@ from strawberry.types import Info
 from strawberry.types.unset import UNSET
 
 from schema.enums import FlowTypeEnum
-from schema.loaders import CONTACT, FLOW, FLOW_REVISION_DATES, PROFILE
+from schema.loaders import CONTACT, FLOW, FLOW_REVISION_DATES, PROFILE, TAG
 from schema.scalars import UUID4, JsonValue
 from schema.types.common import COLUMNS, InputError, related
 from schema.types.language import Language
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from schema.types.contact import Contact
 
 
-@strawberry.type(name="Tag", description="Glific's tags; this backend keeps none.")
+@strawberry.type(name="Tag", description="A label on flows, which the flow list filters by.")
 class Tag:
     id: strawberry.ID | None
     label: str | None
@@ -35,8 +35,20 @@ class Tag:
     keywords: list[str | None] | None
     inserted_at: datetime | None
     updated_at: datetime | None
-    parent: Tag | None
-    language: Language | None
+
+    @strawberry.field(metadata={COLUMNS: ()}, description="Always null: tags are not nested.")
+    def parent(self) -> Tag | None:
+        return None
+
+    @strawberry.field(metadata={COLUMNS: ()}, description="Always null: tags have no language.")
+    def language(self) -> Language | None:
+        return None
+
+
+@strawberry.type(name="TagResult")
+class TagResult:
+    tag: Tag | None = None
+    errors: list[InputError | None] | None = None
 
 
 async def _revision_dates(root: Any, info: Info) -> tuple[datetime | None, datetime | None]:
@@ -79,9 +91,7 @@ class Flow:
     def roles(self) -> list[AccessRole | None] | None:
         return []
 
-    @strawberry.field(metadata={COLUMNS: ()}, description="Always null: no tags are kept.")
-    def tag(self) -> Tag | None:
-        return None
+    tag: Tag | None = related(TAG, "tag_id")
 
 
 @strawberry.type(name="FlowResult")

@@ -75,6 +75,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "Role__GET_ROLE_NAMES.graphql",
         # Collections and the staff screens.
         "Collection__*.graphql",
+        "Tags__*.graphql",
     ),
     "glific-tests": (
         "contacts__*.graphql",

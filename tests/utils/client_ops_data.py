@@ -369,6 +369,17 @@ def seed_flows(tenant: Tenant) -> tuple[str, str, str, str]:
     flows = tenant.data(
         "query($f: FlowFilter) { flows(filter: $f) { id } }", {"f": {"uuid": definition["uuid"]}}
     )["flows"]
+    tag = _ok(
+        tenant,
+        "mutation($i: TagInput!) { createTag(input: $i) { tag { id } errors { key message } } }",
+        {"i": {"label": "Activities"}},
+    )["tag"]["id"]
+    _ok(
+        tenant,
+        "mutation($id: ID!, $i: FlowInput) { updateFlow(id: $id, input: $i) {"
+        " flow { id } errors { key message } } }",
+        {"id": flows[0]["id"], "i": {"tagId": tag}},
+    )
     spare = _ok(
         tenant,
         "mutation($input: FlowInput!) { createFlow(input: $input) {"
@@ -448,6 +459,7 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
         "isRestricted": False,
     },
     ("updateCurrentUser", "input"): lambda w: {"name": "The manager"},
+    ("createTag", "input"): lambda w: {"label": f"Registration {secrets.token_hex(2)}"},
     ("createGroup", "input"): lambda w: {
         "label": f"Class 6 parents {secrets.token_hex(2)}",
         "description": "Parents of class 6 children",
@@ -558,6 +570,7 @@ BY_TYPE: dict[str, Rule] = {
     "NotificationFilter": lambda w: {"is_read": False},
     "UserFilter": lambda w: {"name": "manager"},  # in a collection, with a contact
     "GroupFilter": lambda w: {"label": "Class 5"},
+    "TagFilter": lambda w: {"label": "activit"},
     "ProviderFilter": lambda w: {"shortcode": "gupshup"},
     "AccessRoleFilter": lambda w: {"isReserved": True},
 }
