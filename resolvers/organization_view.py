@@ -1,29 +1,35 @@
-"""What Glific's web app reads about the signed-in user's organization besides its columns:
-the feature flags (`organizationServices`), the settings kept in the organization's `fields`
-(out of office, the balance warnings, the regex flow, the new-contact and opt-in flows), the
-languages it uses, and its WhatsApp provider's wallet balance and quality rating.
+"""What Glific's web app reads and writes (its settings form) about the signed-in user's
+organization besides its columns: the feature flags (`organizationServices`), the settings
+kept in the organization's `fields` (out of office, the balance warnings, the regex flow,
+the new-contact and opt-in flows, the active languages, the signature phrase), and its
+WhatsApp provider's wallet balance and quality rating.
 
-Decisions (Glific keeps these in columns of their own; here they live in `fields` until a
-screen writes them): a setting never written reads as Glific's default for a new
-organization. The only feature flag that is on is the one this backend is about,
-`contactProfileEnabled` (the organization's own `is_contact_profile_enabled`): the others
-turn on screens whose backends (Dialogflow, tickets, WhatsApp groups, certificates, AI
-evaluations, Ask Glific ...) do not exist here."""
+Decisions (Glific keeps these settings in columns of their own; here they live in
+`fields`): a setting never written reads as Glific's default for a new organization. The
+only feature flag that is on is the one this backend is about, `contactProfileEnabled` (the
+organization's own `is_contact_profile_enabled`): the others turn on screens whose backends
+(Dialogflow, tickets, WhatsApp groups, certificates, AI evaluations, Ask Glific ...) do not
+exist here."""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
+from zoneinfo import available_timezones
 
 import httpx2
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import Language, Organization
+from models import Flow, Language, Organization, utcnow
 from resolvers import providers
+from resolvers import validation as v
 from resolvers.delivery import balance_reader_for
-from resolvers.errors import ClientError, not_found
+from resolvers.errors import ClientError, InputErrors, not_found
 from resolvers.languages import all_languages
-from resolvers.querying import to_int_id
+from resolvers.querying import int_ids, to_int_id
 
 log = logging.getLogger(__name__)
 
@@ -149,3 +155,113 @@ async def wallet_balance(
         log.warning("wallet balance of organization %s: %s", org_id, exc)
         raise ClientError(f"Could not read the {account.provider} wallet balance") from None
     return {"balance": balance}
+
+
+# --- the settings form (`updateOrganization`) ------------------------------------------------
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+
+
+def _time(value: Any, key: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not _TIME.match(value):
+        raise InputErrors.field(key, "should be a time of day, e.g. 09:30:00")
+    return value if value.count(":") == 2 else value + ":00"
+
+
+async def _flow_id(session: AsyncSession, org_id: int, value: Any, key: str) -> str | None:
+    """A flow of the organization, as the id the settings keep; None clears it."""
+    if value in (None, ""):
+        return None
+    flow_id = to_int_id(value, key)
+    found = await session.scalar(
+        select(col(Flow.id)).where(col(Flow.id) == flow_id, col(Flow.organization_id) == org_id)
+    )
+    if found is None:
+        raise InputErrors.field(key, "does not exist")
+    return str(flow_id)
+
+
+async def update_organization(
+    session: AsyncSession,
+    org_id: int,
+    requested: Any,
+    params: dict[str, Any],
+    *,
+    glific_admin: bool,
+) -> Organization:
+    """The settings form: name, email, timezone, default and active languages, out of office,
+    the balance warnings, the regex / new contact / opt-in flows, the signature phrase.
+    The shortcode names the organization's host and never changes here; its status is for
+    a Glific admin only."""
+    org = await get_organization(session, org_id, requested, glific_admin=glific_admin)
+    await session.refresh(org, with_for_update=True)
+    fields = dict(org.fields or {})
+    name = v.text(params, "name")
+    if name is not None:
+        if not name:
+            raise InputErrors.field("name", "can't be blank")
+        org.name = name
+    if "email" in params:
+        org.email = v.text(params, "email") or None
+    if params.get("timezone"):
+        zone = str(params["timezone"])
+        if zone not in available_timezones():
+            raise InputErrors.field("timezone", "is not a known time zone")
+        org.timezone = zone
+    if params.get("shortcode") not in (None, org.shortcode):
+        raise InputErrors.field("shortcode", "cannot be changed")
+    if params.get("status") is not None:
+        if not glific_admin:
+            raise InputErrors.field("status", "can only be changed by a Glific admin")
+        org.status = str(params["status"]).lower()
+    if params.get("default_language_id") is not None:
+        org.default_language_id = await v.language_id(session, params, "default_language_id")
+    if params.get("active_language_ids") is not None:
+        ids = [int(i) for i in int_ids(params["active_language_ids"])]
+        known = {int(lang.id) for lang in await all_languages(session)}
+        if not ids or any(i not in known for i in ids):
+            raise InputErrors.field("active_language_ids", "does not exist")
+        fields["active_language_ids"] = sorted(set(ids) | {org.default_language_id})
+    if params.get("out_of_office") is not None:
+        given = dict(params["out_of_office"])
+        office = out_of_office(org)
+        if "enabled" in given:
+            office["enabled"] = bool(given["enabled"])
+        for key in ("start_time", "end_time"):
+            if key in given:
+                office[key] = _time(given[key], key)
+        for key in ("flow_id", "default_flow_id"):
+            if key in given:
+                office[key] = await _flow_id(session, org.id or 0, given[key], key)
+        if given.get("enabled_days") is not None:
+            days = {int(d["id"]): bool(d["enabled"]) for d in given["enabled_days"]}
+            if any(day not in range(1, 8) for day in days):
+                raise InputErrors.field("enabled_days", "days are numbered 1 to 7")
+            office["enabled_days"] = [
+                {"id": day, "enabled": days.get(day, False)} for day in range(1, 8)
+            ]
+        fields["out_of_office"] = office
+    if params.get("setting") is not None:
+        fields["setting"] = {**setting(org), **dict(params["setting"])}
+    if "regx_flow" in params:
+        regx = params["regx_flow"]
+        fields["regx_flow"] = (
+            None
+            if regx is None
+            else {
+                "flow_id": await _flow_id(session, org.id or 0, regx.get("flow_id"), "flow_id"),
+                "regx": regx.get("regx"),
+                "regx_opt": regx.get("regx_opt"),
+            }
+        )
+    for key in ("newcontact_flow_id", "optin_flow_id"):
+        if key in params:
+            fields[key] = await _flow_id(session, org.id or 0, params[key], key)
+    if "signature_phrase" in params:
+        fields["signature_phrase"] = v.text(params, "signature_phrase") or ""
+    org.fields = fields
+    org.updated_at = utcnow()
+    await session.flush()
+    return org

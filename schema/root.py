@@ -12,7 +12,7 @@ from schema.fields.groups import GroupMutation, GroupQuery
 from schema.fields.languages import LanguageMutation, LanguageQuery
 from schema.fields.messages import MessageMutation, MessageQuery
 from schema.fields.notifications import NotificationMutation, NotificationQuery
-from schema.fields.organizations import OrganizationQuery
+from schema.fields.organizations import OrganizationMutation, OrganizationQuery
 from schema.fields.profiles import ProfileMutation, ProfileQuery
 from schema.fields.search import SearchMutation, SearchQuery
 from schema.fields.tags import TagMutation, TagQuery
@@ -52,6 +52,7 @@ RootMutationType = merge_types(
         UserMutation,
         GroupMutation,
         TagMutation,
+        OrganizationMutation,
     ),
 )
 RootSubscriptionType = merge_types("RootSubscriptionType", (Subscription,))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -163,3 +164,83 @@ def test_the_sign_in_page_and_the_tracker_need_no_token(server: LiveServer) -> N
     assert name.json()["data"]["name"]
     tracked = server.client.post("/api/v1/session/tracker", json={"event": "View contact"})
     assert (tracked.status_code, tracked.json()) == (200, {"data": {}})
+
+
+UPDATE_ORG = """mutation($id: ID!, $i: OrganizationInput) { updateOrganization(id: $id, input: $i) {
+  organization { name timezone activeLanguages { label } setting { lowBalanceThreshold }
+    outOfOffice { enabled startTime endTime flowId enabledDays { id enabled } }
+    newcontactFlowId }
+  errors { key message } } }"""
+
+
+def test_the_settings_form_saves_for_admins(tenant: Tenant, other_tenant: Tenant) -> None:
+    flow_id = tenant.data(
+        'mutation { createFlow(input: {name: "Out of office"}) { flow { id } } }'
+    )["createFlow"]["flow"]["id"]
+    hindi = tenant.language_id("hi")
+    given = {
+        "name": "Pratham Pune",
+        "timezone": "Asia/Kolkata",
+        "activeLanguageIds": [hindi],
+        "setting": {"lowBalanceThreshold": "8"},
+        "outOfOffice": {
+            "enabled": True,
+            "startTime": "09:00",
+            "endTime": "17:30:00",
+            "enabledDays": [{"id": 6, "enabled": True}],
+            "flowId": flow_id,
+        },
+        "newcontactFlowId": flow_id,
+    }
+    saved = tenant.data(UPDATE_ORG, {"id": str(tenant.org_id), "i": given}, role="admin")
+    org = saved["updateOrganization"]
+    assert org["errors"] is None
+    got = org["organization"]
+    assert got["name"] == "Pratham Pune"
+    # The default language stays active whatever the form sends.
+    assert {lang["label"] for lang in got["activeLanguages"]} == {"English", "Hindi"}
+    assert got["setting"] == {"lowBalanceThreshold": "8"}
+    office = got["outOfOffice"]
+    assert (office["enabled"], office["startTime"], office["endTime"]) == (
+        True,
+        "09:00:00",
+        "17:30:00",
+    )
+    assert office["flowId"] == flow_id and got["newcontactFlowId"] == flow_id
+    assert [d["id"] for d in office["enabledDays"] if d["enabled"]] == [6]
+    # Read back as every page reads it.
+    again = tenant.data("{ organization { organization { name outOfOffice { enabled } } } }")
+    assert again["organization"]["organization"] == {
+        "name": "Pratham Pune",
+        "outOfOffice": {"enabled": True},
+    }
+
+    def refused(variables: dict[str, Any], role: str = "admin") -> list[dict[str, str]]:
+        body = tenant.data(UPDATE_ORG, variables, role=role)["updateOrganization"]
+        assert body["organization"] is None
+        return list(body["errors"])
+
+    mine = str(tenant.org_id)
+    assert refused({"id": mine, "i": {"outOfOffice": {"startTime": "25:00"}}}) == [
+        {"key": "start_time", "message": "Start_time: should be a time of day, e.g. 09:30:00"}
+    ]
+    their_flow = other_tenant.data(
+        'mutation { createFlow(input: {name: "Theirs"}) { flow { id } } }'
+    )["createFlow"]["flow"]["id"]
+    assert refused({"id": mine, "i": {"optinFlowId": their_flow}}) == [
+        {"key": "optin_flow_id", "message": "Optin_flow_id: does not exist"}
+    ]
+    assert refused({"id": mine, "i": {"timezone": "Mars/Olympus"}}) == [
+        {"key": "timezone", "message": "Timezone: is not a known time zone"}
+    ]
+    assert refused({"id": mine, "i": {"shortcode": "renamed"}}) == [
+        {"key": "shortcode", "message": "Shortcode: cannot be changed"}
+    ]
+    assert refused({"id": str(other_tenant.org_id), "i": {"name": "Hijacked"}}) == [
+        {"key": "Elixir.Glific.Partners.Organization", "message": "Resource not found"}
+    ]
+    manager = tenant.gql(UPDATE_ORG, {"id": mine, "i": {"name": "Nope"}}, role="manager")
+    assert [e["message"] for e in manager["errors"]] == ["Unauthorized"]
+    # Nothing of the refused changes was kept.
+    name = tenant.data("{ organization { organization { name } } }")
+    assert name["organization"]["organization"]["name"] == "Pratham Pune"

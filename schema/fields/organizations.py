@@ -7,9 +7,10 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import organization_view, providers, users
-from schema.fields.common import ctx_of, lookup, read
+from schema.enums import OrganizationStatusEnum
+from schema.fields.common import ctx_of, lookup, payload, read
 from schema.inputs import Opts, to_opts, to_params
-from schema.permissions import Staff
+from schema.permissions import Admin, Staff
 from schema.scalars import JsonValue
 from schema.types.organization import (
     OrganizationServicesResult,
@@ -30,6 +31,74 @@ class AccessRoleFilter:
     label: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     is_reserved: bool | None = strawberry.UNSET
+
+
+@strawberry.input(name="EnabledDayInput")
+class EnabledDayInput:
+    id: int
+    enabled: bool
+
+
+@strawberry.input(name="OutOfOfficeInput")
+class OutOfOfficeInput:
+    enabled: bool | None = strawberry.UNSET
+    start_time: str | None = strawberry.UNSET
+    end_time: str | None = strawberry.UNSET
+    enabled_days: list[EnabledDayInput | None] | None = strawberry.UNSET
+    flow_id: strawberry.ID | None = strawberry.UNSET
+    default_flow_id: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.input(name="SettingInput")
+class SettingInput:
+    report_frequency: str | None = strawberry.UNSET
+    run_flow_each_time: bool | None = strawberry.UNSET
+    low_balance_threshold: str | None = strawberry.UNSET
+    critical_balance_threshold: str | None = strawberry.UNSET
+    send_warning_mail: bool | None = strawberry.UNSET
+    allow_bot_number_update: bool | None = strawberry.UNSET
+
+
+@strawberry.input(name="RegxFlowInput")
+class RegxFlowInput:
+    flow_id: strawberry.ID | None = strawberry.UNSET
+    regx: str | None = strawberry.UNSET
+    regx_opt: str | None = strawberry.UNSET
+
+
+@strawberry.input(name="OrganizationInput")
+class OrganizationInput:
+    name: str | None = strawberry.UNSET
+    shortcode: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    default_language_id: strawberry.ID | None = strawberry.UNSET
+    out_of_office: OutOfOfficeInput | None = strawberry.UNSET
+    setting: SettingInput | None = strawberry.UNSET
+    regx_flow: RegxFlowInput | None = strawberry.UNSET
+    newcontact_flow_id: strawberry.ID | None = strawberry.UNSET
+    optin_flow_id: strawberry.ID | None = strawberry.UNSET
+    status: OrganizationStatusEnum | None = strawberry.UNSET
+    timezone: str | None = strawberry.UNSET
+    active_language_ids: list[strawberry.ID | None] | None = strawberry.UNSET
+    signature_phrase: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class OrganizationMutation:
+    @strawberry.mutation(permission_classes=[Admin])
+    async def update_organization(
+        self, info: Info, id: strawberry.ID, input: OrganizationInput | None = None
+    ) -> OrganizationResult | None:
+        ctx = ctx_of(info)
+        admin = ctx.user.has_role("glific_admin")
+        params = to_params(input) or {}
+        changed, errors = await payload(
+            info,
+            lambda s: organization_view.update_organization(
+                s, ctx.org_id, id, params, glific_admin=admin
+            ),
+        )
+        return OrganizationResult(organization=changed, errors=errors)
 
 
 @strawberry.type

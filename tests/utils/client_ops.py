@@ -64,13 +64,14 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "Simulator__GET_SIMULATOR.graphql",
         "Simulator__RELEASE_SIMULATOR.graphql",
         # The shell every signed-in page mounts: the organization, its flags, the wallet,
-        # the notification badge, the role names (not its settings form's update yet).
+        # the notification badge, the role names, the settings form.
         "Organization__GET_ORGANIZATION.graphql",
         "Organization__GET_ORGANIZATION_PROVIDER.graphql",
         "Organization__GET_ORGANIZATION_SERVICES.graphql",
         "Organization__BSPBALANCE.graphql",
         "Organization__GET_QUALITY_RATING.graphql",
         "Organization__GET_PROVIDERS.graphql",
+        "Organization__UPDATE_ORGANIZATION.graphql",
         "Notifications__*.graphql",
         "Role__GET_ROLE_NAMES.graphql",
         # Collections and the staff screens.

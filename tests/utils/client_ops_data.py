@@ -37,7 +37,10 @@ LANGUAGE_MUTATIONS = {"createLanguage", "updateLanguage", "deleteLanguage"}
 def role_for(operation: Operation) -> str:
     """The least role Glific's matrix allows for every root field of the operation that we
     pick: languages are changed by glific_admin only; managers may do everything else."""
-    return "glific_admin" if LANGUAGE_MUTATIONS & set(operation.root_fields) else "manager"
+    roots = set(operation.root_fields)
+    if LANGUAGE_MUTATIONS & roots:
+        return "glific_admin"
+    return "admin" if "updateOrganization" in roots else "manager"
 
 
 def shape_rules(operation: Operation) -> ShapeRules:
@@ -426,6 +429,7 @@ IDS: dict[str, Rule] = {
     "updateSavedSearch": lambda w: w.saved_search_id(),
     "deleteSavedSearch": lambda w: w.saved_search_id(),
     "organization": lambda w: str(w.tenant.org_id),
+    "updateOrganization": lambda w: str(w.tenant.org_id),
     "updateUser": lambda w: str(w.tenant.users["staff"]["id"]),
     "group": lambda w: w.group_id,
     "groupInfo": lambda w: w.group_id,
@@ -460,6 +464,19 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
     },
     ("updateCurrentUser", "input"): lambda w: {"name": "The manager"},
     ("createTag", "input"): lambda w: {"label": f"Registration {secrets.token_hex(2)}"},
+    ("updateOrganization", "input"): lambda w: {
+        "name": "Pratham Pune",
+        "activeLanguageIds": [w.hindi_id],
+        "outOfOffice": {
+            "enabled": True,
+            "startTime": "09:00:00",
+            "endTime": "17:30:00",
+            "enabledDays": [{"id": 1, "enabled": True}, {"id": 2, "enabled": True}],
+            "flowId": w.flow_id,
+            "defaultFlowId": w.flow_id,
+        },
+        "setting": {"lowBalanceThreshold": "8", "sendWarningMail": True},
+    },
     ("createGroup", "input"): lambda w: {
         "label": f"Class 6 parents {secrets.token_hex(2)}",
         "description": "Parents of class 6 children",
