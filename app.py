@@ -47,6 +47,7 @@ from resolvers.roles import ROLE_ORDER, Role
 from schema import RootSubscriptionType, build_schema
 from schema.sessions import session_routes
 from schema.view import GlificGraphQL, GlificSocket
+from schema.web_app import web_app_route
 from settings import Settings, get_settings
 from webhook import provider_cli, senders, terminal_chat
 from webhook.gupshup import gupshup_callback
@@ -192,6 +193,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 "/graphiql", GlificGraphQL(schema, database, graphiql=True), methods=["GET", "POST"]
             )
         )
+    if settings.frontend_dir:
+        routes.append(web_app_route(settings.frontend_dir))  # last: the API's paths go first
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     port: int = 8000
     # Comma-separated origins allowed to call /api, /api/v1/* and /socket from a browser.
     cors_origins: str = "http://localhost:3000,http://127.0.0.1:3000"
+    # A build of Glific's web app to serve from this server (README "Use Glific's web app").
+    frontend_dir: str = ""
 
     # Seeded on a fresh install (make run) and by `python -m app seed`.
     admin_phone: str = "917834811114"
