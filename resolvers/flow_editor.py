@@ -22,6 +22,7 @@ Decisions:
 from __future__ import annotations
 
 import copy
+import uuid
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -291,7 +292,12 @@ def validate_media(url: str | None) -> dict[str, Any]:
         parts = urlsplit(url.strip())
     except ValueError:
         parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or not parts.hostname.isprintable()
+    ):
         return {"is_valid": False, "message": "The media URL must start with http:// or https://"}
     return {"is_valid": True, "message": "success"}
 
@@ -369,6 +375,8 @@ def _field(field: ContactsField) -> dict[str, Any]:
 
 async def fields(session: AsyncSession, org_id: int, scope: str | None) -> dict[str, Any]:
     """The organization's contact fields (those of `scope` only, when given)."""
+    if scope and scope not in contacts_fields.SCOPES:
+        return {"results": []}
     flt = {"scope": scope} if scope else {}
     rows = await contacts_fields.list_fields(session, org_id, flt, ListOpts(order_with="name"))
     return {"results": [_field(f) for f in rows]}
@@ -510,9 +518,8 @@ async def flow_list(session: AsyncSession, org_id: int) -> dict[str, Any]:
 
 async def flow_entry(session: AsyncSession, org_id: int, flow_uuid: str) -> dict[str, Any]:
     """One flow of the organization, active or not (`archived` says which)."""
-    row = (
-        await session.execute(_flows_statement(org_id).where(col(Flow.uuid) == flow_uuid))
-    ).first()
+    wanted = col(Flow.uuid) == _flow_uuid(flow_uuid)
+    row = (await session.execute(_flows_statement(org_id).where(wanted))).first()
     if row is None:
         raise _no_flow(flow_uuid)
     return _flow_entry(*row)
@@ -522,8 +529,17 @@ def _no_flow(flow_uuid: str) -> EditorError:
     return EditorError(404, f"No flow with uuid {flow_uuid!r}")
 
 
+def _flow_uuid(raw: str) -> str:
+    """A flow uuid as written in the path; anything that is not a UUID names no flow."""
+    try:
+        uuid.UUID(raw)
+    except ValueError:
+        raise _no_flow(raw) from None
+    return raw
+
+
 async def _flow(session: AsyncSession, org_id: int, flow_uuid: str, *, lock: bool = False) -> Flow:
-    flow = await flows.flow_by_uuid(session, org_id, flow_uuid, lock=lock)
+    flow = await flows.flow_by_uuid(session, org_id, _flow_uuid(flow_uuid), lock=lock)
     if flow is None:
         raise _no_flow(flow_uuid)
     return flow
@@ -578,7 +594,7 @@ async def revision(
     """One revision's definition, named and numbered as the flow and the revision are."""
     flow = await _flow(session, org_id, flow_uuid)
     missing = EditorError(404, f"No revision {raw_id!r} of this flow")
-    if not raw_id.isdigit() or len(raw_id) > 18:
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:
         raise missing
     found = await session.scalar(
         select(FlowRevision).where(

@@ -18,6 +18,7 @@ a write closes it and parses the (already buffered) body before its transaction 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from resolvers import flow_editor as fe
 from resolvers.config import settings_for
 from resolvers.contacts import viewer_for
 from resolvers.errors import GENERIC_ERROR, UNAUTHORIZED, InputErrors
+from schema.scalars import unstorable_text
 from schema.view import bearer_token, load_json
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,24 @@ class Endpoint:
     most_args: int = 0  # path segments allowed after the name
     least_args: int = 0
     write: bool = False
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why a value sent to be stored cannot be: text PostgreSQL refuses (NUL, lone
+    surrogates) or a number JSON cannot hold (NaN, infinities). None when it can."""
+    reason = unstorable_text(value)
+    if reason is not None:
+        return reason
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "numbers must be finite (no NaN or Infinity)"
+    return None
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -233,6 +253,9 @@ def flow_editor_endpoint(db: Database) -> Callable[[Request], Awaitable[Response
                 body = load_json(await request.body())
             except ValueError as exc:
                 return _error(400, str(exc))
+            reason = _unstorable(body)
+            if reason is not None:
+                return _error(400, f"The request body cannot be stored: {reason}")
             call = Call(user, args, call.query, body, region)
             async with db.transaction(user.organization_id) as tx:
                 result = await found.handler(tx, call)

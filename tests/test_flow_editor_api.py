@@ -700,3 +700,27 @@ def test_exports_are_untouched_by_editor_saves(tenant: Tenant) -> None:
     definition = exported["flows"][0]["definition"]
     assert definition["nodes"] == edited["nodes"]
     assert "definition" not in definition
+
+
+def test_unstorable_input_is_a_4xx_not_a_crash(tenant: Tenant) -> None:
+    """What PostgreSQL cannot store (NUL, lone surrogates, NaN) and ids that are not ids."""
+    story = story_flow("Hostile")
+    import_and_publish(tenant, (story, ["hostile"]))
+    path = f"revisions/{story['uuid']}"
+    for body in (
+        b'{"name": "a\\u0000b"}',
+        b'{"name": "\\ud800"}',
+    ):
+        for resource in ("labels", "groups", "fields"):
+            refused(post(tenant, resource, body), 400)
+    nul = json.dumps({**story, "nodes": story["nodes"], "x": "\u0000"})
+    refused(post(tenant, path, nul), 400)
+    for constant in ("NaN", "Infinity", "1e999"):
+        refused(post(tenant, path, json.dumps(story)[:-1] + f', "x": {constant}}}'), 400)
+    for bad in ("flows/a%00b", "revisions/a%00b", "revisions/not-a-uuid/1", "flows/²"):
+        refused(get(tenant, bad), 404)
+    for rid in ("²", "\uff11", "%00"):
+        refused(get(tenant, f"{path}/{rid}"), 404)
+    refused(get(tenant, "activity", flow="a\u0000b"), 404)
+    assert read(tenant, "fields", scope="a\u0000b") == {"results": []}
+    assert read(tenant, "validate-media", url="https://a\u0000b")["is_valid"] is False
