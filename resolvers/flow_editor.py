@@ -14,6 +14,8 @@ Decisions:
   id 0 and `GET revisions/<flow>/0` answers the empty definition a new flow starts with: the
   canvas opens instead of sticking.
 - Revision statuses are the stored ones: draft, published, or archived (once published).
+- A flow is named by its uuid: a path segment that is not a UUID names no flow (404), and
+  a revision by its numeric id within that flow (anything else is a 404).
 - `activity` counts the unfinished runs waiting at each node of the flow: `nodes` counts
   distinct contacts (Glific), `profiles` distinct profiles (ours: two children on one phone
   are one contact and two profiles).
@@ -466,10 +468,10 @@ async def recipients(session: AsyncSession, org_id: int, viewer: Viewer) -> dict
 # --- flows -----------------------------------------------------------------------------------
 
 
-def _flow_entry(uuid: str, name: str, active: bool, expires: Any) -> dict[str, Any]:
+def _flow_entry(flow_uuid: str, name: str, active: bool, expires: Any) -> dict[str, Any]:
     minutes = expires if isinstance(expires, int) and not isinstance(expires, bool) else None
     return {
-        "uuid": uuid,
+        "uuid": flow_uuid,
         "name": name,
         "type": "message",
         "archived": not active,
