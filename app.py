@@ -45,6 +45,7 @@ from resolvers.jobs import Runner, import_job_modules
 from resolvers.phones import normalize_phone
 from resolvers.roles import ROLE_ORDER, Role
 from schema import RootSubscriptionType, build_schema
+from schema.flow_editor import flow_editor_routes
 from schema.sessions import session_routes
 from schema.view import GlificGraphQL, GlificSocket
 from schema.web_app import web_app_route
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         Route("/api/v1/session/renew", sessions["renew"], methods=["POST"]),
         Route("/api/v1/session/name", sessions["name"], methods=["POST", "GET"]),
         Route("/api/v1/session/tracker", sessions["tracker"], methods=["POST"]),
+        *flow_editor_routes(database),
         Route("/api/v1/simulator/message", simulator_message(database), methods=["POST"]),
         Route("/gupshup", gupshup_callback(database), methods=["POST"]),
         Route("/webhook/whatsapp", meta_verification(database), methods=["GET"]),

@@ -195,10 +195,14 @@ async def revision_dates(
     return {fid: (last_published, changed) for fid, changed, last_published in rows}
 
 
-async def flow_by_uuid(session: AsyncSession, org_id: int, uuid: Any) -> Flow | None:
-    return await session.scalar(
-        select(Flow).where(col(Flow.organization_id) == org_id, col(Flow.uuid) == str(uuid))
-    )
+async def flow_by_uuid(
+    session: AsyncSession, org_id: int, uuid: Any, *, lock: bool = False
+) -> Flow | None:
+    """With `lock`, the row stays locked (and is read afresh) until the transaction ends."""
+    stmt = select(Flow).where(col(Flow.organization_id) == org_id, col(Flow.uuid) == str(uuid))
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(stmt)
 
 
 async def flow_for_keyword(session: AsyncSession, org_id: int, cleaned_keyword: str) -> Flow | None:
@@ -793,17 +797,24 @@ async def flow_get(
     every flowGet) and give up any other flow they held. While another user holds it, it is
     refused with Glific's message naming them, unless `forced` (the editor's "take over")."""
     flow = await fetch_flow(session, org_id, raw_id, lock=True)
-    now = utcnow_seconds()
-    holder = flow.locked_by_user_id
-    held = holder is not None and holder != user_id and (flow.locked_until or now) > now
-    if held and not forced:
-        name = await session.scalar(select(col(User.name)).where(col(User.id) == holder))
-        raise InputErrors.raw("error", LOCKED.format(name=name or ""))
+    if not forced and (name := await lock_holder(session, flow, user_id)) is not None:
+        raise InputErrors.raw("error", LOCKED.format(name=name))
     await _release(session, org_id, user_id, keep=saved_id(flow))
     flow.locked_by_user_id = user_id
-    flow.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+    flow.locked_until = utcnow_seconds() + timedelta(minutes=LOCK_MINUTES)
     await session.flush()
     return flow
+
+
+async def lock_holder(session: AsyncSession, flow: Flow, user_id: int) -> str | None:
+    """The name of the user other than `user_id` who holds `flow` in the editor right now
+    (`flow_get`), or None when it is free or theirs. `flow` is read under its row lock."""
+    now = utcnow_seconds()
+    holder = flow.locked_by_user_id
+    if holder is None or holder == user_id or (flow.locked_until or now) <= now:
+        return None
+    name = await session.scalar(select(col(User.name)).where(col(User.id) == holder))
+    return name or ""
 
 
 async def _release(session: AsyncSession, org_id: int, user_id: int, keep: int = 0) -> None:
