@@ -28,7 +28,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,6 +38,7 @@ from models.migrate import upgrade
 from resolvers import (
     events,
     flow_runs,  # noqa: F401  (registers the flow timer job)
+    media,
     seed,
 )
 from resolvers.errors import DomainError, InputErrors
@@ -171,8 +172,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    async def stored_media(request: Request) -> Response:
+        found = media.stored_file(
+            settings.media_dir, request.path_params["org"], request.path_params["name"]
+        )
+        if found is None:
+            return JSONResponse({"error": {"status": 404, "message": "Not found"}}, 404)
+        return FileResponse(found)
+
     routes = [
         Route("/health", health, methods=["GET"]),
+        Route("/media/{org}/{name}", stored_media, methods=["GET", "HEAD"]),
         Route("/api", api, methods=["GET", "POST"]),
         Route("/api/v1/session", sessions["create"], methods=["POST"]),
         Route("/api/v1/session", sessions["delete"], methods=["DELETE"]),

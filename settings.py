@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     cors_origins: str = "http://localhost:3000,http://127.0.0.1:3000"
     # A build of Glific's web app to serve from this server (README "Use Glific's web app").
     frontend_dir: str = ""
+    # Where uploaded media is kept, and the address WhatsApp fetches it from (this server's
+    # public URL, e.g. https://glific.example.org; empty: the address the upload came to).
+    media_dir: str = "./media"
+    public_url: str = ""
 
     # Seeded on a fresh install (make run) and by `python -m app seed`.
     admin_phone: str = "917834811114"

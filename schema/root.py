@@ -10,6 +10,7 @@ from schema.fields.contacts_fields import ContactsFieldMutation, ContactsFieldQu
 from schema.fields.flows import FlowMutation, FlowQuery
 from schema.fields.groups import GroupMutation, GroupQuery
 from schema.fields.languages import LanguageMutation, LanguageQuery
+from schema.fields.media import MediaMutation
 from schema.fields.messages import MessageMutation, MessageQuery
 from schema.fields.notifications import NotificationMutation, NotificationQuery
 from schema.fields.organizations import OrganizationMutation, OrganizationQuery
@@ -53,6 +54,7 @@ RootMutationType = merge_types(
         GroupMutation,
         TagMutation,
         OrganizationMutation,
+        MediaMutation,
     ),
 )
 RootSubscriptionType = merge_types("RootSubscriptionType", (Subscription,))

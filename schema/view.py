@@ -97,7 +97,11 @@ def _format(error: GraphQLError) -> dict[str, Any]:
 
 class GlificGraphQL(GraphQL[Context, None]):
     def __init__(self, schema: Any, db: Database, *, graphiql: bool) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+        # Multipart bodies carry `uploadMedia`'s file. No cookie signs a request in (the
+        # token is a header a cross-site form cannot set), so they open no CSRF hole.
+        super().__init__(
+            schema, graphql_ide="graphiql" if graphiql else None, multipart_uploads_enabled=True
+        )
         self.db = db
         self.graphiql = graphiql
         self.limits = RequestLimits(settings_for(db))
@@ -175,6 +179,26 @@ class GlificGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Response | Any) -> Context:
         return request.state.glific_context
+
+    async def parse_multipart(self, request: Any) -> dict[str, Any]:
+        """Glific's web app sends uploads as Absinthe does (apollo-absinthe-upload-link):
+        form fields `query`, `variables` and `operationName`, a variable's value naming the
+        form part that holds its file. The GraphQL multipart spec's `operations` + `map`
+        form works too."""
+        form = await request.get_form_data()
+        if "operations" in form.form:
+            return await super().parse_multipart(request)
+        variables = self.parse_json(form.form.get("variables") or "{}")
+        if not isinstance(variables, dict):
+            raise HTTPException(400, "The multipart `variables` field must be a JSON object")
+        for key, value in list(variables.items()):
+            if isinstance(value, str) and value in form.files:
+                variables[key] = form.files[value]
+        return {
+            "query": form.form.get("query"),
+            "variables": variables,
+            "operationName": form.form.get("operationName"),
+        }
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Execution is over: give the connection back before the response goes out (a slow

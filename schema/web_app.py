@@ -13,7 +13,16 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 # The API's prefixes: an unknown path under them is the API's 404, never the app's page.
-_API_PREFIXES = ("api/", "flow-editor/", "gupshup", "webhook/", "socket", "health", "graphiql")
+_API_PREFIXES = (
+    "api/",
+    "flow-editor/",
+    "media/",
+    "gupshup",
+    "webhook/",
+    "socket",
+    "health",
+    "graphiql",
+)
 
 
 def web_app_route(folder: str) -> Route:

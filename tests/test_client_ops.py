@@ -85,7 +85,26 @@ def test_document_runs_with_its_shape(
     body: dict[str, object] = {"query": operation.text, "variables": variables}
     if operation.name:
         body["operationName"] = operation.name  # as Apollo, Glific's frontend client, sends it
-    response = tenant.post(body, role=role_for(operation))
+    uploads = [name for name, kind in operation.variables() if kind == "Upload"]
+    if uploads:
+        # As Glific's web app sends a file (apollo-absinthe-upload-link): a form whose
+        # variables name the part holding each file.
+        files = {
+            f"file_{name}": ("drawing.jpg", b"\xff\xd8 a drawing", "image/jpeg") for name in uploads
+        }
+        form = {
+            "query": operation.text,
+            "variables": json.dumps(variables | {name: f"file_{name}" for name in uploads}),
+            "operationName": operation.name or "",
+        }
+        response = tenant.client.post(
+            "/api",
+            data=form,
+            files=files,
+            headers={"authorization": tenant.token(role_for(operation))},
+        )
+    else:
+        response = tenant.post(body, role=role_for(operation))
     assert response.status_code == 200, response.text
     result = response.json()
     assert "errors" not in result, result

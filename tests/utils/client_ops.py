@@ -57,9 +57,11 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "Flow__*.graphql",
         "FlowLabel__*.graphql",
         # The chat screen: sending, marking read, the conversation list and saved searches
-        # (its subscription and upload documents are not in this set).
+        # and the attachments (its subscription documents are not in this set).
         "Chat__CREATE_AND_SEND_MESSAGE_MUTATION.graphql",
         "Chat__MARK_AS_READ.graphql",
+        "Chat__UPLOAD_MEDIA.graphql",
+        "Chat__UPLOAD_MEDIA_BLOB.graphql",
         "Search__*.graphql",
         "Simulator__GET_SIMULATOR.graphql",
         "Simulator__RELEASE_SIMULATOR.graphql",

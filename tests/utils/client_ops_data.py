@@ -12,6 +12,7 @@ first (root field + variable name), then rules by variable name and by type.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import uuid as uuid_lib
@@ -464,6 +465,7 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
     },
     ("updateCurrentUser", "input"): lambda w: {"name": "The manager"},
     ("createTag", "input"): lambda w: {"label": f"Registration {secrets.token_hex(2)}"},
+    ("uploadBlob", "media"): lambda w: base64.b64encode(b"\xff\xd8 a drawing").decode(),
     ("updateOrganization", "input"): lambda w: {
         "name": "Pratham Pune",
         "activeLanguageIds": [w.hindi_id],
@@ -568,6 +570,7 @@ BY_NAME: dict[str, Rule] = {
     "groupLabel": lambda w: f"Imported {secrets.token_hex(2)}",
     "group_label": lambda w: f"Imported {secrets.token_hex(2)}",
     "exportCollectionId": lambda w: w.group_id,
+    "extension": lambda w: "jpg",
 }
 
 BY_TYPE: dict[str, Rule] = {
@@ -588,6 +591,8 @@ BY_TYPE: dict[str, Rule] = {
     "UserFilter": lambda w: {"name": "manager"},  # in a collection, with a contact
     "GroupFilter": lambda w: {"label": "Class 5"},
     "TagFilter": lambda w: {"label": "activit"},
+    # Sent as a form part (tests/test_client_ops.py), named by the variable.
+    "Upload": lambda w: None,
     "ProviderFilter": lambda w: {"shortcode": "gupshup"},
     "AccessRoleFilter": lambda w: {"isReserved": True},
 }

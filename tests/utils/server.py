@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -41,6 +42,8 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         # No job runner unless a test asks for one (tests/test_jobs.py): its polls would
         # reach the driver inside the statement counts of other tests.
         "jobs_enabled": False,
+        # Uploads go to a folder of the run's own, never into the checkout.
+        "media_dir": tempfile.mkdtemp(prefix="glific-test-media-"),
     }
     if not database_url.startswith("sqlite"):
         # PostgreSQL's 100 connections are shared by every server the parallel suite keeps
