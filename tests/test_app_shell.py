@@ -244,3 +244,12 @@ def test_the_settings_form_saves_for_admins(tenant: Tenant, other_tenant: Tenant
     # Nothing of the refused changes was kept.
     name = tenant.data("{ organization { organization { name } } }")
     assert name["organization"]["organization"]["name"] == "Pratham Pune"
+
+
+def test_the_chat_screens_status_bar_queries(tenant: Tenant) -> None:
+    # attachmentsEnabled turns on the chat input's attach button (uploads are kept here);
+    # the status bar lists WhatsApp-group phones, of which there are none.
+    found = tenant.data(
+        "query { attachmentsEnabled waManagedPhones { status phone } }", role="staff"
+    )
+    assert found == {"attachmentsEnabled": True, "waManagedPhones": []}

@@ -16,6 +16,7 @@ from schema.types.organization import (
     OrganizationServicesResult,
     Provider,
     QualityRatingResult,
+    WaManagedPhone,
 )
 from schema.types.user import AccessRole, OrganizationResult
 
@@ -143,6 +144,20 @@ class OrganizationQuery:
     )
     def quality_rating(self) -> QualityRatingResult | None:
         return QualityRatingResult()
+
+    @strawberry.field(
+        permission_classes=[Staff],
+        description="Whether the chat screen may attach files: uploads are kept (MEDIA_DIR).",
+    )
+    def attachments_enabled(self) -> bool | None:
+        return True
+
+    @strawberry.field(
+        permission_classes=[Staff],
+        description="Phones that run WhatsApp groups (Maytapi in Glific); none here.",
+    )
+    def wa_managed_phones(self, opts: Opts | None = None) -> list[WaManagedPhone | None] | None:
+        return []
 
     @strawberry.field(permission_classes=[Staff])
     def providers(
