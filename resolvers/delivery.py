@@ -97,3 +97,17 @@ def register_balance_reader(provider: str, reader: BalanceReader) -> None:
 
 def balance_reader_for(provider: str) -> BalanceReader | None:
     return _balance_readers.get(provider)
+
+
+# Fetches a media file a contact sent, by the provider's media id (Meta sends ids, not URLs):
+# (bytes, mime type). Raises when the provider does not hand it over.
+MediaFetcher = Callable[[httpx2.AsyncClient, Any, str], Awaitable[tuple[bytes, str]]]
+_media_fetchers: dict[str, MediaFetcher] = {}
+
+
+def register_media_fetcher(provider: str, fetcher: MediaFetcher) -> None:
+    _media_fetchers[provider] = fetcher
+
+
+def media_fetcher_for(provider: str) -> MediaFetcher | None:
+    return _media_fetchers.get(provider)

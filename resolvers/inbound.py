@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Contact, Database, Flow, Message, Organization, Profile, saved_id, utcnow
-from resolvers import contacts, events, flow_runs, jobs
+from resolvers import contacts, events, flow_runs, inbound_media, jobs
 from resolvers.config import settings_of
 from resolvers.conversation import (
     InboundMessage,
@@ -247,6 +247,7 @@ async def accept(db: Database, org_id: int, messages: list[InboundMessage]) -> N
 @jobs.job(RECEIVE_JOB)
 async def _receive_job(db: Database, args: dict[str, Any]) -> None:
     message = inbound_from_json(args["message"])
+    message = await inbound_media.with_kept_media(db, int(args["org"]), message)
     try:
         await receive(db, int(args["org"]), message)
     except InputErrors as exc:

@@ -62,6 +62,31 @@ def store(folder: str, org_id: int, data: bytes, extension: str) -> str:
     return f"{URL_PREFIX}/{org_id}/{name}"
 
 
+# What providers say a file is, as the extension it is kept under.
+_BY_MIME = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "video/mp4": "mp4",
+    "video/3gpp": "3gp",
+    "audio/ogg": "ogg",
+    "audio/opus": "opus",
+    "audio/mpeg": "mp3",
+    "audio/aac": "aac",
+    "audio/amr": "amr",
+    "audio/mp4": "m4a",
+    "application/pdf": "pdf",
+    "text/plain": "txt",
+    "text/csv": "csv",
+}
+
+
+def extension_of(mime: str) -> str | None:
+    """The extension a file of `mime` is kept under, or None for a kind not kept."""
+    return _BY_MIME.get(mime.lower())
+
+
 def decode_blob(media: str) -> bytes:
     """`uploadBlob`'s media: base64, with or without a `data:...;base64,` prefix."""
     payload = media.split(",", 1)[1] if media.startswith("data:") else media

@@ -435,6 +435,45 @@ def test_a_signed_meta_message_is_answered_through_meta(
     assert contact is not None and contact.name == "Ravi"
 
 
+def test_a_photo_sent_through_meta_is_fetched_and_kept_with_a_lasting_url(
+    wa_server: LiveServer, fake: FakeProvider
+) -> None:
+    """Meta sends a media id, not a URL: the file is fetched with the organization's token
+    and kept, and the stored message points at a URL that serves it (no token needed)."""
+    org = Org(wa_server, fake, sender="meta")
+    phone = unique_phone()
+    media_id = f"media-{uuid.uuid4().hex[:8]}"
+    fake.media_ids = fake.media_ids | {media_id}
+    body = meta_text(org, phone, "")
+    [message] = body["entry"][0]["changes"][0]["value"]["messages"]
+    message.pop("text")
+    message.update(
+        type="image", image={"id": media_id, "mime_type": "image/jpeg", "caption": "homework"}
+    )
+    assert org.meta(body).status_code == 200
+    wait_until(lambda: any(m.flow == "inbound" for m in org.messages(phone)))
+    [stored] = [m for m in org.messages(phone) if m.flow == "inbound"]
+    assert stored.caption == "homework"
+    assert stored.media_url is not None and stored.media_url.startswith(
+        f"/media/{org.tenant.org_id}/"
+    )
+    served = wa_server.client.get(stored.media_url)
+    assert (served.status_code, served.content) == (200, fake.media_bytes)
+    lookups = [r for r in fake.requests if r.path.endswith(f"/{media_id}")]
+    assert lookups and lookups[0].headers["authorization"] == "Bearer t"
+    # A file Meta does not hand over leaves the message as it came, still processed.
+    other = unique_phone()
+    body = meta_text(org, other, "")
+    [message] = body["entry"][0]["changes"][0]["value"]["messages"]
+    message.pop("text")
+    message.update(type="image", image={"id": "unknown-media", "mime_type": "image/jpeg"})
+    assert org.meta(body).status_code == 200
+    wait_until(lambda: any(m.flow == "inbound" for m in org.messages(other)))
+    [kept] = [m for m in org.messages(other) if m.flow == "inbound"]
+    assert kept.media_url is None
+    assert kept.interactive_content["media_id"] == "unknown-media"
+
+
 def test_an_unsigned_or_wrongly_signed_meta_notification_stores_nothing(
     wa_server: LiveServer, fake: FakeProvider
 ) -> None:

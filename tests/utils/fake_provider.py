@@ -45,6 +45,8 @@ from resolvers.delivery import GupshupCredentials, MetaCredentials
 GUPSHUP_PATH = "/wa/api/v1/msg"
 GUPSHUP_WALLET_PATH = "/sm/api/v2/wallet/balance"
 META_PATH = re.compile(r"^/(?P<version>v[0-9.]+)/(?P<phone_number_id>[^/]+)/messages$")
+META_MEDIA_PATH = re.compile(r"^/(?P<version>v[0-9.]+)/(?P<media_id>[^/]+)$")
+META_DOWNLOAD_PREFIX = "/meta-media/"
 Provider = Literal["gupshup", "meta"]
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -86,6 +88,11 @@ class FakeRequest:
 class FakeProvider:
     # What Gupshup's wallet (`GET /sm/api/v2/wallet/balance`) reports.
     balance: float = 12.5
+    # Meta's media (`GET /{version}/{media_id}`, then the URL it names): the ids it knows,
+    # and the one file it hands over for each.
+    media_ids: frozenset[str] = frozenset()
+    media_bytes: bytes = b"\xff\xd8\xff a photo of homework \xff\xd9"
+    media_mime: str = "image/jpeg"
 
     def __init__(self, *, timeout_sleep: float = 5.0) -> None:
         self.timeout_sleep = timeout_sleep
@@ -181,6 +188,12 @@ class FakeProvider:
         record = await _record(request)
         with self._lock:
             self._requests.append(record)
+        if request.method == "GET" and (found := META_MEDIA_PATH.match(request.url.path)):
+            return self._answer(record, self._meta_media(request, found["media_id"]))
+        if request.method == "GET" and request.url.path.startswith(META_DOWNLOAD_PREFIX):
+            if not request.headers.get("authorization", "").startswith("Bearer "):
+                return self._answer(record, _error("meta", 401))
+            return Response(self.media_bytes, media_type=self.media_mime)
         if request.url.path == GUPSHUP_WALLET_PATH and request.method == "GET":
             if not request.headers.get("apikey"):
                 return self._answer(record, _error("gupshup", 401))
@@ -199,6 +212,22 @@ class FakeProvider:
         if isinstance(step, int):
             return self._answer(record, _error(record.provider, step))
         return self._answer(record, step)
+
+    def _meta_media(self, request: Request, media_id: str) -> Reply:
+        """Meta's media lookup: a download URL (on this fake) and the file's type."""
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return _error("meta", 401)
+        if media_id not in self.media_ids:
+            return _error("meta", 400)
+        return Reply(
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{self.url}{META_DOWNLOAD_PREFIX}{media_id}",
+                "mime_type": self.media_mime,
+                "id": media_id,
+            },
+        )
 
     def _answer(self, record: FakeRequest, reply: Reply) -> Response:
         with self._lock:

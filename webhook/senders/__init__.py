@@ -4,7 +4,11 @@ changes nothing."""
 
 from __future__ import annotations
 
-from resolvers.delivery import register_balance_reader, register_transport
+from resolvers.delivery import (
+    register_balance_reader,
+    register_media_fetcher,
+    register_transport,
+)
 from webhook.senders import gupshup, meta
 
 
@@ -12,3 +16,4 @@ def register_all() -> None:
     register_transport("gupshup", gupshup.send)
     register_transport("meta", meta.send)
     register_balance_reader("gupshup", gupshup.wallet_balance)
+    register_media_fetcher("meta", meta.fetch_media)

@@ -191,3 +191,19 @@ def _required(text: str, what: str) -> str:
     if not text:
         raise Unsendable(f"a {what} needs a text for Meta")
     return text
+
+
+async def fetch_media(
+    client: httpx2.AsyncClient, credentials: MetaCredentials, media_id: str
+) -> tuple[bytes, str]:
+    """A file a contact sent: `GET {api_url}/{version}/{media_id}` (bearer token) names a
+    short-lived URL, which needs the same token. (bytes, mime type); raises otherwise."""
+    auth = {"authorization": f"Bearer {credentials.access_token}"}
+    base = credentials.api_url.rstrip("/")
+    found = await client.get(f"{base}/{credentials.api_version}/{media_id}", headers=auth)
+    found.raise_for_status()
+    about = found.json()
+    download = await client.get(str(about["url"]), headers=auth)
+    download.raise_for_status()
+    mime = str(about.get("mime_type") or download.headers.get("content-type") or "")
+    return download.content, mime.split(";")[0].strip()
