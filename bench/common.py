@@ -10,6 +10,7 @@ server (near 100% per process) or the load generator set the pace.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import multiprocessing as mp
 import os
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -394,3 +395,35 @@ def line(label: str, r: dict[str, Any]) -> str:
     for error in r["first_errors"]:
         text += f"\n      error: {error}"
     return text
+
+
+def scale_arguments(description: str) -> argparse.ArgumentParser:
+    """The options of the benches that seed N contacts and compare workloads to a baseline."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=5)
+    return parser
+
+
+def run_rounds(
+    server: Server, plan: Mapping[str, Workload], clients: int, seconds: float, rounds: int
+) -> dict[str, dict[str, Any]]:
+    """Each workload of `plan` for `seconds` in all, interleaved over `rounds` so that a slow
+    moment of the machine falls on every one; summarised per workload."""
+    slices: dict[str, list[dict[str, Any]]] = {key: [] for key in plan}
+    for _ in range(rounds):
+        for key, workload in plan.items():
+            slices[key].append(run_load(server, workload, clients, seconds / rounds))
+    return {key: summarise(taken) for key, taken in slices.items()}
+
+
+def print_ratios(results: Mapping[str, dict[str, Any]], labels: Mapping[str, str]) -> int:
+    """Each result and its ratio to workload "a" (the baseline); 1 when any request failed."""
+    base = results["a"]["rps"]
+    for key, result in results.items():
+        print(line(labels[key], result) + f"   /(a) = {result['rps'] / base:.3f}")
+    return 1 if any(r["errors"] for r in results.values()) else 0

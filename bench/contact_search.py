@@ -23,14 +23,13 @@ machine whose speed drifts treats them alike.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
 import time
 from typing import Any
 
-from common import Server, Workload, database, line, run_load, seed, summarise
+from common import Server, Workload, database, print_ratios, run_rounds, scale_arguments, seed
 
 TYPENAME = "{ __typename }"
 PAGE = "{ contacts(opts: {limit: 25}) { id name activeProfile { name } profiles { name } } }"
@@ -92,21 +91,12 @@ def _analyse(url: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--contacts", type=int, default=1_000_000)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-
+    args = scale_arguments(__doc__.splitlines()[0]).parse_args()
     with database(args.database, args.pg_url) as url:
         took = seed(url, args.contacts)
         _analyse(url)
         print(f"{args.database}: seeded {args.contacts} contacts x 3 profiles in {took:.1f}s")
         plan = workloads(args.contacts)
-        slices: dict[str, list[dict[str, Any]]] = {key: [] for key in plan}
         with Server(url) as server:
             # Each search once, to show what it finds.
             rng = random.Random(1)
@@ -116,14 +106,8 @@ def main() -> int:
                 variables = make(rng, 0)
                 found = server.gql(query, variables)["data"]["countContacts"]
                 print(f"    {LABELS[key]}: {json.dumps(variables['f'])} finds {found}")
-            seconds = args.seconds / args.rounds
-            for _ in range(args.rounds):
-                for key, workload in plan.items():
-                    slices[key].append(run_load(server, workload, args.clients, seconds))
-    results = {key: summarise(taken) for key, taken in slices.items()}
-    base = results["a"]["rps"]
-    for key, result in results.items():
-        print(line(LABELS[key], result) + f"   /(a) = {result['rps'] / base:.3f}")
+            results = run_rounds(server, plan, args.clients, args.seconds, args.rounds)
+    code = print_ratios(results, LABELS)
     print(
         json.dumps(
             {
@@ -132,7 +116,7 @@ def main() -> int:
             }
         )
     )
-    return 1 if any(r["errors"] for r in results.values()) else 0
+    return code
 
 
 if __name__ == "__main__":

@@ -21,12 +21,11 @@ printing requests/s, p50, p99 and errors for each, and its ratio to (a) in the s
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
 from typing import Any
 
-from common import Server, Workload, database, line, run_load, seed, summarise
+from common import Server, Workload, database, print_ratios, run_rounds, scale_arguments, seed
 from contact_search import _analyse
 
 SEARCH = """query($filter: SearchFilter!) {
@@ -112,14 +111,8 @@ def workloads(contacts: int) -> dict[str, Workload]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser = scale_arguments(__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with database(args.database, args.pg_url) as url:
         took = seed(url, args.contacts)
@@ -130,20 +123,11 @@ def main() -> int:
             f" {args.contacts * args.messages} messages in {took:.1f}s"
         )
         plan = workloads(args.contacts)
-        slices: dict[str, list[dict[str, Any]]] = {key: [] for key in plan}
         with Server(url) as server:
             many = server.gql(CONTACTS, {"f": {"name": "hild 000"}})["data"]["countContacts"]
             print(f"    'hild 000' is in {many} contacts' names")
-            for _ in range(args.rounds):
-                for key, workload in plan.items():
-                    slices[key].append(
-                        run_load(server, workload, args.clients, args.seconds / args.rounds)
-                    )
-    results = {key: summarise(taken) for key, taken in slices.items()}
-    base = results["a"]["rps"]
-    for key, result in results.items():
-        print(line(LABELS[key], result) + f"   /(a) = {result['rps'] / base:.3f}")
-    return 1 if any(r["errors"] for r in results.values()) else 0
+            results = run_rounds(server, plan, args.clients, args.seconds, args.rounds)
+    return print_ratios(results, LABELS)
 
 
 if __name__ == "__main__":
