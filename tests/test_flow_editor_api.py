@@ -28,6 +28,7 @@ from models import (
     utcnow,
 )
 from resolvers.flow_engine.expressions import interpreter
+from tests.test_household import activity_flow
 from tests.utils.builders import make_field, make_profile
 from tests.utils.chat import Phone, import_and_publish
 from tests.utils.flow_builder import FlowBuilder
@@ -88,36 +89,6 @@ def story_flow(name: str, text: str = "Once upon a time") -> dict[str, Any]:
     f.send("tell", text, "ask")
     f.wait("ask", [], other="bye", result_name="answer", other_name="All Responses")
     f.send("bye", "The end", None)
-    return f.build()
-
-
-def profile_flow(name: str) -> dict[str, Any]:
-    """A Manage Profile node (create, then switch by the number typed)."""
-    f = FlowBuilder(name)
-    f.send("ask_name", "What is your name?", "name")
-    f.wait("name", [], other="create", result_name="name", other_name="All Responses")
-    f.outcome(
-        "create",
-        {
-            "type": "set_contact_profile",
-            "profile_type": "Create Profile",
-            "value": {"name": "@results.name", "type": "student"},
-            "result_name": "@results.name",
-        },
-        success="switch",
-        failure="ask_name",
-    )
-    f.outcome(
-        "switch",
-        {
-            "type": "set_contact_profile",
-            "profile_type": "Switch Profile",
-            "value": "1",
-            "result_name": "@results.who",
-        },
-        success=None,
-        failure=None,
-    )
     return f.build()
 
 
@@ -491,7 +462,7 @@ def test_revisions_round_trip_then_publish_and_run(tenant: Tenant) -> None:
 
 
 def test_a_manage_profile_node_survives_save_and_get(tenant: Tenant) -> None:
-    flow = profile_flow("Who is here")
+    flow = activity_flow()  # the household's flow: Manage Profile nodes that create and switch
     import_and_publish(tenant, (flow, ["who"]))
     definition = newest(tenant, flow["uuid"])["definition"]
     definition["_ui"]["nodes"][flow["nodes"][0]["uuid"]]["position"] = {"top": 40, "left": 80}
