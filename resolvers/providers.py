@@ -16,6 +16,7 @@ from sqlmodel import col
 from models import WhatsappProvider, utcnow
 from resolvers.delivery import Credentials, GupshupCredentials, MetaCredentials
 from resolvers.errors import InputErrors
+from resolvers.querying import ListOpts
 from settings import Settings
 
 GUPSHUP = "gupshup"
@@ -346,11 +347,14 @@ def catalog_entry(name: str) -> dict[str, Any]:
     return dict(CATALOG.get(name, CATALOG["log"]))
 
 
-def list_catalog(filters: dict[str, Any]) -> list[dict[str, Any]]:
-    """Glific's `providers(filter: {name, shortcode})`: case-insensitive substring matches."""
-    found = []
-    for entry in CATALOG.values():
-        wanted = [(key, str(value).lower()) for key, value in filters.items() if value]
-        if all(word in str(entry.get(key, "")).lower() for key, word in wanted):
-            found.append(dict(entry))
-    return found
+def list_catalog(filters: dict[str, Any], opts: ListOpts) -> list[dict[str, Any]]:
+    """Glific's `providers(filter: {name, shortcode}, opts)`: case-insensitive substring
+    matches, in the catalog's order, paged by `opts`."""
+    wanted = [(key, str(value).lower()) for key, value in filters.items() if value]
+    found = [
+        dict(entry)
+        for entry in CATALOG.values()
+        if all(word in str(entry.get(key, "")).lower() for key, word in wanted)
+    ]
+    end = None if opts.limit is None else opts.offset + opts.limit
+    return found[opts.offset : end]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import AccessRole, Group, User, UserGroup, utcnow
+from resolvers import users
 from resolvers import validation as v
 from resolvers.auth import AuthUser
 from resolvers.errors import InputErrors, not_found
@@ -60,12 +61,8 @@ async def count_users(session: AsyncSession, org_id: int, flt: dict[str, Any]) -
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def get_user(session: AsyncSession, org_id: int, user_id: Any) -> User:
-    found = await session.scalar(
-        select(User)
-        .where(col(User.id) == to_int_id(user_id), col(User.organization_id) == org_id)
-        .with_for_update()
-    )
+async def get_user(session: AsyncSession, org_id: int, user_id: Any, *, lock: bool = False) -> User:
+    found = await users.get_user(session, org_id, to_int_id(user_id), lock=lock)
     if found is None:
         raise not_found("Users.User")
     return found
@@ -131,7 +128,7 @@ async def _groups(session: AsyncSession, org_id: int, user: User, raw: list[Any]
 async def update_user(
     session: AsyncSession, org_id: int, actor: AuthUser, user_id: Any, params: dict[str, Any]
 ) -> User:
-    user = await get_user(session, org_id, user_id)
+    user = await get_user(session, org_id, user_id, lock=True)
     _may_manage(actor, user)
     roles = await _roles_from(session, org_id, user, params)
     if roles is not None:
@@ -160,7 +157,7 @@ async def update_user(
 
 
 async def delete_user(session: AsyncSession, org_id: int, actor: AuthUser, user_id: Any) -> User:
-    user = await get_user(session, org_id, user_id)
+    user = await get_user(session, org_id, user_id, lock=True)
     if user.id == actor.id:
         raise InputErrors.raw("id", "You cannot delete your own account")
     _may_manage(actor, user)
@@ -181,6 +178,5 @@ async def update_current_user(
             "Changing the password needs a one-time code, which this server does not send;"
             " ask an administrator",
         )
-    user = await get_user(session, org_id, actor.id)
     own: dict[str, Any] = {k: params[k] for k in ("name", "email", "language_id") if k in params}
-    return await update_user(session, org_id, actor, user.id, own)
+    return await update_user(session, org_id, actor, actor.id, own)

@@ -67,10 +67,12 @@ async def create_user(
     return user
 
 
-async def get_user(session: AsyncSession, org_id: int, user_id: int) -> User | None:
-    return await session.scalar(
-        select(User).where(col(User.id) == user_id, col(User.organization_id) == org_id)
-    )
+async def get_user(
+    session: AsyncSession, org_id: int, user_id: int, *, lock: bool = False
+) -> User | None:
+    """The organization's user; with `lock`, its row stays locked until the transaction ends."""
+    stmt = select(User).where(col(User.id) == user_id, col(User.organization_id) == org_id)
+    return await session.scalar(stmt.with_for_update() if lock else stmt)
 
 
 async def users_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, User]:

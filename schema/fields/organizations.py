@@ -163,10 +163,7 @@ class OrganizationQuery:
     def providers(
         self, filter: ProviderFilter | None = None, opts: Opts | None = None
     ) -> list[Provider | None] | None:
-        entries = providers.list_catalog(to_params(filter) or {})
-        limit = opts.limit if opts is not None and opts.limit else None
-        offset = opts.offset if opts is not None and opts.offset else 0
-        entries = entries[offset : None if limit is None else offset + limit]
+        entries = providers.list_catalog(to_params(filter) or {}, to_opts(opts))
         return [Provider.of(entry) for entry in entries]
 
     @strawberry.field(permission_classes=[Staff])
