@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -141,11 +142,19 @@ def test_notifications_are_counted_listed_and_marked_read_per_organization(
     assert "1 of 2 rows" in notice["message"]
     assert (json.loads(notice["severity"]), notice["isRead"]) == ("Warning", False)
     assert other_tenant.data(count, unread)["countNotifications"] == 0
+    importing = (
+        "mutation($d: String!) { importContacts(data: $d, type: DATA) {"
+        " status errors { key message } } }"
+    )
+    other_tenant.data(importing, {"d": csv.replace("919812340001", "919812340002")})
+    assert other_tenant.data(count, unread)["countNotifications"] == 1
     assert tenant.data("mutation { markNotificationAsRead }", role="staff") == {
         "markNotificationAsRead": True
     }
     assert tenant.data(count, unread)["countNotifications"] == 0
     assert tenant.data(count, {"f": {"isRead": True}})["countNotifications"] == 1
+    # Another organization's stay unread.
+    assert other_tenant.data(count, unread)["countNotifications"] == 1
 
 
 def test_providers_and_access_roles_list_as_the_settings_pages_read_them(tenant: Tenant) -> None:
@@ -253,3 +262,33 @@ def test_the_chat_screens_status_bar_queries(tenant: Tenant) -> None:
         "query { attachmentsEnabled waManagedPhones { status phone } }", role="staff"
     )
     assert found == {"attachmentsEnabled": True, "waManagedPhones": []}
+
+
+def test_settings_saved_at_the_same_moment_both_stay(tenant: Tenant) -> None:
+    """Two admins save different settings at once: each save reads the organization's
+    settings and writes them back whole, under the row's lock, so neither is lost."""
+    mine = str(tenant.org_id)
+
+    def save(changes: dict[str, Any]) -> None:
+        body = tenant.data(UPDATE_ORG, {"id": mine, "i": changes}, role="admin")
+        assert body["updateOrganization"]["errors"] is None
+
+    for round_ in range(6):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(
+                pool.map(
+                    save,
+                    [
+                        {"setting": {"lowBalanceThreshold": str(round_)}},
+                        {"signaturePhrase": f"phrase {round_}"},
+                    ],
+                )
+            )
+        got = tenant.data(
+            "{ organization { organization { signaturePhrase setting { lowBalanceThreshold } } } }",
+            role="admin",
+        )["organization"]["organization"]
+        assert got == {
+            "signaturePhrase": f"phrase {round_}",
+            "setting": {"lowBalanceThreshold": str(round_)},
+        }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tests.test_flow_turns import join_flow
@@ -189,3 +190,16 @@ def test_a_flow_fills_the_same_collections(tenant: Tenant) -> None:
     Phone(tenant).say("join")
     listed = tenant.data(COUNTED, {"f": {"label": "Readers"}})
     assert listed["groups"] == [{"label": "Readers", "contactsCount": 1, "usersCount": 0}]
+
+
+def test_the_same_contacts_added_at_the_same_moment_join_once(tenant: Tenant) -> None:
+    # Membership is read and then written under the collection's row lock: two screens
+    # adding the same contacts at once both succeed, and each contact is in it once.
+    group_id = create(tenant, "Same moment")["group"]["id"]
+    people = [tenant.create_contact(f"Child {i}")["id"] for i in range(4)]
+    variables = {"i": {"groupId": group_id, "addContactIds": people, "deleteContactIds": []}}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: tenant.gql(MEMBERS, variables), range(4)))
+    assert all("errors" not in a for a in answers), answers
+    listed = tenant.data(COUNTED, {"f": {"label": "Same moment"}})["groups"]
+    assert listed == [{"label": "Same moment", "contactsCount": 4, "usersCount": 0}]

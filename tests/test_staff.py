@@ -4,6 +4,7 @@ above them (Glific's privilege-escalation fix, #5565); everyone edits their own 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tests.utils.tenants import Tenant
@@ -120,3 +121,23 @@ def test_my_account_changes_only_the_users_own_name_email_and_language(tenant: T
     )["updateCurrentUser"]
     assert refused["user"] is None
     assert "one-time code" in refused["errors"][0]["message"]
+
+
+def test_roles_added_at_the_same_moment_both_stay(tenant: Tenant) -> None:
+    # Each change reads the user's roles and writes them back under the row's lock.
+    roles = {
+        r["label"]: r["id"] for r in tenant.data("{ accessRoles { id label } }")["accessRoles"]
+    }
+    staff_id = str(tenant.users["staff"]["id"])
+    reset = {"id": staff_id, "input": {"roles": ["Staff"]}}
+    for _ in range(5):
+        assert tenant.data(UPDATE, reset, role="admin")["updateUser"]["errors"] is None
+
+        def add(label: str) -> None:
+            variables = {"id": staff_id, "input": {"addRoleIds": [roles[label]]}}
+            assert tenant.data(UPDATE, variables, role="admin")["updateUser"]["errors"] is None
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(add, ["Manager", "Admin"]))
+        found = tenant.data('{ users(filter: {name: "staff"}) { roles } }')["users"]
+        assert sorted(found[0]["roles"]) == ["Admin", "Manager", "Staff"]
