@@ -448,6 +448,9 @@ async def import_csv(
         session.add(job)
         await session.flush()
         failed = sum(1 for r in results if not r.ok)
+        # The web app's import dialog sends the user to the notifications page: Glific
+        # notes every upload there ("Contact upload completed", Info), and here one with
+        # rows that were not applied is a Warning that says how many.
         if failed:
             await notifications.notify(
                 session,
@@ -456,6 +459,15 @@ async def import_csv(
                 f"Contact {kind} finished: {failed} of {len(results)} rows were not applied",
                 {"user_job_id": job.id, "failed_rows": failed},
                 severity=notifications.WARNING,
+            )
+        else:
+            await notifications.notify(
+                session,
+                org_id,
+                notifications.IMPORT,
+                "Contact upload completed" if kind == "import" else "Contact move completed",
+                {"user_job_id": job.id},
+                severity=notifications.INFO,
             )
     return ImportOutcome(saved_id(job), kind, results)
 

@@ -37,6 +37,11 @@ class SeedResult:
     admin_created: bool
 
 
+# The languages the web app's own interface is translated into (Glific seeds them
+# `localized`; My Account offers only these).
+INTERFACE_LOCALES = ("en", "hi")
+
+
 async def seed_languages(session: AsyncSession) -> dict[str, Language]:
     existing = {(lang.label, lang.locale): lang for lang in await session.scalars(select(Language))}
     for label, label_locale, locale in LANGUAGES:
@@ -46,9 +51,14 @@ async def seed_languages(session: AsyncSession) -> dict[str, Language]:
                 label_locale=label_locale,
                 locale=locale,
                 is_reserved=locale in ("en", "hi"),
+                localized=locale in INTERFACE_LOCALES,
             )
             session.add(lang)
             existing[(label, locale)] = lang
+    if not any(lang.localized for lang in existing.values()):
+        # A database seeded before languages were marked: as a fresh one.
+        for lang in existing.values():
+            lang.localized = lang.locale in INTERFACE_LOCALES
     await session.flush()
     return {lang.locale: lang for lang in existing.values()}
 

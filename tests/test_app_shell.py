@@ -157,6 +157,26 @@ def test_notifications_are_counted_listed_and_marked_read_per_organization(
     assert other_tenant.data(count, unread)["countNotifications"] == 1
 
 
+def test_a_clean_import_is_noted_in_notifications_as_glific_notes_it(tenant: Tenant) -> None:
+    # The import dialog's "Go to notifications" must not lead to an empty page.
+    csv = "name,phone,language,opt_in\nAsha,919812340011,english,\n"
+    tenant.data(
+        "mutation($d: String!) { importContacts(data: $d, type: DATA) { status } }", {"d": csv}
+    )
+    [notice] = tenant.data(
+        "{ notifications(opts: {limit: 10}) { category message severity entity } }"
+    )["notifications"]
+    assert (notice["category"], notice["message"]) == ("Contact Upload", "Contact upload completed")
+    assert json.loads(notice["severity"]) == "Info"
+    assert "user_job_id" in json.loads(notice["entity"])
+
+
+def test_my_account_offers_the_interface_languages_on_a_fresh_install(tenant: Tenant) -> None:
+    # My Account lists `languages(filter: {localized: true})`: Glific seeds English and Hindi.
+    found = tenant.data("{ languages(filter: {localized: true}) { locale } }")["languages"]
+    assert sorted(lang["locale"] for lang in found) == ["en", "hi"]
+
+
 def test_providers_and_access_roles_list_as_the_settings_pages_read_them(tenant: Tenant) -> None:
     listed = tenant.data('{ providers(filter: {shortcode: "gup"}) { shortcode secrets } }')
     [gupshup] = listed["providers"]
