@@ -57,6 +57,13 @@ def _is_select(sql: str) -> bool:
     return sql.lstrip()[:6].upper() == "SELECT"
 
 
+_CONTROL = ("BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def _is_control(sql: str) -> bool:
+    return sql.lstrip()[:9].upper().startswith(_CONTROL)
+
+
 class _InlineCursor:
     """A cursor whose execute also fetches every row (SQLAlchemy's async adapter fetches them
     all right away anyway): a statement is over when execute returns."""
@@ -190,8 +197,11 @@ class InlineConnection:
 
     async def _attempt(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any]:
         # Safe to stop and run again: a SELECT, or any statement outside a transaction (it
-        # is atomic on its own, so an interrupted one left nothing behind).
-        if self.sqlite.in_transaction and not _is_select(sql):
+        # is atomic on its own, so an interrupted one left nothing behind). Not a BEGIN: one
+        # stopped as it finished has started its transaction, and run again it fails
+        # ("cannot start a transaction within a transaction", seen under load). Transaction
+        # statements do no work worth stopping.
+        if _is_control(sql) or (self.sqlite.in_transaction and not _is_select(sql)):
             return self.limited(lambda: cursor.execute(sql, parameters).fetchall())
         budget = self.limits.inline_budget
         if budget > 0:
