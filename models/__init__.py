@@ -3,18 +3,10 @@
 from sqlalchemy import BigInteger, column
 from sqlmodel import SQLModel
 
-from models import orm_direct
 from models.base import OrgScoped, saved_id, utcnow, utcnow_seconds
 from models.contact import SIMULATOR_PHONE_PREFIX, Contact, ContactHistory, Location
 from models.contacts_field import ContactsField
-from models.db import (
-    Database,
-    OrganizationScopeError,
-    guarded,
-    read_rows,
-    unscoped,
-    write_rows,
-)
+from models.db import Database, OrganizationScopeError, guarded, read_rows, unscoped
 from models.direct import prepared
 from models.flow import Flow, FlowContext, FlowKeyword, FlowLabel, FlowResult, FlowRevision
 from models.group import ContactGroup, Group, UserGroup
@@ -79,7 +71,6 @@ __all__ = [
     "WhatsappProvider",
     "guarded",
     "metadata",
-    "orm_direct",
     "prepared",
     "read_rows",
     "records",
@@ -87,5 +78,4 @@ __all__ = [
     "unscoped",
     "utcnow",
     "utcnow_seconds",
-    "write_rows",
 ]

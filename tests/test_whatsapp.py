@@ -577,9 +577,9 @@ def test_a_reply_outside_the_24_hour_window_fails_with_a_clear_error(
         )
         session.add(message)
         sender = await providers.sender_of(session, org_id)
-        await outbox.queue(session, org_id, contact, message, sender, message.body)
+        await outbox.queue(session, org_id, contact, message, sender)
 
-    wa_server.in_transaction(late_reply, org_id=org_id)
+    wa_server.in_transaction(late_reply)
     wait_until(settled(org, phone, 2))
     late = org.messages(phone)[-1]
     assert late.status == "error"
