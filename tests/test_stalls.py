@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -269,6 +270,38 @@ def test_a_slow_read_given_up_midway_leaves_its_connection_free(tmp_path: Path) 
         with pytest.raises(asyncio.CancelledError):
             await reading
         return connection.busy
+
+    try:
+        assert asyncio.run(go()) is False
+    finally:
+        connection.stop()
+
+
+class _StoppedAsItFinishes(InlineConnection):
+    """SQLite stopping a statement at its inline time budget just after it took effect (as
+    a BEGIN IMMEDIATE was under load): the statement runs, then reports "interrupted"."""
+
+    def limited(self, call: Any, *args: Any, seconds: float | None = None) -> Any:
+        result = super().limited(call, *args, seconds=seconds)
+        if seconds is not None:
+            stopped = sqlite3.OperationalError("interrupted")
+            stopped.sqlite_errorcode = sqlite3.SQLITE_INTERRUPT
+            raise stopped
+        return result
+
+
+def test_a_begin_is_never_stopped_and_run_again(tmp_path: Path) -> None:
+    """A BEGIN stopped by the inline budget had already started its transaction; run again
+    in a worker thread it failed ("cannot start a transaction within a transaction") and a
+    webhook answered 500. Transaction statements run without the budget."""
+    connection = _StoppedAsItFinishes(str(tmp_path / "begin.db"), Limits(inline_budget=0.02))
+    connection.sqlite.isolation_level = None  # as models.db sets it: explicit BEGINs
+
+    async def go() -> bool:
+        await connection.read("BEGIN IMMEDIATE", [])
+        await connection.read("CREATE TABLE t (x INTEGER)", [])
+        await connection.read("COMMIT", [])
+        return connection.sqlite.in_transaction
 
     try:
         assert asyncio.run(go()) is False
