@@ -3,10 +3,18 @@
 from sqlalchemy import BigInteger, column
 from sqlmodel import SQLModel
 
+from models import orm_direct
 from models.base import OrgScoped, saved_id, utcnow, utcnow_seconds
 from models.contact import SIMULATOR_PHONE_PREFIX, Contact, ContactHistory, Location
 from models.contacts_field import ContactsField
-from models.db import Database, OrganizationScopeError, guarded, read_rows, unscoped
+from models.db import (
+    Database,
+    OrganizationScopeError,
+    guarded,
+    read_rows,
+    unscoped,
+    write_rows,
+)
 from models.direct import prepared
 from models.flow import Flow, FlowContext, FlowKeyword, FlowLabel, FlowResult, FlowRevision
 from models.group import ContactGroup, Group, UserGroup
@@ -71,6 +79,7 @@ __all__ = [
     "WhatsappProvider",
     "guarded",
     "metadata",
+    "orm_direct",
     "prepared",
     "read_rows",
     "records",
@@ -78,4 +87,5 @@ __all__ = [
     "unscoped",
     "utcnow",
     "utcnow_seconds",
+    "write_rows",
 ]

@@ -126,6 +126,43 @@ async def read_rows(session: AsyncSession, statement: Any, params: dict[str, Any
     return as_records(rows, json_names)
 
 
+async def write_rows(session: AsyncSession, statement: Any, params: dict[str, Any]) -> list[Any]:
+    """Run a prepared INSERT, UPDATE or DELETE (`models.direct`) on the session's
+    connection, past the ORM's unit of work, and return the rows it returns (RETURNING) as
+    records. For the writes made on every message (a flow step's reply, its run, its
+    results): through an ORM session each cost as much as the rest of the step.
+
+    The organization rule holds here too: an UPDATE or DELETE of an organization's table
+    must be built with `guarded()` (it then binds the session's organization), and an
+    INSERT into one must carry the session's organization. The ORM's identity map does not
+    see these writes: use them for rows the session has not loaded as objects."""
+    org_id = session.info.get(ORG_KEY)
+    options = statement.get_execution_options()
+    tenant = _writes_tenant_tables(statement)
+    if options.get(_PREGUARDED):
+        if org_id is None:
+            raise OrganizationScopeError(
+                "a guarded write needs a session opened for an organization"
+            )
+        params = {**params, _GUARD_PARAM: org_id}
+    elif tenant and getattr(statement, "is_insert", False):
+        if org_id is not None and params.get(ORG_KEY) != org_id:
+            raise OrganizationScopeError("an INSERT carries another organization's id")
+        if org_id is None and not session.info.get(ALL_ORGS_KEY):
+            raise OrganizationScopeError(
+                "organization-scoped write on a session opened without an organization"
+            )
+    elif tenant:
+        raise ValueError("an UPDATE or DELETE of an organization's table must be guarded()")
+    connection = await _connection(session)
+    found = await direct.read(connection, statement, params)
+    if found is not None:
+        names, rows = found
+        return as_records(rows, frozenset(), names)
+    result = await connection.execute(statement, params)
+    return as_records(result.all(), frozenset()) if result.returns_rows else []
+
+
 async def _connection(session: AsyncSession) -> Any:
     """The session's connection, looked up once per session transaction: each lookup is a
     round trip through SQLAlchemy's greenlet bridge, and a transaction keeps its connection
@@ -159,6 +196,21 @@ def _tenant_tables() -> frozenset[Any]:
 
 def _touches_tenant_tables(statement: Any) -> bool:
     return any(t in _tenant_tables() for t in find_tables(statement, check_columns=True))
+
+
+# id(prepared statement) -> (the statement, whether it touches an organization's table).
+_TENANT_WRITES: dict[int, tuple[Any, bool]] = {}
+
+
+def _writes_tenant_tables(statement: Any) -> bool:
+    """`_touches_tenant_tables` of a prepared write, worked out once per statement."""
+    known = _TENANT_WRITES.get(id(statement))
+    if known is None:
+        known = (statement, _touches_tenant_tables(statement))
+        if len(_TENANT_WRITES) > 1024:
+            _TENANT_WRITES.clear()
+        _TENANT_WRITES[id(statement)] = known
+    return known[1]
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -263,7 +315,9 @@ class WriterTurns:
             except asyncio.CancelledError:
                 if future.done() and not future.cancelled():
                     self._next()  # handed the turn as it was cancelled: pass it on
-                else:
+                elif future in queue:
+                    # (Not there when the turn was being passed on as it was cancelled:
+                    # `_next` skipped it.)
                     queue.remove(future)
                 raise
         else:

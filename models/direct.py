@@ -1,14 +1,17 @@
-"""Direct reads for the statements the API runs on every request (`prepared()` marks them:
-built once and kept, e.g. `by_ids(Profile)`), on the driver's connection underneath
-SQLAlchemy's: the embedded SQLite connection, or psycopg's on PostgreSQL.
+"""Direct reads and writes for the statements run on every request or every message
+(`prepared()` marks them: built once and kept, e.g. `by_ids(Profile)`, or a flow step's
+INSERT of its reply), on the driver's connection underneath SQLAlchemy's: the embedded SQLite
+connection, or psycopg's on PostgreSQL.
 
 SQLAlchemy's execution path (execution context, cursor wrapper, result, rows) costs more
 than SQLite itself for a small indexed read, and more than a PostgreSQL round trip on
-loopback. A prepared statement's SQL is rendered once per dialect and per number of values of
-its list parameters, with SQLAlchemy's own compiler (so the organization guard and every
-filter are exactly those of the statement), and then run by the driver; each column is
-converted by the result processor SQLAlchemy would use. The statement runs on the session's
-own connection, so it is part of the session's transaction, if one is open.
+loopback; through an ORM session a one-row UPDATE cost 200 times what the driver spends on
+it (README, Performance, "Flows"). A prepared statement's SQL is rendered once per dialect
+and per number of values of its list parameters, with SQLAlchemy's own compiler (so the
+organization guard and every filter are exactly those of the statement), and then run by
+the driver; each column is converted by the result processor SQLAlchemy would use. The
+statement runs on the session's own connection, so it is part of the session's
+transaction, if one is open.
 """
 
 from __future__ import annotations
@@ -49,10 +52,20 @@ def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
     # Render list parameters as one placeholder per value (ids_1, ids_2 ...).
     # (Every parameter needs a value to render; the placeholders of `params` are filled from
     # each call's own values below.)
-    sample = {**params, **{name: [0] * size for name, size in expanding.items()}}
-    compiled = statement.params(**sample).compile(
-        dialect=dialect, compile_kwargs={"render_postcompile": True}
-    )
+    if hasattr(statement, "selected_columns"):
+        sample = {**params, **{name: [0] * size for name, size in expanding.items()}}
+        compiled = statement.params(**sample).compile(
+            dialect=dialect, compile_kwargs={"render_postcompile": True}
+        )
+    elif expanding:
+        raise TypeError("a prepared write takes no list parameters")
+    else:
+        compiled = statement.compile(dialect=dialect)
+    defaulted = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+    if defaulted:
+        # Column defaults SQLAlchemy computes in Python for each execution (`updated_at`):
+        # the driver would never see them. The statement must set them itself.
+        raise TypeError(f"a prepared write must set {', '.join(defaulted)} itself")
     # Placeholders in order (SQLite's `?`) or by name (psycopg's `%(name)s`, once each).
     positional = compiled.positiontup is not None
     placeholders = (
@@ -76,7 +89,12 @@ def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
             if listed:  # an item of a list the statement holds (`in_([1, 2])`)
                 value = value[int(index) - 1]
             sources.append((_CONST, process(value) if process else value, None, None))
-    columns = list(statement.selected_columns)
+    # A SELECT's columns, or those an INSERT/UPDATE/DELETE returns (none without RETURNING).
+    columns = list(
+        statement.selected_columns
+        if hasattr(statement, "selected_columns")
+        else statement.exported_columns
+    )
     names = tuple(column.key for column in columns)
     converting = [
         (i, process)
@@ -93,8 +111,9 @@ def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
 async def read(
     connection: Any, statement: Any, params: dict[str, Any]
 ) -> tuple[Any, list[Any]] | None:
-    """(column names, rows as tuples) of a prepared statement, read through the driver;
-    None when the statement or the connection cannot be read directly. On SQLite the
+    """(column names, rows as tuples) of a prepared statement (a SELECT, or a write and the
+    rows it returns), run through the driver; None when the statement or the connection
+    cannot be run directly. On SQLite the
     statement runs within the connection's limits (models.sqlite_inline); what the driver
     raises is translated as SQLAlchemy's path translates it (models.errors)."""
     if not statement.get_execution_options().get(PREPARED):
@@ -114,7 +133,7 @@ async def read(
             cursor = driver.cursor()
             try:
                 await cursor.execute(sql, dict(zip(named, values, strict=True)))
-                rows = await cursor.fetchall()
+                rows = await cursor.fetchall() if cursor.description is not None else []
             finally:
                 await cursor.close()
     except (sqlite3.Error, psycopg.Error) as exc:
@@ -122,6 +141,9 @@ async def read(
         if ours is None:
             raise
         raise ours from exc
+    if not names:
+        # A write without RETURNING (PostgreSQL's INSERT returns its new id unasked).
+        return names, []
     if converting:
         converted = []
         for row in rows:

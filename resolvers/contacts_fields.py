@@ -11,11 +11,21 @@ import re
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, ContactsField, Profile, saved_id, utcnow
+from models import (
+    Contact,
+    ContactsField,
+    Profile,
+    guarded,
+    prepared,
+    read_rows,
+    records,
+    saved_id,
+    utcnow,
+)
 from resolvers import validation as v
 from resolvers.errors import InputErrors
 from resolvers.querying import ListOpts, apply_opts, fetch_for_write, ilike
@@ -136,8 +146,9 @@ async def create_field(session: AsyncSession, org_id: int, params: dict[str, Any
 
 async def ensure_field(
     session: AsyncSession, org_id: int, shortcode: str, label: str | None = None
-) -> ContactsField:
-    """The definition for `shortcode`, created when a flow first writes the field."""
+) -> Any:
+    """The definition for `shortcode` (a read-only record, or the new row), created when a
+    flow first writes the field."""
     code = snake_case(shortcode)
     field = await _contact_field(session, org_id, code)
     if field is None:
@@ -155,14 +166,22 @@ async def ensure_field(
     return field
 
 
-async def _contact_field(session: AsyncSession, org_id: int, code: str) -> ContactsField | None:
-    return await session.scalar(
-        select(ContactsField).where(
-            col(ContactsField.organization_id) == org_id,
+# Looked up whenever a flow writes a field: built once, run through the driver.
+_FIELD_BY_CODE = prepared(
+    guarded(
+        records(ContactsField).where(
+            col(ContactsField.organization_id) == bindparam("org"),
             col(ContactsField.scope) == "contact",
-            col(ContactsField.shortcode) == code,
+            col(ContactsField.shortcode) == bindparam("code"),
         )
     )
+)
+
+
+async def _contact_field(session: AsyncSession, org_id: int, code: str) -> Any:
+    """The contact field definition with this shortcode, as a read-only record."""
+    found = await read_rows(session, _FIELD_BY_CODE, {"org": org_id, "code": code})
+    return found[0] if found else None
 
 
 async def update_field(

@@ -122,7 +122,7 @@ def received(session: AsyncSession, org_id: int, message_id: int, phone: str | N
         collect(session, org_id, RECEIVED_SIMULATOR_MESSAGE, message_id)
 
 
-def sent(session: AsyncSession, org_id: int, message: Message, phone: str | None) -> None:
+def sent(session: AsyncSession, org_id: int, message: Message | int, phone: str | None) -> None:
     """An outbound message was stored to be sent (a simulator's also goes to the simulator
     topic)."""
     collect(session, org_id, SENT_MESSAGE, message)

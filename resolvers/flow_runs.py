@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx2
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -36,8 +36,13 @@ from models import (
     FlowResult,
     Group,
     Message,
+    guarded,
+    prepared,
+    read_rows,
+    records,
     saved_id,
     utcnow,
+    write_rows,
 )
 from resolvers import (
     contacts,
@@ -69,9 +74,12 @@ from resolvers.flow_engine import start as engine_start
 from resolvers.flow_state import (
     FINISHED,
     OrgFlows,
+    RunRow,
     contact_view,
+    insert_run,
     org_flows,
     org_view,
+    save_run,
     session_of,
     state_of,
     unfinished_runs,
@@ -103,7 +111,7 @@ class Turn:
     org: OrgView
     flows: OrgFlows
     runs: Session
-    rows: dict[str, FlowContext]
+    rows: dict[str, RunRow]
     env: Environment
     # True when the caller makes the turn's webhook calls itself right after commit (an
     # inbound message); then the durable job for each call is only a fallback, run later.
@@ -111,6 +119,10 @@ class Turn:
     # The account replies go through (None: provider `log`), read at the first reply.
     sender: ProviderAccount | None = None
     sender_known: bool = False
+    # Runs whose row this turn changed outside the engine's session (ended, interrupted).
+    ended: list[RunRow] = field(default_factory=list)
+    # A profile was created, switched or deactivated: `view.profiles` is out of date.
+    profiles_changed: bool = False
 
 
 @dataclass
@@ -229,6 +241,7 @@ async def _apply_event(turn: Turn, event: ev.Event, outcome: Outcome) -> None:
         contact.settings = settings
         contact.updated_at = utcnow()
     elif isinstance(event, ev.ProfileCreated):
+        turn.profiles_changed = True
         await profiles.create_profile(
             s,
             org_id,
@@ -237,10 +250,12 @@ async def _apply_event(turn: Turn, event: ev.Event, outcome: Outcome) -> None:
             method=_method(turn, event.run_uuid),
         )
     elif isinstance(event, ev.ProfileSwitched):
+        turn.profiles_changed = True
         await profiles.switch_profile(
             s, org_id, contact.id, index=event.index, method=_method(turn, event.run_uuid)
         )
     elif isinstance(event, ev.ProfileDeactivated):
+        turn.profiles_changed = True
         menu = await profiles.indexed_profiles(s, saved_id(contact))
         if 1 <= event.index <= len(menu) and not menu[event.index - 1].is_default:
             await profiles.set_profile_active(
@@ -323,21 +338,17 @@ async def _start_row(turn: Turn, event: ev.RunStarted) -> None:
         raise RuntimeError(f"flow {event.flow_uuid} started but not loaded")
     parent = turn.rows.get(event.parent_uuid) if event.parent_uuid else None
     parsed = turn.flows.get(event.flow_uuid)
-    row = FlowContext(
-        organization_id=turn.org_id,
+    row = await insert_run(
+        turn.session,
+        org_id=turn.org_id,
         run_uuid=event.run_uuid,
         contact_id=saved_id(turn.contact),
         profile_id=turn.contact.active_profile_id,
         flow_id=flow_id,
         flow_uuid=event.flow_uuid,
         flow_version=parsed.version if parsed is not None else 0,
-        node_uuid=None,
         parent_id=parent.id if parent is not None else None,
-        state={},
-        results={},
     )
-    turn.session.add(row)
-    await turn.session.flush()
     turn.rows[event.run_uuid] = row
     minutes = parsed.expire_after_minutes if parsed is not None else None
     if event.parent_uuid is None and minutes is not None and minutes > 0:
@@ -368,6 +379,7 @@ async def _end_row(turn: Turn, event: ev.RunEnded) -> None:
     row.reason = event.reason or event.status
     row.is_killed = event.status in ("interrupted", "failed")
     row.wakeup_at = None
+    turn.ended.append(row)
     await history.record(
         turn.session,
         turn.contact,
@@ -381,7 +393,10 @@ async def _send(turn: Turn, event: ev.MsgCreated) -> Reply:
     """Store the reply as an outbound message, in the outbox (`resolvers.outbox`)."""
     contact = turn.contact
     media = event.attachments[0][1] if event.attachments else None
-    message = sending.outbound_message(
+    if not turn.sender_known:
+        turn.sender = await providers.sender_of(turn.session, turn.org_id)
+        turn.sender_known = True
+    row = sending.outbound_values(
         turn.org_id,
         contact,
         uuid=event.node_uuid,
@@ -392,20 +407,50 @@ async def _send(turn: Turn, event: ev.MsgCreated) -> Reply:
         flow_label=", ".join(event.labels) or None,
         interactive_content=dict(event.interactive or {}),
         media_url=media,
+        **outbox.starting_status(contact, turn.sender),
     )
-    if not turn.sender_known:
-        turn.sender = await providers.sender_of(turn.session, turn.org_id)
-        turn.sender_known = True
-    turn.session.add(message)
-    await outbox.queue(turn.session, turn.org_id, contact, message, turn.sender)
-    await turn.session.flush()
+    message_id = await sending.insert_outbound(turn.session, row)
+    await outbox.queue(turn.session, turn.org_id, contact, message_id, turn.sender, event.text)
     return Reply(
-        message_id=saved_id(message),
+        message_id=message_id,
         body=event.text,
         type=event.type,
         options=tuple(event.quick_replies),
         media_url=media,
     )
+
+
+_RESULT_ROW = prepared(
+    guarded(
+        records(FlowResult, frozenset({"results"})).where(
+            col(FlowResult.flow_context_id) == bindparam("run_id"),
+            col(FlowResult.profile_key) == bindparam("key"),
+        )
+    )
+)
+_NEW_RESULT_COLUMNS = (
+    "organization_id",
+    "contact_id",
+    "profile_id",
+    "profile_key",
+    "flow_id",
+    "flow_uuid",
+    "flow_version",
+    "flow_context_id",
+    "results",
+    "inserted_at",
+    "updated_at",
+)
+_INSERT_RESULT = prepared(
+    insert(FlowResult).values({name: bindparam(name) for name in _NEW_RESULT_COLUMNS})
+)
+_UPDATE_RESULT = prepared(
+    guarded(
+        update(FlowResult)
+        .where(col(FlowResult.id) == bindparam("result_id"))
+        .values(results=bindparam("results"), updated_at=bindparam("updated_at"))
+    )
+)
 
 
 async def _file_result(turn: Turn, event: ev.ResultSaved) -> None:
@@ -416,29 +461,36 @@ async def _file_result(turn: Turn, event: ev.ResultSaved) -> None:
         return
     profile_id = turn.contact.active_profile_id
     key = profile_id or 0
-    found = await turn.session.scalar(
-        select(FlowResult).where(
-            col(FlowResult.flow_context_id) == row.id, col(FlowResult.profile_key) == key
-        )
+    now = utcnow()
+    found = next(
+        iter(await read_rows(turn.session, _RESULT_ROW, {"run_id": row.id, "key": key})), None
     )
-    if found is None:
-        found = FlowResult(
-            organization_id=turn.org_id,
-            contact_id=saved_id(turn.contact),
-            profile_id=profile_id,
-            profile_key=key,
-            flow_id=row.flow_id,
-            flow_uuid=row.flow_uuid,
-            flow_version=max(row.flow_version, 1),
-            flow_context_id=saved_id(row),
-            results={},
-        )
-        turn.session.add(found)
-    results = dict(found.results or {})
+    results = dict(found.results or {}) if found is not None else {}
     results[event.name] = _jsonable(dict(event.result))
-    found.results = results
-    found.updated_at = utcnow()
-    await turn.session.flush()
+    if found is not None:
+        await write_rows(
+            turn.session,
+            _UPDATE_RESULT,
+            {"result_id": found.id, "results": results, "updated_at": now},
+        )
+        return
+    await write_rows(
+        turn.session,
+        _INSERT_RESULT,
+        {
+            "organization_id": turn.org_id,
+            "contact_id": saved_id(turn.contact),
+            "profile_id": profile_id,
+            "profile_key": key,
+            "flow_id": row.flow_id,
+            "flow_uuid": row.flow_uuid,
+            "flow_version": max(row.flow_version, 1),
+            "flow_context_id": row.id,
+            "results": results,
+            "inserted_at": now,
+            "updated_at": now,
+        },
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -502,6 +554,7 @@ async def _remove_groups(turn: Turn, event: ev.ContactGroupsRemoved) -> None:
 
 
 async def _write_runs(turn: Turn, session: Session) -> None:
+    changed = {id(row): row for row in turn.ended}
     for run in session.runs:
         row = turn.rows.get(run.uuid)
         if row is None:
@@ -515,8 +568,10 @@ async def _write_runs(turn: Turn, session: Session) -> None:
             row.completed_at = utcnow().replace(microsecond=0)
             row.reason = row.reason or run.status
         row.status = "draft" if run.draft else "published"
-        row.updated_at = utcnow()
-    await turn.session.flush()
+        changed[id(row)] = row
+    for row in changed.values():
+        await save_run(turn.session, row)
+    turn.ended.clear()
 
 
 # --- one turn, and the webhooks it asks for ------------------------------------------------

@@ -5,16 +5,21 @@ the engine's `Session` (and back), and the parsed flows the engine may enter.
 Parsed flows are cached per process by database and revision id: a revision's definition
 never changes once written (an edit is a new revision), so the cache needs no invalidation,
 only a bound.
+
+Every statement here runs on each inbound message: each is built once and read or written
+through the driver (`models.read_rows` / `models.write_rows`), and runs are plain `RunRow`s,
+not ORM objects (the ORM's statement and flush machinery cost several times the rest of a
+flow step; README, Performance, "Flows").
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -27,7 +32,15 @@ from models import (
     Group,
     Organization,
     Profile,
+    guarded,
+    prepared,
+    read_rows,
+    records,
+    unscoped,
+    utcnow,
+    write_rows,
 )
+from models.records import complete
 from resolvers.flow_engine import (
     ContactView,
     GroupView,
@@ -90,37 +103,59 @@ class OrgFlows:
         return self.records.get(flow_uuid)
 
 
+_FLOWS = prepared(
+    guarded(
+        records(Flow)
+        .add_columns(
+            col(FlowRevision.id).label("revision_id"),
+            col(FlowRevision.version).label("revision_version"),
+        )
+        .outerjoin(
+            FlowRevision,
+            (col(FlowRevision.flow_id) == col(Flow.id)) & (col(FlowRevision.status) == "published"),
+        )
+        .where(col(Flow.organization_id) == bindparam("org"), col(Flow.is_active).is_(True))
+    )
+)
+_NEWEST_REVISION = prepared(
+    guarded(
+        select(col(FlowRevision.id), col(FlowRevision.version), col(FlowRevision.definition))
+        .where(col(FlowRevision.flow_id) == bindparam("flow"))
+        .order_by(col(FlowRevision.revision_number).desc())
+        .limit(1)
+    )
+)
+_DEFINITIONS = prepared(
+    guarded(
+        select(col(FlowRevision.id), col(FlowRevision.definition)).where(
+            col(FlowRevision.id).in_(bindparam("ids", expanding=True))
+        )
+    )
+)
+
+
 async def org_flows(
     session: AsyncSession, org_id: int, *, draft_flow_id: int | None = None
 ) -> OrgFlows:
     """The organization's active flows with their published revisions, parsed (and
     cached); with `draft_flow_id`, that flow's newest revision instead of its published one.
-    One statement when every revision is parsed already."""
-    rows = await session.execute(
-        select(Flow, col(FlowRevision.id), col(FlowRevision.version))
-        .outerjoin(
-            FlowRevision,
-            (col(FlowRevision.flow_id) == col(Flow.id)) & (col(FlowRevision.status) == "published"),
-        )
-        .where(col(Flow.organization_id) == org_id, col(Flow.is_active).is_(True))
-    )
+    One statement when every revision is parsed already. The flows are read-only records
+    with a Flow's attributes."""
+    rows = await read_rows(session, _FLOWS, {"org": org_id})
     result = OrgFlows()
-    published: dict[int, tuple[Flow, int, int]] = {}
-    for flow, rev_id, version in rows.all():
+    published: dict[int, tuple[Any, int, int]] = {}
+    for flow in rows:
         result.records[flow.uuid] = flow
         for keyword in flow.keywords or []:
             result.by_keyword[clean_keyword(keyword)] = flow
-        if rev_id is not None and flow.id is not None:
-            published[flow.id] = (flow, int(rev_id), int(version))
+        if flow.revision_id is not None and flow.id is not None:
+            published[flow.id] = (flow, int(flow.revision_id), int(flow.revision_version))
     if draft_flow_id is not None:
-        newest = await session.scalar(
-            select(FlowRevision)
-            .where(col(FlowRevision.flow_id) == draft_flow_id)
-            .order_by(col(FlowRevision.revision_number).desc())
-            .limit(1)
+        newest = next(
+            iter(await read_rows(session, _NEWEST_REVISION, {"flow": draft_flow_id})), None
         )
         drafted = next((f for f in result.records.values() if f.id == draft_flow_id), None)
-        if newest is not None and newest.id is not None and drafted is not None:
+        if newest is not None and drafted is not None:
             key = _key(session, newest.id)
             result.by_uuid[drafted.uuid] = _cached(key) or _remember(
                 key, parse_flow(newest.definition, version=newest.version)
@@ -129,14 +164,10 @@ async def org_flows(
     missing = [
         rev_id for _, rev_id, _ in published.values() if _key(session, rev_id) not in _PARSED
     ]
-    definitions: dict[int, dict[str, Any]] = {}
+    definitions: dict[int, Any] = {}
     if missing:
-        loaded = await session.execute(
-            select(col(FlowRevision.id), col(FlowRevision.definition)).where(
-                col(FlowRevision.id).in_(missing)
-            )
-        )
-        definitions = {int(rid): definition for rid, definition in loaded.all()}
+        loaded = await read_rows(session, _DEFINITIONS, {"ids": missing})
+        definitions = {int(row.id): row.definition for row in loaded}
     for flow, rev_id, version in published.values():
         key = _key(session, rev_id)
         parsed = _cached(key)
@@ -149,12 +180,25 @@ async def org_flows(
 # --- the contact and the organization ------------------------------------------------------
 
 
+_PROFILES = prepared(
+    guarded(
+        records(Profile)
+        .where(col(Profile.contact_id) == bindparam("contact"))
+        .order_by(col(Profile.id))
+    )
+)
+_GROUPS = prepared(
+    guarded(
+        select(col(Group.id), col(Group.label))
+        .join(ContactGroup, col(ContactGroup.group_id) == col(Group.id))
+        .where(col(ContactGroup.contact_id) == bindparam("contact"))
+        .order_by(col(Group.id))
+    )
+)
+
+
 async def contact_view(session: AsyncSession, contact: Contact) -> ContactView:
-    profiles = (
-        await session.scalars(
-            select(Profile).where(col(Profile.contact_id) == contact.id).order_by(col(Profile.id))
-        )
-    ).all()
+    profiles = await read_rows(session, _PROFILES, {"contact": contact.id})
     views = [
         ProfileView(
             id=p.id,
@@ -168,14 +212,7 @@ async def contact_view(session: AsyncSession, contact: Contact) -> ContactView:
         for p in profiles
     ]
     active = next((i for i, p in enumerate(profiles) if p.id == contact.active_profile_id), None)
-    groups = (
-        await session.execute(
-            select(col(Group.id), col(Group.label))
-            .join(ContactGroup, col(ContactGroup.group_id) == col(Group.id))
-            .where(col(ContactGroup.contact_id) == contact.id)
-            .order_by(col(Group.id))
-        )
-    ).all()
+    groups = await read_rows(session, _GROUPS, {"contact": contact.id})
     return ContactView(
         id=contact.id or 0,
         name=contact.name,
@@ -184,7 +221,7 @@ async def contact_view(session: AsyncSession, contact: Contact) -> ContactView:
         fields=dict(contact.fields or {}),
         profiles=views,
         active_profile=active,
-        groups=[GroupView(id=gid, label=label) for gid, label in groups if gid is not None],
+        groups=[GroupView(id=g.id, label=g.label) for g in groups if g.id is not None],
         optin=contact.optin_status,
         opted_out=contact.optout_time is not None,
         status=contact.status,
@@ -194,10 +231,29 @@ async def contact_view(session: AsyncSession, contact: Contact) -> ContactView:
     )
 
 
-async def org_view(session: AsyncSession, org_id: int) -> OrgView:
-    org = await session.get(Organization, org_id)
-    if org is None:
+_ORGANIZATION = prepared(
+    unscoped(records(Organization).where(col(Organization.id) == bindparam("org")))
+)
+_ORGANIZATION_KEY = "flow_state_organization"
+
+
+async def organization_row(session: AsyncSession, org_id: int) -> Any:
+    """The organization's row as a record, read once per session (a flow step asks for it
+    several times)."""
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_ORGANIZATION_KEY)
+    if cached is not None and cached[0] is transaction and cached[1].id == org_id:
+        return cached[1]
+    found = next(iter(await read_rows(session, _ORGANIZATION, {"org": org_id})), None)
+    if found is None:
         raise RuntimeError(f"organization {org_id} does not exist")
+    if transaction is not None:
+        session.info[_ORGANIZATION_KEY] = (transaction, found)
+    return found
+
+
+async def org_view(session: AsyncSession, org_id: int) -> OrgView:
+    org = await organization_row(session, org_id)
     languages = await all_languages(session)
     return OrgView(
         id=org_id,
@@ -222,7 +278,144 @@ def _parse_dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-def run_of(row: FlowContext, parents: dict[int, str]) -> Run:
+@dataclass
+class RunRow:
+    """A `flow_contexts` row as a flow step reads and writes it (a plain object: the step
+    writes it back with one prepared UPDATE, not through the ORM)."""
+
+    id: int
+    organization_id: int
+    run_uuid: str
+    contact_id: int
+    profile_id: int | None
+    flow_id: int
+    flow_uuid: str
+    flow_version: int
+    node_uuid: str | None
+    parent_id: int | None
+    status: str
+    state: dict[str, Any]
+    results: dict[str, Any]
+    wakeup_at: datetime | None
+    completed_at: datetime | None
+    is_await_result: bool
+    is_killed: bool
+    reason: str | None
+    inserted_at: datetime
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(RunRow))
+_UNFINISHED = prepared(
+    guarded(
+        records(FlowContext, frozenset(_ROW_FIELDS))
+        .where(
+            col(FlowContext.contact_id) == bindparam("contact"),
+            col(FlowContext.completed_at).is_(None),
+        )
+        .order_by(col(FlowContext.id))
+    )
+)
+
+
+async def unfinished_runs(session: AsyncSession, contact_id: int) -> list[RunRow]:
+    rows = complete(await read_rows(session, _UNFINISHED, {"contact": contact_id}))
+    return [RunRow(**{name: getattr(row, name) for name in _ROW_FIELDS}) for row in rows]
+
+
+# Written by insert_run; the rest of a new row is the table's defaults.
+_NEW_COLUMNS = (
+    "organization_id",
+    "run_uuid",
+    "contact_id",
+    "profile_id",
+    "flow_id",
+    "flow_uuid",
+    "flow_version",
+    "parent_id",
+    "status",
+    "state",
+    "results",
+    "is_background_flow",
+    "is_await_result",
+    "is_killed",
+    "inserted_at",
+    "updated_at",
+)
+_INSERT_RUN = prepared(
+    insert(FlowContext)
+    .values({name: bindparam(name) for name in _NEW_COLUMNS})
+    .returning(col(FlowContext.id))
+)
+# What a flow step changes in a run.
+_CHANGING = (
+    "node_uuid",
+    "status",
+    "state",
+    "results",
+    "wakeup_at",
+    "completed_at",
+    "is_await_result",
+    "is_killed",
+    "reason",
+)
+_UPDATE_RUN = prepared(
+    guarded(
+        update(FlowContext)
+        .where(col(FlowContext.id) == bindparam("run_id"))
+        .values({name: bindparam(name) for name in (*_CHANGING, "updated_at")})
+    )
+)
+
+
+async def insert_run(
+    session: AsyncSession,
+    *,
+    org_id: int,
+    run_uuid: str,
+    contact_id: int,
+    profile_id: int | None,
+    flow_id: int,
+    flow_uuid: str,
+    flow_version: int,
+    parent_id: int | None,
+) -> RunRow:
+    now = utcnow().replace(microsecond=0)
+    values: dict[str, Any] = {
+        "organization_id": org_id,
+        "run_uuid": run_uuid,
+        "contact_id": contact_id,
+        "profile_id": profile_id,
+        "flow_id": flow_id,
+        "flow_uuid": flow_uuid,
+        "flow_version": flow_version,
+        "parent_id": parent_id,
+        "status": "published",
+        "state": {},
+        "results": {},
+        "is_background_flow": False,
+        "is_await_result": False,
+        "is_killed": False,
+        "inserted_at": now,
+        "updated_at": now,
+    }
+    (created,) = await write_rows(session, _INSERT_RUN, values)
+    return RunRow(
+        id=int(created.id),
+        node_uuid=None,
+        wakeup_at=None,
+        completed_at=None,
+        reason=None,
+        **{k: v for k, v in values.items() if k in _ROW_FIELDS},
+    )
+
+
+async def save_run(session: AsyncSession, row: RunRow) -> None:
+    values = {name: getattr(row, name) for name in _CHANGING}
+    values.update(run_id=row.id, updated_at=utcnow().replace(microsecond=0))
+    await write_rows(session, _UPDATE_RUN, values)
+
+
+def run_of(row: RunRow, parents: dict[int, str]) -> Run:
     state = row.state or {}
     wait = state.get("wait")
     return Run(
@@ -266,21 +459,6 @@ def state_of(run: Run) -> dict[str, Any]:
     }
 
 
-async def unfinished_runs(session: AsyncSession, contact_id: int) -> list[FlowContext]:
-    return list(
-        (
-            await session.scalars(
-                select(FlowContext)
-                .where(
-                    col(FlowContext.contact_id) == contact_id,
-                    col(FlowContext.completed_at).is_(None),
-                )
-                .order_by(col(FlowContext.id))
-            )
-        ).all()
-    )
-
-
-def session_of(rows: list[FlowContext]) -> Session:
+def session_of(rows: list[RunRow]) -> Session:
     parents = {row.id: row.run_uuid for row in rows if row.id is not None}
     return Session(runs=[run_of(row, parents) for row in rows])

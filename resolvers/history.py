@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, ContactHistory, saved_id, utcnow
+from models import Contact, ContactHistory, guarded, prepared, saved_id, utcnow, write_rows
 from resolvers.config import settings_of
 from resolvers.querying import ListOpts, apply_opts, ilike, int_ids
 
@@ -31,6 +31,39 @@ _COLUMNS = {
 }
 
 
+_COLUMNS_WRITTEN = (
+    "organization_id",
+    "contact_id",
+    "profile_id",
+    "event_type",
+    "event_label",
+    "event_meta",
+    "event_datetime",
+    "inserted_at",
+    "updated_at",
+)
+# Written on most inbound messages: built once, run through the driver (models.write_rows).
+_INSERT = prepared(
+    insert(ContactHistory).values({name: bindparam(name) for name in _COLUMNS_WRITTEN})
+)
+_PRUNE = prepared(
+    guarded(
+        delete(ContactHistory).where(
+            col(ContactHistory.contact_id) == bindparam("contact"),
+            col(ContactHistory.id)
+            < (
+                select(col(ContactHistory.id))
+                .where(col(ContactHistory.contact_id) == bindparam("contact"))
+                .order_by(col(ContactHistory.id).desc())
+                .offset(bindparam("skip"))
+                .limit(1)
+                .scalar_subquery()
+            ),
+        )
+    )
+)
+
+
 async def record(
     session: AsyncSession,
     contact: Contact,
@@ -39,43 +72,28 @@ async def record(
     meta: dict[str, Any] | None = None,
     *,
     at: datetime | None = None,
-) -> ContactHistory:
-    """Append a history row for `contact`, stamped with its active profile at this moment."""
+) -> None:
+    """Append a history row for `contact`, stamped with its active profile at this moment;
+    the contact keeps its newest `history_rows_per_contact` rows."""
     now = at or utcnow()
-    row = ContactHistory(
-        organization_id=contact.organization_id,
-        contact_id=saved_id(contact),
-        profile_id=contact.active_profile_id,
-        event_type=event_type,
-        event_label=label,
-        event_meta=meta or {},
-        event_datetime=now.replace(microsecond=0),
-        inserted_at=now,
-        updated_at=now,
+    await write_rows(
+        session,
+        _INSERT,
+        {
+            "organization_id": contact.organization_id,
+            "contact_id": saved_id(contact),
+            "profile_id": contact.active_profile_id,
+            "event_type": event_type,
+            "event_label": label,
+            "event_meta": meta or {},
+            "event_datetime": now.replace(microsecond=0),
+            "inserted_at": now,
+            "updated_at": now,
+        },
     )
-    session.add(row)
-    await session.flush()
-    await _prune(session, contact.id)
-    return row
-
-
-async def _prune(session: AsyncSession, contact_id: int | None) -> None:
     keep = settings_of(session).history_rows_per_contact
-    if keep <= 0:
-        return
-    boundary = (
-        select(col(ContactHistory.id))
-        .where(col(ContactHistory.contact_id) == contact_id)
-        .order_by(col(ContactHistory.id).desc())
-        .offset(keep - 1)
-        .limit(1)
-        .scalar_subquery()
-    )
-    await session.execute(
-        delete(ContactHistory)
-        .where(col(ContactHistory.contact_id) == contact_id, col(ContactHistory.id) < boundary)
-        .execution_options(synchronize_session=False)
-    )
+    if keep > 0:
+        await write_rows(session, _PRUNE, {"contact": contact.id, "skip": keep - 1})
 
 
 def _filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:

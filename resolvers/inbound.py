@@ -21,7 +21,20 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, Database, Flow, Message, Organization, Profile, saved_id, utcnow
+from models import (
+    Contact,
+    Database,
+    Flow,
+    Message,
+    Profile,
+    guarded,
+    orm_direct,
+    prepared,
+    records,
+    saved_id,
+    utcnow,
+    write_rows,
+)
 from resolvers import contacts, events, flow_runs, inbound_media, jobs
 from resolvers.config import settings_of
 from resolvers.conversation import (
@@ -35,7 +48,7 @@ from resolvers.errors import InputErrors
 from resolvers.flow_engine.events import Sprint
 from resolvers.flow_engine.state import Input
 from resolvers.flow_engine.text import clean_keyword
-from resolvers.flow_state import org_flows
+from resolvers.flow_state import org_flows, organization_row
 from resolvers.phones import is_simulator_phone, normalize_phone
 
 __all__ = ["InboundMessage", "Received", "Reply", "accept", "receive"]
@@ -51,6 +64,19 @@ DRAFT_PREFIX = "draft"
 OPTIN_KEYWORD = "optin"
 
 
+# Built once (with the organization guard): built per message it cost as much as running it.
+_SENDER = prepared(
+    guarded(
+        records(Contact)
+        .where(
+            col(Contact.phone) == bindparam("phone"),
+            col(Contact.organization_id) == bindparam("org"),
+        )
+        .with_for_update()
+    )
+)
+
+
 async def _contact_for(session: AsyncSession, org_id: int, message: InboundMessage) -> Contact:
     """The sender's contact, locked; created on its first message. Two first messages from
     one new number at the same moment: the second waits on the unique phone and then finds
@@ -62,13 +88,8 @@ async def _contact_for(session: AsyncSession, org_id: int, message: InboundMessa
         if is_simulator_phone(message.phone)
         else normalize_phone(message.phone, default_region=region)
     )
-    stmt = (
-        select(Contact)
-        .where(col(Contact.phone) == phone, col(Contact.organization_id) == org_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    contact = await session.scalar(stmt)
+    params = {"phone": phone, "org": org_id}
+    contact = await orm_direct.load(session, Contact, _SENDER, params)
     if contact is None:
         try:
             async with session.begin_nested():
@@ -76,7 +97,7 @@ async def _contact_for(session: AsyncSession, org_id: int, message: InboundMessa
                     session, org_id, {"phone": phone, "name": message.sender_name or phone}
                 )
         except InputErrors:
-            contact = await session.scalar(stmt)
+            contact = await orm_direct.load(session, Contact, _SENDER, params)
             if contact is None:
                 raise
     elif message.sender_name and contact.name != message.sender_name and not contact.name:
@@ -116,7 +137,7 @@ def _insert_once(dialect: str) -> Any:
     more time in its construction than in the database)."""
     if dialect not in _INSERTS:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        _INSERTS[dialect] = (
+        _INSERTS[dialect] = prepared(
             insert(Message)
             .values({name: bindparam(name) for name in _STORE_COLUMNS})
             .on_conflict_do_nothing(index_elements=["bsp_message_id", "organization_id"])
@@ -126,7 +147,7 @@ def _insert_once(dialect: str) -> Any:
 
 
 async def _store(
-    session: AsyncSession, org: Organization | None, contact: Contact, message: InboundMessage
+    session: AsyncSession, org: Any, contact: Contact, message: InboundMessage
 ) -> int | None:
     """The inbound message's id, stored once per provider message id (None for a
     redelivery: the unique index decides, in the one INSERT). The receiver is the
@@ -158,8 +179,8 @@ async def _store(
         "inserted_at": now,
         "updated_at": now,
     }
-    stored = await session.scalar(_insert_once(session.get_bind().dialect.name), values)
-    if stored is None:
+    stored = await write_rows(session, _insert_once(session.get_bind().dialect.name), values)
+    if not stored:
         return None
     contact.last_message_number += 1
     contact.last_message_at = now
@@ -169,7 +190,7 @@ async def _store(
     contact.is_contact_replied = True
     contact.bsp_status = "session_and_hsm" if contact.optin_status else "session"
     contact.updated_at = now
-    return int(stored)
+    return int(stored[0].id)
 
 
 async def receive(db: Database, org_id: int, message: InboundMessage) -> Received:
@@ -181,10 +202,7 @@ async def receive(db: Database, org_id: int, message: InboundMessage) -> Receive
     async with db.transaction(org_id) as session:
         contact = await _contact_for(session, org_id, message)
         contact_id = saved_id(contact)
-        # Held for the whole step: the flow step's organization view finds it in the
-        # session's identity map (which keeps only what is referenced) instead of reading it
-        # again.
-        org = await session.get(Organization, org_id)
+        org = await organization_row(session, org_id)
         stored = await _store(session, org, contact, message)
         if stored is None:
             return Received(message_id=None, contact_id=contact_id, duplicate=True)
@@ -205,19 +223,14 @@ async def receive(db: Database, org_id: int, message: InboundMessage) -> Receive
             active = turn.runs.active_run()
             record = turn.flows.record(active.flow_uuid) if active is not None else None
             if record is not None:
-                await session.execute(
-                    update(Message)
-                    .where(col(Message.id) == stored)
-                    .values(flow_id=record.id)
-                    .execution_options(synchronize_session=False)
+                await write_rows(
+                    session,
+                    _SET_FLOW,
+                    {"message_id": stored, "flow_id": record.id, "now": utcnow()},
                 )
             outcome = await flow_runs.apply(turn, sprint)
-        profile = (
-            await session.get(Profile, contact.active_profile_id)
-            if contact.active_profile_id is not None
-            else None
-        )
-        active_name = profile.name if profile is not None else None
+        active_name = await _active_profile_name_in(session, turn, contact)
+        await orm_direct.save(session, contact)
     if outcome.webhooks:
         outcome = await flow_runs.follow_webhooks(db, org_id, contact_id, outcome)
         # The calls' answers resumed the run in turns of their own.
@@ -279,6 +292,30 @@ def _route(
     if active is not None:
         return flow_runs.resume_sprint(turn, data)
     return None
+
+
+_SET_FLOW = prepared(
+    guarded(
+        update(Message)
+        .where(col(Message.id) == bindparam("message_id"))
+        .values(flow_id=bindparam("flow_id"), updated_at=bindparam("now"))
+    )
+)
+
+
+async def _active_profile_name_in(
+    session: AsyncSession, turn: flow_runs.Turn, contact: Contact
+) -> str | None:
+    """The active profile's name after the step: from the profiles the step loaded, unless
+    the step created or switched one."""
+    if contact.active_profile_id is None:
+        return None
+    if not turn.profiles_changed:
+        for profile in turn.view.profiles:
+            if profile.id == contact.active_profile_id:
+                return profile.name
+    found = await session.get(Profile, contact.active_profile_id)
+    return found.name if found is not None else None
 
 
 async def _active_profile_name(db: Database, org_id: int, contact_id: int) -> str | None:

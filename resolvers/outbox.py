@@ -59,12 +59,19 @@ def _lock(contact_id: int) -> str:
     return f"outbox:{contact_id}"
 
 
+def starting_status(contact: Contact, sender: ProviderAccount | None) -> dict[str, Any]:
+    """A new outbound message's status columns: provider `log` (no sender) and simulator
+    contacts count as sent at once (the message only goes to the log); otherwise it waits
+    in the outbox for `sender`."""
+    if sender is None or is_simulator_phone(contact.phone):
+        return {"status": "sent", "bsp_status": "enqueued", "sent_at": utcnow()}
+    return {"status": "enqueued", "bsp_status": None, "sent_at": None}
+
+
 def mark_logged(message: Message, contact: Contact) -> None:
     """Provider `log`: the message counts as sent; it only goes to the log."""
-    now = utcnow()
-    message.status = "sent"
-    message.bsp_status = "enqueued"
-    message.sent_at = now
+    for name, value in starting_status(contact, None).items():
+        setattr(message, name, value)
     log.info("reply to %s: %s", contact.phone, (message.body or "")[:200])
 
 
@@ -72,17 +79,17 @@ async def queue(
     session: AsyncSession,
     org_id: int,
     contact: Contact,
-    message: Message,
+    message: Message | int,
     sender: ProviderAccount | None,
+    body: str | None,
 ) -> None:
-    """Send `message` (added to `session`, in the caller's write transaction) through
-    `sender`: it leaves once the transaction commits."""
+    """Hand a new outbound message (its row, or the id of a row written with
+    `starting_status`) to `sender`, in the caller's write transaction: it leaves once the
+    transaction commits."""
     events.sent(session, org_id, message, contact.phone)
     if sender is None or is_simulator_phone(contact.phone):
-        mark_logged(message, contact)
+        log.info("reply to %s: %s", contact.phone, (body or "")[:200])
         return
-    message.status = "enqueued"
-    message.bsp_status = None
     contact_id = int(contact.id or 0)
     await jobs.defer(
         session,

@@ -31,6 +31,7 @@ from models import (
     saved_id,
     utcnow,
     utcnow_seconds,
+    write_rows,
 )
 from resolvers import history
 from resolvers import validation as v
@@ -537,14 +538,27 @@ async def write_contact_language(session: AsyncSession, contact: Contact, langua
     await _write_through(session, contact, language_id=language_id)
 
 
+# A flow step writes a field on most messages: built once, run through the driver.
+_WRITE_THROUGH = {
+    name: prepared(
+        guarded(
+            update(Profile)
+            .where(col(Profile.id) == bindparam("profile"))
+            .values({name: bindparam(name), "updated_at": bindparam("updated_at")})
+        )
+    )
+    for name in ("fields", "language_id")
+}
+
+
 async def _write_through(session: AsyncSession, contact: Contact, **values: Any) -> None:
     contact.updated_at = utcnow()
     if contact.active_profile_id is not None:
-        await session.execute(
-            update(Profile)
-            .where(col(Profile.id) == contact.active_profile_id)
-            .values(**values, updated_at=utcnow_seconds())
-            .execution_options(synchronize_session=False)
+        ((name, value),) = values.items()
+        await write_rows(
+            session,
+            _WRITE_THROUGH[name],
+            {"profile": contact.active_profile_id, name: value, "updated_at": utcnow_seconds()},
         )
 
 

@@ -9,11 +9,12 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import WhatsappProvider, utcnow
+from models import WhatsappProvider, guarded, prepared, read_rows, records, utcnow
+from models.records import complete
 from resolvers.delivery import Credentials, GupshupCredentials, MetaCredentials
 from resolvers.errors import InputErrors
 from resolvers.querying import ListOpts
@@ -75,7 +76,8 @@ class ProviderAccount:
         return any(ip in ipaddress.ip_network(s, strict=False) for s in self.allowed_sources)
 
 
-def _account(row: WhatsappProvider) -> ProviderAccount:
+def _account(row: Any) -> ProviderAccount:
+    """From a WhatsappProvider row or record."""
     return ProviderAccount(
         organization_id=row.organization_id,
         provider=row.provider,
@@ -190,14 +192,20 @@ async def accounts_of(session: AsyncSession, org_id: int) -> list[ProviderAccoun
     return [_account(r) for r in rows]
 
 
-async def sender_of(session: AsyncSession, org_id: int) -> ProviderAccount | None:
-    """The account the organization's replies go through; None: provider `log`."""
-    row = await session.scalar(
-        select(WhatsappProvider).where(
-            col(WhatsappProvider.organization_id) == org_id,
+# Read on every message a flow answers: built once, run through the driver.
+_SENDER = prepared(
+    guarded(
+        records(WhatsappProvider).where(
+            col(WhatsappProvider.organization_id) == bindparam("org"),
             col(WhatsappProvider.sends_replies).is_(True),
         )
     )
+)
+
+
+async def sender_of(session: AsyncSession, org_id: int) -> ProviderAccount | None:
+    """The account the organization's replies go through; None: provider `log`."""
+    row = next(iter(complete(await read_rows(session, _SENDER, {"org": org_id}))), None)
     return None if row is None else _account(row)
 
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, Message, Organization, saved_id, utcnow
+from models import Contact, Message, Organization, prepared, saved_id, utcnow, write_rows
 from resolvers import contacts, outbox, profiles, providers
 from resolvers.auth import AuthUser
 from resolvers.contacts import Viewer
@@ -39,24 +39,96 @@ NOT_FOUND = "Contact not found or permission denied."
 _TEXT_TYPES = ("text",)
 
 
-def outbound_message(org_id: int, contact: Contact, **values: Any) -> Message:
-    """A new outbound message to `contact`, numbered next in its conversation and stamped
-    with its active profile; the contact's counters move as Glific's message trigger moves
-    them (last message number and communication time, replied flags). The caller adds it to
-    the session and queues it (`outbox.queue`)."""
+# Every column of a new outbound message (`insert_outbound` writes them all).
+_OUTBOUND_COLUMNS = (
+    "organization_id",
+    "uuid",
+    "contact_id",
+    "sender_id",
+    "receiver_id",
+    "profile_id",
+    "user_id",
+    "flow_id",
+    "flow",
+    "type",
+    "body",
+    "flow_label",
+    "status",
+    "bsp_status",
+    "bsp_message_id",
+    "errors",
+    "interactive_content",
+    "media_url",
+    "caption",
+    "message_number",
+    "is_hsm",
+    "context_id",
+    "send_at",
+    "sent_at",
+    "send_attempts",
+    "inserted_at",
+    "updated_at",
+)
+_INSERT_OUTBOUND = prepared(
+    insert(Message)
+    .values({name: bindparam(name) for name in _OUTBOUND_COLUMNS})
+    .returning(col(Message.id))
+)
+
+
+def outbound_values(org_id: int, contact: Contact, **values: Any) -> dict[str, Any]:
+    """The row of a new outbound message to `contact`, numbered next in its conversation
+    and stamped with its active profile; the contact's counters move as Glific's message
+    trigger moves them (last message number and communication time, replied flags)."""
+    now = utcnow()
     contact.last_message_number += 1
-    contact.last_communication_at = utcnow()
+    contact.last_communication_at = now
     contact.is_org_replied = True
     contact.is_contact_replied = False
-    return Message(
-        organization_id=org_id,
-        contact_id=saved_id(contact),
-        receiver_id=contact.id,
-        profile_id=contact.active_profile_id,
-        flow="outbound",
-        message_number=contact.last_message_number,
+    row: dict[str, Any] = {
+        "uuid": None,
+        "sender_id": None,
+        "user_id": None,
+        "flow_id": None,
+        "type": "text",
+        "body": None,
+        "flow_label": None,
+        "status": "enqueued",
+        "bsp_status": None,
+        "bsp_message_id": None,
+        "errors": {},
+        "interactive_content": {},
+        "media_url": None,
+        "caption": None,
+        "is_hsm": False,
+        "context_id": None,
+        "send_at": None,
+        "sent_at": None,
+        "send_attempts": 0,
+        "inserted_at": now,
+        "updated_at": now,
         **values,
-    )
+        "organization_id": org_id,
+        "contact_id": saved_id(contact),
+        "receiver_id": contact.id,
+        "profile_id": contact.active_profile_id,
+        "flow": "outbound",
+        "message_number": contact.last_message_number,
+    }
+    return row
+
+
+def outbound_message(org_id: int, contact: Contact, **values: Any) -> Message:
+    """`outbound_values` as a new Message row; the caller adds it to the session and queues
+    it (`outbox.queue`)."""
+    return Message(**outbound_values(org_id, contact, **values))
+
+
+async def insert_outbound(session: AsyncSession, row: dict[str, Any]) -> int:
+    """Store a row from `outbound_values` with one prepared INSERT (a flow step's replies,
+    past the ORM); its id."""
+    (stored,) = await write_rows(session, _INSERT_OUTBOUND, row)
+    return int(stored.id)
 
 
 async def _visible(
@@ -113,6 +185,7 @@ async def create_and_send(
     org_contact_id = await session.scalar(
         select(col(Organization.contact_id)).where(col(Organization.id) == org_id)
     )
+    sender = await providers.sender_of(session, org_id)
     message = outbound_message(
         org_id,
         contact,
@@ -122,10 +195,10 @@ async def create_and_send(
         type=kind,
         body=body,
         send_at=params.get("send_at"),
+        **outbox.starting_status(contact, sender),
     )
     session.add(message)
-    sender = await providers.sender_of(session, org_id)
-    await outbox.queue(session, org_id, contact, message, sender)
+    await outbox.queue(session, org_id, contact, message, sender, message.body)
     await session.flush()
     return message
 

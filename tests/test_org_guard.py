@@ -7,19 +7,24 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import create_engine, delete, func, select, update
+from sqlalchemy import bindparam, create_engine, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import (
     Contact,
+    ContactHistory,
     Language,
     OrganizationScopeError,
     Profile,
     guarded,
+    orm_direct,
+    prepared,
     read_rows,
     records,
     unscoped,
+    utcnow,
+    write_rows,
 )
 from resolvers import profiles
 from tests.utils.tenants import Tenant
@@ -202,3 +207,139 @@ def test_the_guard_leaves_postgresqls_row_estimates_alone() -> None:
         " contacts.organization_id = ?",
         "+contacts.organization_id = ?",
     ]
+
+
+# --- prepared writes through the driver (models.write_rows, models.orm_direct) --------------
+
+_RENAME = prepared(
+    guarded(
+        update(Contact)
+        .where(col(Contact.id) == bindparam("cid"))
+        .values(name=bindparam("name"), updated_at=bindparam("now"))
+        .returning(col(Contact.id))
+    )
+)
+
+
+def _names(tenant: Tenant, *contacts: dict[str, Any]) -> list[str]:
+    return [
+        tenant.data("query($id: ID!) { contact(id: $id) { contact { name } } }", {"id": c["id"]})[
+            "contact"
+        ]["contact"]["name"]
+        for c in contacts
+    ]
+
+
+def test_a_guarded_write_changes_only_its_organizations_rows(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = other_tenant.create_contact("Theirs")
+    mine = tenant.create_contact("Mine")
+
+    async def rename(session: AsyncSession, contact: dict[str, Any]) -> list[Any]:
+        return await write_rows(
+            session, _RENAME, {"cid": int(contact["id"]), "name": "Renamed", "now": utcnow()}
+        )
+
+    assert _in_org(tenant, tenant.org_id, lambda s: rename(s, theirs), write=True) == []
+    [row] = _in_org(tenant, tenant.org_id, lambda s: rename(s, mine), write=True)
+    assert row.id == int(mine["id"])
+    assert _names(other_tenant, theirs) == ["Theirs"]
+    assert _names(tenant, mine) == ["Renamed"]
+
+
+def test_a_write_must_declare_its_organization(tenant: Tenant, other_tenant: Tenant) -> None:
+    mine = tenant.create_contact("Mine")
+    unguarded = prepared(
+        update(Contact).where(col(Contact.id) == bindparam("cid")).values(name=bindparam("name"))
+    )
+    history = prepared(
+        insert(ContactHistory).values(
+            {
+                name: bindparam(name)
+                for name in (
+                    "organization_id",
+                    "contact_id",
+                    "event_type",
+                    "event_label",
+                    "event_meta",
+                    "event_datetime",
+                    "inserted_at",
+                    "updated_at",
+                )
+            }
+        )
+    )
+    now = utcnow()
+    planted = {
+        "organization_id": other_tenant.org_id,
+        "contact_id": int(mine["id"]),
+        "event_type": "planted",
+        "event_label": "planted",
+        "event_meta": {},
+        "event_datetime": now,
+        "inserted_at": now,
+        "updated_at": now,
+    }
+    with pytest.raises(ValueError, match="must be guarded"):
+        _in_org(
+            tenant,
+            tenant.org_id,
+            lambda s: write_rows(s, unguarded, {"cid": int(mine["id"]), "name": "x"}),
+            write=True,
+        )
+    with pytest.raises(OrganizationScopeError, match="another organization"):
+        _in_org(tenant, tenant.org_id, lambda s: write_rows(s, history, planted), write=True)
+    assert _names(tenant, mine) == ["Mine"]
+
+
+def test_a_prepared_write_must_set_its_update_defaults_itself(tenant: Tenant) -> None:
+    # SQLAlchemy would compute `updated_at` once, when the statement is first rendered.
+    forgetful = prepared(
+        guarded(
+            update(Contact).where(col(Contact.id) == bindparam("cid")).values(name=bindparam("n"))
+        )
+    )
+    mine = tenant.create_contact("Mine")
+    with pytest.raises(TypeError, match="updated_at"):
+        _in_org(
+            tenant,
+            tenant.org_id,
+            lambda s: write_rows(s, forgetful, {"cid": int(mine["id"]), "n": "x"}),
+            write=True,
+        )
+
+
+def test_an_object_loaded_and_saved_through_the_driver_behaves_as_an_orm_object(
+    tenant: Tenant,
+) -> None:
+    mine = tenant.create_contact("Mine")
+    statement = prepared(guarded(records(Contact).where(col(Contact.id) == bindparam("cid"))))
+    city = {"city": {"value": "Pune", "label": "City"}}
+    before = utcnow()
+
+    async def edit(session: AsyncSession) -> Any:
+        contact = await orm_direct.load(session, Contact, statement, {"cid": int(mine["id"])})
+        assert contact is not None
+        # A persistent object of the session.
+        assert await session.get(Contact, contact.id) is contact
+        contact.name = "Saved"
+        contact.fields = city
+        contact.last_message_number += 3
+        await orm_direct.save(session, contact)
+        # Nothing is left for the ORM's flush to write.
+        assert not session.dirty
+        contact.status = "invalid"  # a change after save(): the flush writes it
+        return contact.updated_at
+
+    stamped = _in_org(tenant, tenant.org_id, edit, write=True)
+    assert stamped >= before.replace(microsecond=0)  # the update default was applied
+
+    async def read(session: AsyncSession) -> tuple[Any, ...]:
+        found = await orm_direct.load(session, Contact, statement, {"cid": int(mine["id"])})
+        assert found is not None
+        return found.name, found.fields, found.last_message_number, found.status, found.updated_at
+
+    *values, updated_at = _in_org(tenant, tenant.org_id, read)
+    assert values == ["Saved", city, 3, "invalid"]
+    assert updated_at >= stamped  # (the flush of `status` stamped it again)

@@ -579,9 +579,9 @@ def test_a_reply_outside_the_24_hour_window_fails_with_a_clear_error(
         )
         session.add(message)
         sender = await providers.sender_of(session, org_id)
-        await outbox.queue(session, org_id, contact, message, sender)
+        await outbox.queue(session, org_id, contact, message, sender, message.body)
 
-    wa_server.in_transaction(late_reply)
+    wa_server.in_transaction(late_reply, org_id=org_id)
     wait_until(settled(org, phone, 2))
     late = org.messages(phone)[-1]
     assert late.status == "error"

@@ -194,9 +194,13 @@ class LiveServer:
         """Run a coroutine on the server's loop and wait for its result."""
         return asyncio.run_coroutine_threadsafe(work(), self.loop).result(timeout=60)
 
-    def in_transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    def in_transaction(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, org_id: int | None = None
+    ) -> T:
+        """`work` in one write transaction: of the organization `org_id`, or of all."""
+
         async def go() -> T:
-            async with self.db.transaction(all_organizations=True) as session:
+            async with self.db.transaction(org_id, all_organizations=org_id is None) as session:
                 return await work(session)
 
         return self.run(go)
