@@ -80,7 +80,11 @@ class BufferedBody:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = _error(413, f"Request body is larger than {self.limit} bytes")
+
+        async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
+            answer = _error(413, f"Request body is larger than {self.limit} bytes")
+            await answer(scope, receive, send)
+
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 await too_large(scope, receive, send)

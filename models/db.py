@@ -36,7 +36,7 @@ from models import direct, sqlite_statistics
 from models.base import OrgScoped
 from models.errors import translate
 from models.records import JSON_TEXT, as_records
-from models.sqlite_inline import Limits, inline_creator
+from models.sqlite_inline import InlineConnection, Limits, inline_creator
 
 ORG_KEY = "organization_id"
 SETTINGS_KEY = "settings"
@@ -102,7 +102,8 @@ class OrganizationScopeError(RuntimeError):
 
 
 async def read_rows(session: AsyncSession, statement: Any, params: dict[str, Any]) -> list[Any]:
-    """Run a statement built with `guarded()` or `unscoped()` on the session's connection,
+    """Run a statement built with `guarded()` or `unscoped()` (or, on a session opened for
+    all organizations, any statement) on the session's connection,
     past the ORM's result machinery (half the cost of a small read), and return its rows as
     records (models.records). A guarded statement gets the session's organization here, and
     cannot run without one."""
@@ -114,8 +115,14 @@ async def read_rows(session: AsyncSession, statement: Any, params: dict[str, Any
                 "a guarded read needs a session opened for an organization"
             )
         params = {**params, _GUARD_PARAM: org_id}
-    elif not options.get(_UNSCOPED):
-        raise ValueError("read_rows takes only statements built with guarded() or unscoped()")
+    elif not options.get(_UNSCOPED) and not (
+        session.info.get(ALL_ORGS_KEY) and session.info.get(ORG_KEY) is None
+    ):
+        # (A session opened for all organizations reads as the ORM lets it: unfiltered.)
+        raise ValueError(
+            "read_rows takes only statements built with guarded() or unscoped(), or any"
+            " statement on a session opened for all organizations"
+        )
     connection = await _connection(session)
     json_names = options.get(JSON_TEXT, frozenset())
     found = await direct.read(connection, statement, params)
@@ -269,6 +276,9 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # write can fail with SQLITE_BUSY even with a busy timeout. Readers run each
         # statement in autocommit (WAL gives each one a consistent snapshot).
         if conn.get_execution_options().get("writer"):
+            driver = conn.connection.driver_connection
+            if isinstance(driver, InlineConnection) and driver.try_begin_immediate():
+                return
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -176,6 +176,18 @@ class InlineConnection:
         assert self._conn is not None
         return self._conn
 
+    def try_begin_immediate(self) -> bool:
+        """Begin the write transaction at once (True). When that fails (another process
+        holds the write lock: busy), False: the caller then runs `BEGIN IMMEDIATE` as a
+        statement, which waits for the lock without holding the event loop and reports
+        any other error as every statement does. (A BEGIN through SQLAlchemy's execution
+        path costs as much as the rest of a short transaction.)"""
+        try:
+            self.limited(self.sqlite.execute, "BEGIN IMMEDIATE")
+        except sqlite3.Error:
+            return self.sqlite.in_transaction  # (True if it took effect before failing)
+        return True
+
     # --- running statements -------------------------------------------------------------------
 
     def limited(self, call: Callable[..., T], *args: Any, seconds: float | None = None) -> T:

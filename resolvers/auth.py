@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Database, Organization, User, UserToken, saved_id, utcnow
+from models import Database, Organization, User, UserToken, prepared, read_rows, saved_id, utcnow
 from resolvers.config import settings_for, settings_of
 from resolvers.errors import InputErrors
 from resolvers.phones import normalize_phone
@@ -234,8 +234,9 @@ async def logout(session: AsyncSession, token: str) -> bool:
     return True
 
 
-# Every API request runs this: built once, with the token and the time as parameters.
-_SIGNED_IN = (
+# Every API request runs this: built once, with the token and the time as parameters,
+# and run through the driver (models.direct) on the request's all-organizations session.
+_SIGNED_IN = prepared(
     select(
         col(User.id),
         col(User.organization_id),
@@ -261,9 +262,10 @@ _SIGNED_IN = (
 async def authenticate(session: AsyncSession, access_token: str) -> AuthUser | None:
     """The user behind a live access token, in one query; None if unknown or expired."""
     params = {"token_hash": _digest(session, access_token), "now": utcnow()}
-    row = (await session.execute(_SIGNED_IN, params)).first()
-    if row is None:
+    found = await read_rows(session, _SIGNED_IN, params)
+    if not found:
         return None
+    row = found[0]
     return AuthUser(
         id=row.id,
         organization_id=row.organization_id,

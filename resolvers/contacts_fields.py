@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,6 +28,7 @@ from models import (
     records,
     saved_id,
     utcnow,
+    write_rows,
 )
 from resolvers import validation as v
 from resolvers.errors import InputErrors
@@ -147,23 +151,49 @@ async def create_field(session: AsyncSession, org_id: int, params: dict[str, Any
 async def ensure_field(
     session: AsyncSession, org_id: int, shortcode: str, label: str | None = None
 ) -> Any:
-    """The definition for `shortcode` (a read-only record, or the new row), created when a
-    flow first writes the field."""
+    """The definition for `shortcode` (a read-only record), created when a flow (or an
+    import) first writes the field. Two writers may create it at the same moment: the
+    insert does nothing for the second, which then reads the first's definition."""
     code = snake_case(shortcode)
     field = await _contact_field(session, org_id, code)
+    if field is not None:
+        return field
+    params = {"name": label or code, "shortcode": code}
+    name = v.text(params, "name", required=True)
+    if not v.text(params, "shortcode", required=True):
+        raise InputErrors.field("shortcode", "can't be blank")
+    now = utcnow().replace(microsecond=0)
+    values = {"organization_id": org_id, "name": name, "shortcode": code, "now": now}
+    dialect = session.get_bind().dialect.name
+    created = await write_rows(session, _insert_field(dialect), values)
+    if created:
+        return created[0]
+    field = await _contact_field(session, org_id, code)
     if field is None:
-        try:
-            # Two flows may write a new field at the same moment: the loser of the race
-            # uses the winner's definition instead of failing its message.
-            async with session.begin_nested():
-                field = await create_field(
-                    session, org_id, {"name": label or code, "shortcode": code}
-                )
-        except InputErrors:
-            field = await _contact_field(session, org_id, code)
-            if field is None:
-                raise
+        # The label is another definition's name (the unique index said no).
+        raise InputErrors.field("name", "has already been taken")
     return field
+
+
+@cache
+def _insert_field(dialect: str) -> Any:
+    """A flow-created definition (text, contact scope), built once per dialect; a clash
+    with either unique index inserts nothing."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return prepared(
+        insert(ContactsField)
+        .values(
+            organization_id=bindparam("organization_id"),
+            name=bindparam("name"),
+            shortcode=bindparam("shortcode"),
+            value_type=ValueType.TEXT.value,
+            scope=Scope.CONTACT.value,
+            inserted_at=bindparam("now"),
+            updated_at=bindparam("now"),
+        )
+        .on_conflict_do_nothing()
+        .returning(*records(ContactsField).selected_columns)
+    )
 
 
 # Looked up whenever a flow writes a field: built once, run through the driver.

@@ -87,6 +87,34 @@ def test_messages_arriving_at_once_are_each_handled_once_in_turn(tenant: Tenant)
     assert phone.say("again") == ["got again"]
 
 
+def test_contacts_writing_a_new_field_at_the_same_moment_share_one_definition(
+    tenant: Tenant,
+) -> None:
+    """The first answers of five contacts, sent at once, each create the field `said`
+    (the flow writes it and nobody defined it): every answer is kept and the organization
+    ends with one definition."""
+    import_and_publish(tenant, (echo_flow(), ["echo"]))
+    phones = [Phone(tenant, f"9876543210_{n}") for n in range(1, 6)]
+    for phone in phones:
+        assert phone.say("echo") == ["Say something"]
+    barrier = threading.Barrier(len(phones))
+
+    def answer(phone: Phone) -> int:
+        barrier.wait()
+        return int(phone.send(f"from {phone.number}").status_code)
+
+    with ThreadPoolExecutor(max_workers=len(phones)) as pool:
+        assert list(pool.map(answer, phones)) == [200] * len(phones)
+    for phone in phones:
+        assert [m.body for m in phone.new_replies()] == [f"got from {phone.number}"]
+    body = tenant.gql(
+        '{ contactsFields(filter: {shortcode: "said"}) { name shortcode valueType scope } }'
+    )
+    assert body["data"]["contactsFields"] == [
+        {"name": "Said", "shortcode": "said", "valueType": "TEXT", "scope": "CONTACT"}
+    ]
+
+
 def test_a_keyword_replaces_the_flow_in_progress(tenant: Tenant) -> None:
     import_and_publish(tenant, (echo_flow(), ["echo"]), (timeout_flow(3600), ["patience"]))
     phone = Phone(tenant)

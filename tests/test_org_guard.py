@@ -160,10 +160,27 @@ def test_unscoped_is_refused_for_a_statement_over_tenant_tables(
     assert [row.locale for row in languages] == ["en"]
 
 
-def test_read_rows_takes_only_statements_that_declare_their_scope(tenant: Tenant) -> None:
-    plain = records(Contact).where(col(Contact.organization_id) == tenant.org_id)
+def test_read_rows_takes_only_statements_that_declare_their_scope(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    """A statement that declares no scope runs only on a session opened for all
+    organizations (the sign-in check reads a token's user so), as the ORM runs it there."""
+    theirs = other_tenant.create_contact("Theirs")
+    mine = tenant.create_contact("Mine")
+    ids = [int(theirs["id"]), int(mine["id"])]
+    plain = records(Contact).where(col(Contact.id).in_(ids)).order_by(col(Contact.id))
     with pytest.raises(ValueError, match=r"guarded\(\) or unscoped\(\)"):
         _in_org(tenant, tenant.org_id, lambda s: read_rows(s, plain, {}))
+    db = tenant.server.db
+
+    async def go(**scope: Any) -> Any:
+        async with db.session(**scope) as session:
+            return await read_rows(session, plain, {})
+
+    with pytest.raises(ValueError, match=r"guarded\(\) or unscoped\(\)"):
+        tenant.server.run(go)
+    found = tenant.server.run(lambda: go(all_organizations=True))
+    assert sorted(row.name for row in found) == ["Mine", "Theirs"]
 
 
 def test_a_guarded_read_needs_an_organization(tenant: Tenant) -> None:

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from models import Database
 from models.errors import StatementTimeout
 from models.sqlite_inline import InlineConnection, Limits
 from tests.utils.server import LiveServer, start_server
@@ -307,3 +308,39 @@ def test_a_begin_is_never_stopped_and_run_again(tmp_path: Path) -> None:
         assert asyncio.run(go()) is False
     finally:
         connection.stop()
+
+
+def test_a_write_transaction_that_waited_for_an_outside_lock_is_still_one_transaction(
+    tmp_path: Path,
+) -> None:
+    """A writer begins its transaction at once when it can, and otherwise (another program
+    holds the write lock) waits for the lock: what it writes after the wait is still one
+    transaction, rolled back whole if the block fails."""
+    path = tmp_path / "waited.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    setup = sqlite3.connect(path)
+    setup.execute("CREATE TABLE t (x INTEGER)")
+    setup.commit()
+    setup.close()
+
+    async def go() -> list[Any]:
+        db = Database(url)
+        async with db.transaction(all_organizations=True) as session:  # connected, in WAL
+            await session.execute(text("SELECT count(*) FROM t"))
+        holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        release = asyncio.get_running_loop().call_later(0.3, holder.execute, "ROLLBACK")
+        try:
+            with pytest.raises(RuntimeError, match="the block fails"):
+                async with db.transaction(all_organizations=True) as session:
+                    await session.execute(text("INSERT INTO t (x) VALUES (1)"))
+                    await session.execute(text("INSERT INTO t (x) VALUES (2)"))
+                    raise RuntimeError("the block fails after its writes")
+            async with db.session(all_organizations=True) as session:
+                return list((await session.execute(text("SELECT x FROM t"))).all())
+        finally:
+            release.cancel()
+            holder.close()
+            await db.dispose()
+
+    assert asyncio.run(go()) == []

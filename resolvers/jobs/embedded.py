@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from models import Database, JobQueue, utcnow
+from models import Database, JobQueue, prepared, utcnow, write_rows
 from models.base import Timestamp
 from models.job_queue import DOING, FAILED, SUCCEEDED, TODO
 from resolvers.jobs import JobFn, next_try
@@ -69,8 +69,30 @@ async def defer(
         "inserted_at": now,
     }
     # A waiting job with the same queueing lock makes this one superfluous.
-    await session.execute(insert(JobQueue).values(row).on_conflict_do_nothing())
+    await write_rows(session, _DEFER, row)
     session.info[_WAKE_KEY] = True
+
+
+# Built once: built per call (a flow start defers its expiry) it cost more than the insert.
+_DEFER = prepared(
+    insert(JobQueue)
+    .values(
+        {
+            key: bindparam(key)
+            for key in (
+                "name",
+                "args",
+                "status",
+                "lock",
+                "queueing_lock",
+                "run_at",
+                "attempts",
+                "inserted_at",
+            )
+        }
+    )
+    .on_conflict_do_nothing()
+)
 
 
 @event.listens_for(Session, "after_commit")
