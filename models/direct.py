@@ -133,7 +133,8 @@ async def read(
             cursor = driver.cursor()
             try:
                 await cursor.execute(sql, dict(zip(named, values, strict=True)))
-                rows = await cursor.fetchall() if cursor.description is not None else []
+                # (Not `cursor.description`: psycopg builds it afresh, an object per column.)
+                rows = await cursor.fetchall() if names else []
             finally:
                 await cursor.close()
     except (sqlite3.Error, psycopg.Error) as exc:

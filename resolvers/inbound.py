@@ -113,6 +113,7 @@ _STORE_COLUMNS = [
     "receiver_id",
     "profile_id",
     "flow",
+    "flow_id",
     "type",
     "body",
     "status",
@@ -147,11 +148,11 @@ def _insert_once(dialect: str) -> Any:
 
 
 async def _store(
-    session: AsyncSession, org: Any, contact: Contact, message: InboundMessage
+    session: AsyncSession, org: Any, contact: Contact, message: InboundMessage, flow_id: int | None
 ) -> int | None:
     """The inbound message's id, stored once per provider message id (None for a
     redelivery: the unique index decides, in the one INSERT). The receiver is the
-    organization's own contact (Glific)."""
+    organization's own contact (Glific); `flow_id`, the flow expected to take it."""
     now = utcnow()
     data = message.input
     org_id = contact.organization_id
@@ -163,6 +164,7 @@ async def _store(
         "receiver_id": org.contact_id if org is not None else None,
         "profile_id": contact.active_profile_id,
         "flow": "inbound",
+        "flow_id": flow_id,
         "type": data.type,
         "body": data.text,
         "status": "received",
@@ -203,12 +205,15 @@ async def receive(db: Database, org_id: int, message: InboundMessage) -> Receive
         contact = await _contact_for(session, org_id, message)
         contact_id = saved_id(contact)
         org = await organization_row(session, org_id)
-        stored = await _store(session, org, contact, message)
+        turn = await flow_runs.load_turn(session, org_id, contact)
+        # Stored with the flow of the run in progress, which usually takes it; the flow
+        # that did is set below when it is another.
+        expected = _flow_id_of(turn, turn.runs.active_run())
+        stored = await _store(session, org, contact, message, expected)
         if stored is None:
             return Received(message_id=None, contact_id=contact_id, duplicate=True)
         events.received(session, org_id, stored, contact.phone)
         cleaned = clean_keyword(message.input.text) if message.input.type == "text" else ""
-        turn = await flow_runs.load_turn(session, org_id, contact)
         draft_flow = None
         if cleaned.startswith(DRAFT_PREFIX):
             draft_flow = turn.flows.for_keyword(cleaned[len(DRAFT_PREFIX) :])
@@ -220,13 +225,12 @@ async def receive(db: Database, org_id: int, message: InboundMessage) -> Receive
         sprint = _route(turn, data, cleaned, draft_flow, keyword_flow, optin_flow)
         outcome = flow_runs.Outcome()
         if sprint is not None:
-            active = turn.runs.active_run()
-            record = turn.flows.record(active.flow_uuid) if active is not None else None
-            if record is not None:
+            taken_by = _flow_id_of(turn, turn.runs.active_run())
+            if taken_by is not None and taken_by != expected:
                 await write_rows(
                     session,
                     _SET_FLOW,
-                    {"message_id": stored, "flow_id": record.id, "now": utcnow()},
+                    {"message_id": stored, "flow_id": taken_by, "now": utcnow()},
                 )
             outcome = await flow_runs.apply(turn, sprint)
         active_name = await _active_profile_name_in(session, turn, contact)
@@ -292,6 +296,11 @@ def _route(
     if active is not None:
         return flow_runs.resume_sprint(turn, data)
     return None
+
+
+def _flow_id_of(turn: flow_runs.Turn, run: Any) -> int | None:
+    record = turn.flows.record(run.flow_uuid) if run is not None else None
+    return int(record.id) if record is not None and record.id is not None else None
 
 
 _SET_FLOW = prepared(

@@ -115,6 +115,31 @@ def test_contacts_writing_a_new_field_at_the_same_moment_share_one_definition(
     ]
 
 
+def test_an_inbound_message_carries_the_flow_that_took_it(tenant: Tenant) -> None:
+    import_and_publish(tenant, (echo_flow(), ["echo"]), (timeout_flow(3600), ["patience"]))
+    phone = Phone(tenant)
+    phone.say("no flow yet")
+    phone.say("echo")
+    phone.say("first answer")  # the echo run takes it
+    phone.say("patience")  # starts another flow, ending the echo run
+    phone.say("yes")  # the patience run takes it and ends
+
+    def inbound_of(flow_name: str) -> list[str]:
+        found = tenant.gql(
+            "query($f: FlowFilter) { flows(filter: $f) { id } }", {"f": {"name": flow_name}}
+        )
+        flow_id = found["data"]["flows"][0]["id"]
+        body = tenant.gql(
+            "query($f: MessageFilter) { messages(filter: $f) { id body flow } }",
+            {"f": {"flowId": flow_id}},
+        )
+        messages = sorted(body["data"]["messages"], key=lambda m: int(m["id"]))
+        return [m["body"] for m in messages if m["flow"] == "INBOUND"]
+
+    assert inbound_of("Echo") == ["echo", "first answer"]
+    assert inbound_of("Patience") == ["patience", "yes"]
+
+
 def test_a_keyword_replaces_the_flow_in_progress(tenant: Tenant) -> None:
     import_and_publish(tenant, (echo_flow(), ["echo"]), (timeout_flow(3600), ["patience"]))
     phone = Phone(tenant)

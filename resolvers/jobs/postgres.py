@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Database, utcnow
+from models import Database, prepared, utcnow, write_rows
 from resolvers.jobs import JobFn, next_try
 from settings import Settings
 
@@ -72,6 +72,9 @@ _DEFER = text(
     " CAST(:queueing_lock AS text), CAST(:args AS jsonb), CAST(:run_at AS timestamptz)"
     ") AS procrastinate_job_to_defer_v1)])"
 )
+# The same, run through the driver (models.direct): a job is deferred for every inbound
+# message and every flow started.
+_DEFER_DIRECT = prepared(_DEFER.columns())
 
 
 async def defer(
@@ -93,7 +96,7 @@ async def defer(
         "run_at": None if run_at is None else run_at.replace(tzinfo=UTC),
     }
     if queueing_lock is None:
-        await session.execute(_DEFER, params)
+        await write_rows(session, _DEFER_DIRECT, params)
         return
     # A waiting job with the same queueing lock makes this one superfluous; its unique
     # index says so by failing the insert, which must not end the caller's transaction.
