@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from models import Database, JobQueue, prepared, utcnow, write_rows
+from models import Database, JobQueue, prepared, read_rows, unscoped, utcnow, write_rows
 from models.base import Timestamp
 from models.job_queue import DOING, FAILED, SUCCEEDED, TODO
 from resolvers.jobs import JobFn, next_try
@@ -120,6 +120,14 @@ def _typed(sql: str, **columns: Any) -> Any:
     return statement.columns(**columns) if columns else statement
 
 
+def _direct(statement: Any) -> Any:
+    """A statement run for every job (claim, outcome): through the driver (models.direct),
+    past the ORM's per-call work, which cost more than the statement."""
+    return prepared(
+        unscoped(statement if hasattr(statement, "selected_columns") else statement.columns())
+    )
+
+
 # Keep a job's queueing lock only if no other job waits with it (the unique index allows
 # one waiting job per key): the job going back to waiting then runs as a plain job.
 _KEEP_QUEUEING_LOCK = """CASE WHEN EXISTS (
@@ -127,13 +135,19 @@ _KEEP_QUEUEING_LOCK = """CASE WHEN EXISTS (
         WHERE w.status = 'todo' AND w.queueing_lock = job_queue.queueing_lock
     ) THEN NULL ELSE queueing_lock END"""
 
-_DUE = _typed("SELECT 1 FROM job_queue WHERE status = 'todo' AND run_at <= :now LIMIT 1")
+_DUE = _direct(
+    _typed(
+        "SELECT 1 AS due FROM job_queue WHERE status = 'todo' AND run_at <= :now LIMIT 1",
+        due=Integer,
+    )
+)
 _NEXT = _typed(
     "SELECT min(run_at) AS next_at FROM job_queue WHERE status = 'todo' AND run_at > :now",
     next_at=Timestamp,
 )
-_CLAIM = _typed(
-    """
+_CLAIM = _direct(
+    _typed(
+        """
     UPDATE job_queue
     SET status = 'doing', worker = :worker, heartbeat_at = :now, attempts = attempts + 1
     WHERE id = (
@@ -149,25 +163,32 @@ _CLAIM = _typed(
     )
     RETURNING id, name, args, attempts
     """,
-    id=Integer,
-    name=String,
-    args=JSON,
-    attempts=Integer,
+        id=Integer,
+        name=String,
+        args=JSON,
+        attempts=Integer,
+    )
 )
-_SUCCEEDED = _typed(
-    "UPDATE job_queue SET status = 'succeeded', finished_at = :now, worker = NULL,"
-    " heartbeat_at = NULL, last_error = NULL"
-    " WHERE id = :id AND worker = :worker AND status = 'doing'"
+_SUCCEEDED = _direct(
+    _typed(
+        "UPDATE job_queue SET status = 'succeeded', finished_at = :now, worker = NULL,"
+        " heartbeat_at = NULL, last_error = NULL"
+        " WHERE id = :id AND worker = :worker AND status = 'doing'"
+    )
 )
-_FAILED = _typed(
-    "UPDATE job_queue SET status = 'failed', finished_at = :now, worker = NULL,"
-    " heartbeat_at = NULL, last_error = :error"
-    " WHERE id = :id AND worker = :worker AND status = 'doing'"
+_FAILED = _direct(
+    _typed(
+        "UPDATE job_queue SET status = 'failed', finished_at = :now, worker = NULL,"
+        " heartbeat_at = NULL, last_error = :error"
+        " WHERE id = :id AND worker = :worker AND status = 'doing'"
+    )
 )
-_RETRY = _typed(
-    f"UPDATE job_queue SET status = 'todo', run_at = :until, worker = NULL,"
-    f" heartbeat_at = NULL, last_error = :error, queueing_lock = {_KEEP_QUEUEING_LOCK}"
-    f" WHERE id = :id AND worker = :worker AND status = 'doing'"
+_RETRY = _direct(
+    _typed(
+        f"UPDATE job_queue SET status = 'todo', run_at = :until, worker = NULL,"
+        f" heartbeat_at = NULL, last_error = :error, queueing_lock = {_KEEP_QUEUEING_LOCK}"
+        f" WHERE id = :id AND worker = :worker AND status = 'doing'"
+    )
 )
 _HEARTBEAT = _typed(
     "UPDATE job_queue SET heartbeat_at = :now WHERE worker = :worker AND status = 'doing'"
@@ -280,12 +301,13 @@ class EmbeddedRunner:
         now = utcnow()
         # Nothing due: no write transaction (it would take the database's one writer).
         async with self.db.session() as session:
-            if (await session.execute(_DUE, {"now": now})).first() is None:
+            if not await read_rows(session, _DUE, {"now": now}):
                 return None
         async with self.db.transaction() as session:
-            row = (await session.execute(_CLAIM, {"now": now, "worker": self.worker})).first()
-        if row is None:
+            rows = await write_rows(session, _CLAIM, {"now": now, "worker": self.worker})
+        if not rows:
             return None
+        row = rows[0]
         args = row.args if isinstance(row.args, dict) else json.loads(row.args)
         return _Claimed(row.id, row.name, args, row.attempts)
 
@@ -338,7 +360,7 @@ class EmbeddedRunner:
         for attempt in range(_FINISH_TRIES):
             try:
                 async with self.db.transaction() as session:
-                    await session.execute(statement, {**params, "worker": self.worker})
+                    await write_rows(session, statement, {**params, "worker": self.worker})
                 return
             except Exception:
                 if attempt == _FINISH_TRIES - 1:
