@@ -214,12 +214,18 @@ async def account_for_callback(
 ) -> ProviderAccount | None:
     """The account a callback names (Gupshup's `app`, Meta's phone number id), in any
     organization: run on a session opened with `all_organizations=True`."""
-    row = await session.scalar(
-        select(WhatsappProvider).where(
-            col(WhatsappProvider.provider) == provider, col(WhatsappProvider.app_key) == app_key
-        )
+    found = complete(await read_rows(session, _BY_APP, {"provider": provider, "app": app_key}))
+    return _account(found[0]) if found else None
+
+
+# Read on every callback (before its organization is known): built once, run through the
+# driver on the callback's all-organizations session.
+_BY_APP = prepared(
+    records(WhatsappProvider).where(
+        col(WhatsappProvider.provider) == bindparam("provider"),
+        col(WhatsappProvider.app_key) == bindparam("app"),
     )
-    return None if row is None else _account(row)
+)
 
 
 async def meta_handshake_matches(session: AsyncSession, token: str) -> bool:
