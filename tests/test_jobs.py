@@ -478,3 +478,22 @@ def test_a_job_cut_short_by_a_stopping_worker_runs_again_at_once(
     assert [s for s, _ in client.states(key)] == ["todo"]
     workers.append(Worker(restart_database, tmp_path, jobs_lease_seconds=600))
     wait_until(lambda: len(events(client.log(key), "start")) == 2)
+
+
+def test_a_job_that_finishes_while_its_worker_stops_is_not_run_again(
+    restart_database: str, tmp_path: Path, workers: list[Worker]
+) -> None:
+    """A stopping worker lets its running job finish (within its grace period) and records
+    it as succeeded before putting anything back: it does not run again elsewhere. (The
+    embedded runner records successes with its next claim; a stopping one has none.)"""
+    client, key = Client(restart_database), new_key()
+    first = Worker(restart_database, tmp_path, jobs_lease_seconds=600)
+    workers.append(first)
+    client.defer(RECORD, {"key": key, "seconds": 1.0}, lock=f"contact:{key}")
+    wait_until(lambda: len(events(client.log(key), "start")) == 1)
+    first.stop()
+    assert len(events(client.log(key), "end")) == 1
+    assert client.states(key) == [("succeeded", 1)]
+    workers.append(Worker(restart_database, tmp_path, jobs_lease_seconds=600))
+    time.sleep(1.5)
+    assert len(events(client.log(key), "start")) == 1

@@ -23,7 +23,7 @@ import secrets
 import socket
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -233,6 +233,8 @@ class EmbeddedRunner:
         self.lease = settings.jobs_lease_seconds
         self.keep = timedelta(hours=settings.jobs_keep_hours)
         self._running: dict[int, asyncio.Task[None]] = {}
+        # Jobs that succeeded, recorded in the transaction of the next claim (see _claim).
+        self._succeeded: list[int] = []
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
@@ -260,7 +262,7 @@ class EmbeddedRunner:
                 task.cancel()
             await asyncio.wait(running)
         try:
-            async with self.db.transaction() as session:
+            async with self._recording_succeeded(utcnow()) as session:
                 await session.execute(_RELEASE, {"worker": self.worker})
         except Exception:
             log.exception("job runner %s: releasing unfinished jobs failed", self.worker)
@@ -299,17 +301,35 @@ class EmbeddedRunner:
 
     async def _claim(self) -> _Claimed | None:
         now = utcnow()
-        # Nothing due: no write transaction (it would take the database's one writer).
-        async with self.db.session() as session:
-            if not await read_rows(session, _DUE, {"now": now}):
-                return None
-        async with self.db.transaction() as session:
+        if not self._succeeded:
+            # Nothing due: no write transaction (it would take the database's one writer).
+            async with self.db.session() as session:
+                if not await read_rows(session, _DUE, {"now": now}):
+                    return None
+        # The jobs that succeeded since the last claim are recorded in its transaction (one
+        # write transaction fewer per job; a job of the same lock becomes claimable in it).
+        async with self._recording_succeeded(now) as session:
             rows = await write_rows(session, _CLAIM, {"now": now, "worker": self.worker})
         if not rows:
             return None
         row = rows[0]
         args = row.args if isinstance(row.args, dict) else json.loads(row.args)
         return _Claimed(row.id, row.name, args, row.attempts)
+
+    @contextlib.asynccontextmanager
+    async def _recording_succeeded(self, now: datetime) -> AsyncIterator[AsyncSession]:
+        """A write transaction that first marks the jobs that succeeded since the last one;
+        if it fails, they wait for the next."""
+        done, self._succeeded = self._succeeded, []
+        try:
+            async with self.db.transaction() as session:
+                for job_id in done:
+                    params = {"id": job_id, "now": now, "worker": self.worker}
+                    await write_rows(session, _SUCCEEDED, params)
+                yield session
+        except BaseException:
+            self._succeeded = done + self._succeeded
+            raise
 
     async def _next_run_in(self) -> float | None:
         now = utcnow()
@@ -340,7 +360,7 @@ class EmbeddedRunner:
         except Exception as exc:
             await self._failed(claimed, exc)
         else:
-            await self._record(_SUCCEEDED, {"id": claimed.id, "now": utcnow()})
+            self._succeeded.append(claimed.id)  # recorded with the next claim (_claim)
 
     async def _failed(self, claimed: _Claimed, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:4000]
