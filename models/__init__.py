@@ -29,6 +29,7 @@ from models.provider import WhatsappProvider
 from models.reads import Read
 from models.records import records
 from models.saved_search import SavedSearch
+from models.send_slot import SendSlot, epoch_now
 from models.tag import Tag
 from models.user import User, UserToken
 
@@ -70,6 +71,7 @@ __all__ = [
     "Profile",
     "Read",
     "SavedSearch",
+    "SendSlot",
     "SimulatorLease",
     "Tag",
     "User",
@@ -77,6 +79,7 @@ __all__ = [
     "UserJob",
     "UserToken",
     "WhatsappProvider",
+    "epoch_now",
     "guarded",
     "metadata",
     "orm_direct",

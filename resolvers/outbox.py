@@ -11,7 +11,11 @@ that sends the organization's replies.
   or the provider's Retry-After), up to SEND_MAX_ATTEMPTS; other 4xx fail at once. While a
   contact's oldest message waits, its later ones wait behind it (order is kept); other
   contacts are not held up.
-- A per-organization rate limit (messages per second) in each process.
+- A per-organization rate limit (`rate_limit` messages per second, bursts of one second's
+  worth), shared by every process that sends for the organization: each send reserves its
+  slot in the database first (resolvers.send_rate) and waits for it, holding no lock. A
+  reservation that cannot reach the database fails the job, which is run again; the
+  message stays waiting, its attempts uncounted.
 
 Delivery is at least once: a process that dies between the provider's answer and its
 commit sends that message again when the job is run again.
@@ -21,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 import weakref
 from dataclasses import dataclass
@@ -34,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Contact, Database, Message, utcnow
-from resolvers import events, jobs, notifications, providers
+from resolvers import events, jobs, notifications, providers, send_rate
 from resolvers.config import settings_for
 from resolvers.delivery import OutboundMessage, SendResult, transport_for
 from resolvers.message_status import FAILED
@@ -111,26 +114,6 @@ class _Next:
     attempts: int
 
 
-class _Bucket:
-    """A token bucket: `rate` messages per second, bursts of up to `rate`."""
-
-    def __init__(self, rate: int) -> None:
-        self.rate = float(rate)
-        self.tokens = float(rate)
-        self.updated = time.monotonic()
-
-    async def take(self) -> None:
-        while True:
-            now = time.monotonic()
-            self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            await asyncio.sleep((1 - self.tokens) / self.rate)
-
-
-_buckets: dict[tuple[int, int], _Bucket] = {}
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx2.AsyncClient] = (
     weakref.WeakKeyDictionary()
 )
@@ -236,9 +219,9 @@ async def _send(db: Database, step: _Next) -> SendResult:
     transport = transport_for(step.account.provider)
     if transport is None:
         return SendResult("failed", error={"message": f"no {step.account.provider} sender"})
-    key = (step.account.organization_id, step.account.rate_limit)
-    bucket = _buckets.setdefault(key, _Bucket(step.account.rate_limit))
-    await bucket.take()
+    # Outside the `try`: a database error here is the job's (it is run again), not a failed
+    # attempt at sending.
+    await send_rate.take(db, step.account.organization_id, step.account.rate_limit)
     try:
         return await transport(
             _client(settings.send_timeout_seconds),

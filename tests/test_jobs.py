@@ -320,6 +320,33 @@ def test_a_job_that_cannot_reach_the_database_is_retried_past_its_attempts(
     assert [e.n for e in events(log_of(jobs_server, key), "attempt")] == [1, 2, 3, 4, 5, 6]
 
 
+def test_a_job_that_fails_while_a_later_one_with_its_queueing_lock_waits_runs_again(
+    jobs_server: LiveServer,
+) -> None:
+    """A job with a lock and a queueing lock fails after a later job with both was deferred
+    (an outbox delivery that could not reach the database while the contact's next reply
+    was written): it is retried, then the later job runs. (procrastinate could not put it
+    back with its queueing lock, and it stayed running, holding its lock, for good.)"""
+    key = new_key()
+    options = {"lock": f"l-{key}", "queueing_lock": f"q-{key}"}
+    failing = {"key": key, "fail_first": 1, "seconds": 0.3}
+    jobs_server.in_transaction(deferring((FLAKY, failing, options)))
+    wait_until(lambda: bool(events(log_of(jobs_server, key), "attempt")))
+    jobs_server.in_transaction(deferring((RECORD, {"key": key, "n": 2}, options)))
+    wait_until(
+        lambda: (
+            jobs_server.run(lambda: job_states(jobs_server.db, key))
+            == [("succeeded", 2), ("succeeded", 1)]
+        )
+    )
+    assert [(e.event, e.n) for e in log_of(jobs_server, key)] == [
+        ("attempt", 1),
+        ("attempt", 2),
+        ("start", 2),
+        ("end", 2),
+    ]
+
+
 # --- restarts: `python -m app worker` killed and started again ----------------------------------
 
 

@@ -18,6 +18,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlmodel import col
 
-from models import Contact, Database, Message
+from models import Contact, Database, Message, WhatsappProvider
 from models.errors import DatabaseUnavailable
 from resolvers import flows
 from tests.conftest import fresh_database
@@ -148,6 +149,21 @@ def publish_echo_flow(url: str) -> None:
     run_db(url, work)
 
 
+def set_rate_limit(url: str, rate: int) -> None:
+    """The seeded organization's provider accounts send at most `rate` messages a second."""
+
+    async def work(db: Database) -> None:
+        async with db.session(all_organizations=True) as session:
+            org_id = int(
+                await session.scalar(text("SELECT id FROM organizations ORDER BY id LIMIT 1"))
+            )
+        async with db.transaction(org_id) as session:
+            for account in await session.scalars(select(WhatsappProvider)):
+                account.rate_limit = rate
+
+    run_db(url, work)
+
+
 def text_message(phone: str, text_: str) -> dict[str, Any]:
     return {
         "app": APP,
@@ -257,8 +273,11 @@ def fake() -> Iterator[FakeProvider]:
         yield provider
 
 
-@pytest.fixture
-def own_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def database_for_processes(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database of the backend under test, and the test's connection to poll it."""
     with fresh_database(database_url, tmp_path_factory) as url:
         _held_connection(url)  # while slots are free
         try:
@@ -268,6 +287,12 @@ def own_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
             if held is not None:
                 held.close()
                 held.engine.dispose()
+
+
+@pytest.fixture
+def own_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with database_for_processes(database_url, tmp_path_factory) as url:
+        yield url
 
 
 # The tests that start several server processes hold many database connections: they run
@@ -358,6 +383,9 @@ def test_two_http_processes_and_two_workers_keep_each_contacts_replies_in_order(
     ]
     try:
         publish_echo_flow(own_database)
+        # The order is under test, not the rate: 2,000 replies at the default 30 a second
+        # (shared by the two workers) would spend 67 s waiting for the limit.
+        set_rate_limit(own_database, 1000)
         phones = [f"91987651{i:04d}" for i in range(200)]
         words = ["hello", *(f"w{i}" for i in range(1, 10))]
 

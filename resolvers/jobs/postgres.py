@@ -5,6 +5,8 @@
 - `ProcrastinateRunner` is a procrastinate worker inside this process (an App over a
   psycopg pool of its own, built from DATABASE_URL), plus a sweep that puts back the jobs
   of workers whose heartbeat stopped (their process died) and deletes old succeeded jobs.
+  A job that raises loses its queueing lock before procrastinate puts it back for a retry
+  (see `_task`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import procrastinate
 import psycopg.errors
+from procrastinate.job_context import JobContext
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from sqlalchemy import text
@@ -41,6 +44,11 @@ _FREE_QUEUEING_LOCK = """
         SELECT 1 FROM procrastinate_jobs AS w
         WHERE w.status = 'todo' AND w.queueing_lock = j.queueing_lock
     )
+"""
+# A job that raised, before procrastinate puts it back for a retry (see `_task`).
+_DROP_QUEUEING_LOCK = """
+    UPDATE procrastinate_jobs SET queueing_lock = NULL
+    WHERE id = %(id)s AND status = 'doing' AND queueing_lock IS NOT NULL
 """
 _SHUTDOWN_GRACE = 5.0
 # procrastinate's fetch, planned once inside its SQL function, sorts every waiting job when
@@ -167,15 +175,33 @@ class ProcrastinateRunner:
         self.app = procrastinate.App(connector=connector)
         retry = _Backoff(settings.jobs_max_attempts, settings.jobs_retry_seconds)
         for name, fn in jobs.items():
-            self.app.task(name=name, queue=QUEUE, retry=retry, pass_context=False)(self._task(fn))
+            self.app.task(name=name, queue=QUEUE, retry=retry, pass_context=True)(self._task(fn))
         self._worker: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
     def _task(self, fn: JobFn) -> Any:
         db = self.db
+        connector = self.app.connector
 
-        async def run(**args: Any) -> None:
-            await fn(db, args)
+        async def run(context: JobContext, /, **args: Any) -> None:
+            try:
+                await fn(db, args)
+            except Exception:
+                # procrastinate puts a failed job back as `todo` with its queueing lock, which
+                # fails (a unique index) when a later job with that key is waiting already:
+                # the job would then stay `doing`, holding its lock, and every later job of
+                # the lock (a contact's deliveries) would wait until this process stops. So
+                # it goes back without its key. (The embedded runner drops the key only when
+                # another job waits with it, in the statement that puts the job back; here
+                # that would take two statements, and a job deferred between them would
+                # bring the failure back. At worst one more job of the lock runs, after
+                # this one, and finds nothing left to do.)
+                job_id = context.job.id
+                try:
+                    await connector.execute_query_async(_DROP_QUEUEING_LOCK, id=job_id)
+                except Exception:
+                    log.exception("job %s: dropping its queueing lock failed", job_id)
+                raise
 
         run.__name__ = run.__qualname__ = getattr(fn, "__name__", "job")
         return run

@@ -3,11 +3,12 @@ app on a loopback port, in a thread with its own event loop) that takes both Gup
 `POST /wa/api/v1/msg` (and its wallet, `GET /sm/api/v2/wallet/balance`) and Meta's
 `POST /{version}/{phone_number_id}/messages`.
 
-It records every request and answers as the provider would: Gupshup `202 {"status":
-"submitted", "messageId": ...}`, Meta `200 {"messages": [{"id": "wamid..."}], ...}`, each
-with a new id. `script([...])` queues what the next requests get instead, one step per
-request: "timeout" (no answer for `timeout_sleep` seconds, cut short when the server stops),
-a status code (that code with a provider-shaped error body) or a `Reply`.
+It records every request (with the time it arrived, `at`) and answers as the provider
+would: Gupshup `202 {"status": "submitted", "messageId": ...}`, Meta `200 {"messages":
+[{"id": "wamid..."}], ...}`, each with a new id. `script([...])` queues what the next
+requests get instead, one step per request: "timeout" (no answer for `timeout_sleep`
+seconds, cut short when the server stops), a status code (that code with a provider-shaped
+error body) or a `Reply`.
 
     with FakeProvider(timeout_sleep=2) as fake:
         fake.script(["timeout", 500, Reply(429, headers={"Retry-After": "3"})])
@@ -77,6 +78,8 @@ class FakeRequest:
     json: Any = None
     status: int | None = None
     reply: Any = None
+    # When it arrived (time.monotonic() of the test process): rate limits are checked on it.
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def message(self) -> Any:

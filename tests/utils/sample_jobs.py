@@ -56,8 +56,8 @@ async def record(db: Database, args: dict[str, Any]) -> None:
 
 @job(FLAKY)
 async def flaky(db: Database, args: dict[str, Any]) -> None:
-    """Log `attempt`, then fail while fewer than `fail_first` attempts came before (as if
-    the database could not be reached, with `unreachable`)."""
+    """Log `attempt`, then (after `seconds`) fail while fewer than `fail_first` attempts
+    came before (as if the database could not be reached, with `unreachable`)."""
     key = args["key"]
     async with db.transaction() as session:
         earlier = (
@@ -67,6 +67,7 @@ async def flaky(db: Database, args: dict[str, Any]) -> None:
             )
         ).scalar_one()
         await write_log(session, key, "attempt", earlier + 1)
+    await asyncio.sleep(float(args.get("seconds", 0)))
     if earlier < int(args["fail_first"]):
         if args.get("unreachable"):
             raise DatabaseUnavailable(f"attempt {earlier + 1} of {key} finds no database")
