@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from decimal import Decimal
 from typing import Any
 
 import psycopg
+from sqlalchemy.sql import sqltypes
 
 from models.errors import translate
 from models.sqlite_inline import InlineConnection
@@ -99,13 +101,31 @@ def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
     converting = [
         (i, process)
         for i, column in enumerate(columns)
-        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        if (process := _result_processor(column.type, dialect))
     ]
     plan = (compiled.string, sources, names, converting, None if positional else placeholders)
     if len(_plans) > 1024:
         _plans.clear()
     _plans[key] = (statement, plan)
     return plan
+
+
+def _result_processor(type_: Any, dialect: Any) -> Any:
+    """SQLAlchemy's conversion of a column's values, as its result would apply it. Its
+    PostgreSQL numeric types choose theirs by the result's type code, unknown here: psycopg
+    gives float for float columns and Decimal for numeric ones, converted here by value."""
+    impl = type_.dialect_impl(dialect)
+    if dialect.name == "postgresql" and isinstance(impl, sqltypes.Numeric | sqltypes.Float):
+        return _to_decimal if impl.asdecimal else _to_float
+    return impl.result_processor(dialect, None)
+
+
+def _to_float(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _to_decimal(value: Any) -> Any:
+    return Decimal(str(value)) if isinstance(value, float) else value
 
 
 async def read(

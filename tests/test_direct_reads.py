@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import Double, Float, Numeric, literal, select
 
-from models import Contact, read_rows
+from models import Contact, prepared, read_rows, unscoped
 from models.direct import PREPARED
 from models.records import projected
 from resolvers import contacts, profiles
@@ -126,3 +128,27 @@ def test_prepared_reads_take_the_direct_path(tenant: Tenant, people: list[int]) 
     direct._plans.clear()
     _both(tenant, statement, {"ids": people})
     assert any(entry[0] is statement for entry in direct._plans.values())
+
+
+def test_numbers_read_as_sqlalchemy_reads_them(tenant: Tenant) -> None:
+    """Float and numeric columns (a location's coordinates, a send slot's time): on
+    PostgreSQL SQLAlchemy's conversion depends on the result's type code, which the direct
+    path does not have; it read them with an error before."""
+    statement = prepared(
+        unscoped(
+            select(
+                literal(1.5, Float).label("f"),
+                literal(2.5, Double).label("d"),
+                literal(Decimal("3.25"), Numeric(10, 2)).label("n"),
+                literal(Decimal("4.75"), Numeric(10, 2, asdecimal=False)).label("nf"),
+            )
+        )
+    )
+    direct, through_sqlalchemy = _both(tenant, statement, {})
+    assert _values(direct) == _values(through_sqlalchemy)
+    assert [(type(v), v) for v in _values(direct)[0].values()] == [
+        (float, 1.5),
+        (float, 2.5),
+        (Decimal, Decimal("3.25")),
+        (float, 4.75),
+    ]
