@@ -18,8 +18,10 @@ from typing import Any
 
 # Kinds of step (schema.executor plans them):
 #   (LEAF, attribute, serialize, non-null, passthrough type, convert type, convert)
+#   (COMPUTED, function of the source, serialize, non-null, passthrough type, convert type,
+#    convert): a leaf whose resolver takes the object alone (`def type(self)`)
 #   (RELATED_FIELD, loader name, key attribute, non-null, many, item non-null, sub-steps)
-LEAF, RELATED_FIELD = 0, 1
+LEAF, RELATED_FIELD, COMPUTED = 0, 1, 2
 MISSING = object()
 BAIL = object()  # "let graphql-core do this one"
 
@@ -43,7 +45,7 @@ def serialized(value: Any, serialize: Any, non_null: bool) -> Any:
 
 def _signature(steps: list[tuple[Any, ...]]) -> Any:
     return tuple(
-        (name, step if step[0] == LEAF else (*step[:-1], _signature(step[-1])))
+        (name, step if step[0] != RELATED_FIELD else (*step[:-1], _signature(step[-1])))
         for name, step in steps
     )
 
@@ -71,8 +73,8 @@ def _generate(steps: list[tuple[Any, ...]]) -> Builder:
     lines = ["def build(source, primed):", "    out = {}"]
     for i, (response_name, step) in enumerate(steps):
         namespace[f"name{i}"] = response_name
-        if step[0] == LEAF:
-            _, attribute, serialize, non_null, passthrough, convert_type, convert = step
+        if step[0] in (LEAF, COMPUTED):
+            kind, attribute, serialize, non_null, passthrough, convert_type, convert = step
             namespace.update(
                 {
                     f"attr{i}": attribute,
@@ -82,8 +84,17 @@ def _generate(steps: list[tuple[Any, ...]]) -> Builder:
                     f"conv{i}": convert,
                 }
             )
+            if kind == LEAF:
+                lines.append(f"    v = getattr(source, attr{i}, MISSING)")
+            else:
+                # A resolver that fails is left to graphql-core, which reports it.
+                lines += [
+                    "    try:",
+                    f"        v = attr{i}(source)",
+                    "    except Exception:",
+                    "        return BAIL",
+                ]
             lines += [
-                f"    v = getattr(source, attr{i}, MISSING)",
                 f"    if type(v) is not pass{i}:",
                 f"        if type(v) is ctype{i}:",
                 f"            v = conv{i}(v)",

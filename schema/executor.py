@@ -21,6 +21,7 @@ every field resolved, and skipping those calls is all this path does.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -34,7 +35,7 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-from schema.builders import BAIL, LEAF, RELATED_FIELD, Builder, builder
+from schema.builders import BAIL, COMPUTED, LEAF, RELATED_FIELD, Builder, builder
 from schema.types.common import RELATED
 
 # Values of exactly this Python type that these scalars serialise to themselves.
@@ -68,16 +69,20 @@ def field_plan(schema: GraphQLSchema) -> Plan:
             if definition is None or field.args:
                 continue
             non_null, output = _unwrap(field.type)
-            if getattr(definition, "is_basic_field", False) and is_leaf_type(output):
-                plan[(type_name, field_name)] = (
-                    LEAF,
-                    definition.python_name,
+            if is_leaf_type(output):
+                leaf = (
                     output.serialize,
                     non_null,
                     _PASSTHROUGH.get(output.name),
                     *_CONVERT.get(output.name, (None, None)),
                 )
-                continue
+                if getattr(definition, "is_basic_field", False):
+                    plan[(type_name, field_name)] = (LEAF, definition.python_name, *leaf)
+                    continue
+                computed = _computed(definition)
+                if computed is not None:
+                    plan[(type_name, field_name)] = (COMPUTED, computed, *leaf)
+                    continue
             relation = (getattr(definition, "metadata", None) or {}).get(RELATED)
             if relation is None or definition.extensions or definition.permission_classes:
                 continue
@@ -96,6 +101,27 @@ def field_plan(schema: GraphQLSchema) -> Plan:
                 )
     _plans[schema] = plan
     return plan
+
+
+def _computed(definition: Any) -> Any:
+    """The function of a field whose resolver takes the object alone and nothing else (no
+    arguments, no info, not async) and which has no permission or extension: calling it
+    with the object is all Strawberry would do."""
+    resolver = getattr(definition, "base_resolver", None)
+    if (
+        resolver is None
+        or definition.permission_classes
+        or definition.extensions
+        or resolver.is_async
+        or resolver.arguments
+        or resolver.info_parameter is not None
+        or resolver.root_parameter is not None
+        or resolver.parent_parameter is not None
+        or resolver.self_parameter is None
+        or not inspect.isfunction(resolver.wrapped_func)
+    ):
+        return None
+    return resolver.wrapped_func
 
 
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -134,7 +160,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _step_for(self, parent_type: Any, details: Any) -> tuple[Any, ...] | None:
         field = self._field_plan.get((parent_type.name, details[0].node.name.value))
-        if field is None or field[0] == LEAF:
+        if field is None or field[0] != RELATED_FIELD:
             return field
         cached = self._related_steps.get(id(details))
         if cached is not None:

@@ -14,8 +14,9 @@ from strawberry.extensions import SchemaExtension
 
 from models import Database
 from resolvers.auth import AuthUser
+from schema.builders import COMPUTED
 from schema.context import Context
-from schema.executor import FastLeafExecutionContext
+from schema.executor import FastLeafExecutionContext, field_plan
 from schema.loaders import Loader
 from schema.types.common import related
 
@@ -32,6 +33,22 @@ class Item:
     nick: str | None
     colour: Colour | None
     size: int | None
+
+    @strawberry.field
+    def shout(self) -> str | None:
+        """Computed from the object alone: the executor calls it itself."""
+        row: Any = self
+        return None if row.name is None else str(row.name).upper()
+
+    @strawberry.field
+    def hue(self) -> Colour:
+        row: Any = self
+        return Colour(row.colour) if isinstance(row.colour, str) else row.colour
+
+    @strawberry.field
+    def seen_by(self, info: strawberry.Info) -> str:
+        """Takes the request's info: left to graphql-core."""
+        return "someone"
 
 
 ROWS: list[Any] = []
@@ -77,6 +94,23 @@ def test_fast_path_matches_graphql_core(row: Any) -> None:
     ROWS[:] = [row]
     query = "{ items { id name nick colour size } }"
     assert _run(FastLeafExecutionContext, query) == _run(None, query)
+
+
+def test_fields_computed_from_the_object_alone_match_graphql_core() -> None:
+    """`shout` and `hue` take only the object: the fast path calls them (a missing
+    attribute, a null in a non-null field or a refused value is left to graphql-core, as
+    for plain fields); `seenBy` takes the request's info and stays graphql-core's."""
+    schema = strawberry.Schema(Query, execution_context_class=FastLeafExecutionContext)
+    plan = field_plan(schema._schema)
+    assert plan[("Item", "shout")][0] == plan[("Item", "hue")][0] == COMPUTED
+    assert ("Item", "seenBy") not in plan
+    for row in CASES:
+        ROWS[:] = [row]
+        query = "{ items { id shout hue seenBy } }"
+        assert _run(FastLeafExecutionContext, query) == _run(None, query), row
+    ROWS[:] = CASES
+    for query in ("{ items { id shout hue } }", "{ boxes { items { shout } first { hue } } }"):
+        assert _run(FastLeafExecutionContext, query) == _run(None, query)
 
 
 NESTED = [
