@@ -74,7 +74,7 @@ def field_plan(schema: GraphQLSchema) -> Plan:
                     output.serialize,
                     non_null,
                     _PASSTHROUGH.get(output.name),
-                    *_CONVERT.get(output.name, (None, None)),
+                    *(_CONVERT.get(output.name) or _enum_names(output)),
                 )
                 if getattr(definition, "is_basic_field", False):
                     plan[(type_name, field_name)] = (LEAF, definition.python_name, *leaf)
@@ -101,6 +101,21 @@ def field_plan(schema: GraphQLSchema) -> Plan:
                 )
     _plans[schema] = plan
     return plan
+
+
+def _enum_names(output: Any) -> tuple[Any, Any]:
+    """(the Python enum, member -> GraphQL name) for a Strawberry enum: its own serialise
+    compares the member with every value in turn."""
+    wrapped = getattr(output, "wrapped_cls", None)
+    if wrapped is None:
+        return None, None
+    names: dict[Any, str] = {}
+    for member in wrapped:
+        found = [name for name, value in output.values.items() if value.value == member.value]
+        if not found:
+            return None, None  # (serialised the slow way, which reports it)
+        names[member] = found[0]
+    return wrapped, names.__getitem__
 
 
 def _computed(definition: Any) -> Any:
