@@ -524,3 +524,26 @@ def test_a_job_that_finishes_while_its_worker_stops_is_not_run_again(
     workers.append(Worker(restart_database, tmp_path, jobs_lease_seconds=600))
     time.sleep(1.5)
     assert len(events(client.log(key), "start")) == 1
+
+
+def test_a_job_cut_short_by_a_stopping_worker_while_its_queueing_lock_is_taken_runs_again(
+    restart_database: str, tmp_path: Path, workers: list[Worker]
+) -> None:
+    """A job cut short by a stopping worker while a later job with its lock and queueing
+    lock waits (an outbox delivery, and the contact's next reply): it goes back without its
+    key, and both run, in order, on the next worker."""
+    client, first_key, second_key = Client(restart_database), new_key(), new_key()
+    lock = {"lock": f"l-{first_key}", "queueing_lock": f"q-{first_key}"}
+    first = Worker(restart_database, tmp_path, jobs_lease_seconds=600)
+    workers.append(first)
+    # Longer than a stopping worker waits for its jobs (5 s).
+    client.defer(RECORD, {"key": first_key, "seconds": 6.0}, **lock)
+    wait_until(lambda: len(events(client.log(first_key), "start")) == 1)
+    client.defer(RECORD, {"key": second_key, "seconds": 0.0}, **lock)
+    first.stop()
+    assert [s for s, _ in client.states(first_key)] == ["todo"]
+    workers.append(Worker(restart_database, tmp_path, jobs_lease_seconds=600))
+    wait_until(lambda: len(events(client.log(second_key), "end")) == 1, timeout=60)
+    first_start = events(client.log(first_key), "start")
+    assert len(first_start) == 2
+    assert first_start[1].at <= events(client.log(second_key), "start")[0].at

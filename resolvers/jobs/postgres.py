@@ -186,7 +186,7 @@ class ProcrastinateRunner:
         async def run(context: JobContext, /, **args: Any) -> None:
             try:
                 await fn(db, args)
-            except Exception:
+            except BaseException:  # a failure, or the cut a stopping worker makes
                 # procrastinate puts a failed job back as `todo` with its queueing lock, which
                 # fails (a unique index) when a later job with that key is waiting already:
                 # the job would then stay `doing`, holding its lock, and every later job of
