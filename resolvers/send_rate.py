@@ -26,10 +26,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import Double, bindparam, case, type_coerce
+from sqlalchemy import Double, bindparam, case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.types import NullType
 from sqlmodel import col
 
 from models import Database, SendSlot, epoch_now, prepared, write_rows
@@ -55,10 +54,7 @@ def _reserve(dialect: str) -> Any:
                 # max(next_at, now - burst) + interval, `now` read once the row is locked.
                 set_={"next_at": case((latest > earliest, latest), else_=earliest) + interval},
             )
-            # The wait as the driver gives it (a float on both databases): SQLAlchemy's
-            # PostgreSQL float type picks its conversion by the result's type code, which the
-            # direct path (models.direct) does not know.
-            .returning(type_coerce(latest - epoch_now(), NullType()).label("wait"))
+            .returning((latest - epoch_now()).label("wait"))
         )
     return _RESERVE[dialect]
 
