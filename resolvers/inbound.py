@@ -35,7 +35,7 @@ from models import (
     utcnow,
     write_rows,
 )
-from resolvers import contacts, events, flow_runs, inbound_media, jobs
+from resolvers import contacts, events, flow_runs, inbound_media, jobs, sending
 from resolvers.config import settings_of
 from resolvers.conversation import (
     InboundMessage,
@@ -105,31 +105,6 @@ async def _contact_for(session: AsyncSession, org_id: int, message: InboundMessa
     return contact
 
 
-_STORE_COLUMNS = [
-    "organization_id",
-    "uuid",
-    "contact_id",
-    "sender_id",
-    "receiver_id",
-    "profile_id",
-    "flow",
-    "flow_id",
-    "type",
-    "body",
-    "status",
-    "bsp_status",
-    "bsp_message_id",
-    "errors",
-    "interactive_content",
-    "media_url",
-    "caption",
-    "message_number",
-    "is_hsm",
-    "context_id",
-    "sent_at",
-    "inserted_at",
-    "updated_at",
-]
 _INSERTS: dict[str, Any] = {}
 
 
@@ -140,7 +115,7 @@ def _insert_once(dialect: str) -> Any:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         _INSERTS[dialect] = prepared(
             insert(Message)
-            .values({name: bindparam(name) for name in _STORE_COLUMNS})
+            .values({name: bindparam(name) for name in sending.NEW_MESSAGE_COLUMNS})
             .on_conflict_do_nothing(index_elements=["bsp_message_id", "organization_id"])
             .returning(col(Message.id))
         )
@@ -163,11 +138,13 @@ async def _store(
         "sender_id": contact.id,
         "receiver_id": org.contact_id if org is not None else None,
         "profile_id": contact.active_profile_id,
+        "user_id": None,
         "flow": "inbound",
         "flow_id": flow_id,
         "type": data.type,
         "body": data.text,
         "status": "received",
+        "flow_label": None,
         "bsp_status": "delivered",
         "bsp_message_id": message.provider_message_id,
         "errors": {},
@@ -177,7 +154,9 @@ async def _store(
         "message_number": contact.last_message_number + 1,
         "is_hsm": False,
         "context_id": message.context_id,
+        "send_at": None,
         "sent_at": message.sent_at,
+        "send_attempts": 0,
         "inserted_at": now,
         "updated_at": now,
     }

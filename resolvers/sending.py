@@ -39,8 +39,9 @@ NOT_FOUND = "Contact not found or permission denied."
 _TEXT_TYPES = ("text",)
 
 
-# Every column of a new outbound message (`insert_outbound` writes them all).
-_OUTBOUND_COLUMNS = (
+# Every column a new message is written with, inbound or outbound (`insert_outbound` and
+# the inbound INSERT in resolvers.inbound write them all; delivery times come later).
+NEW_MESSAGE_COLUMNS = (
     "organization_id",
     "uuid",
     "contact_id",
@@ -71,7 +72,7 @@ _OUTBOUND_COLUMNS = (
 )
 _INSERT_OUTBOUND = prepared(
     insert(Message)
-    .values({name: bindparam(name) for name in _OUTBOUND_COLUMNS})
+    .values({name: bindparam(name) for name in NEW_MESSAGE_COLUMNS})
     .returning(col(Message.id))
 )
 

@@ -36,9 +36,8 @@ from tests.test_whatsapp_processes import (
     text_message,
     unfinished_jobs,
 )
-from tests.test_whatsapp_processes import _free_port as free_port
 from tests.utils.fake_provider import FakeProvider
-from tests.utils.server import LiveServer, start_server
+from tests.utils.server import LiveServer, _free_port, start_server
 from tests.utils.tenants import create_tenant, unique_phone
 
 RATE = 5
@@ -256,7 +255,7 @@ def test_two_worker_processes_together_send_no_faster_than_the_rate(
 ) -> None:
     if own_database.startswith("sqlite"):
         pytest.skip("several processes on one database: PostgreSQL's setup (README)")
-    port = free_port()
+    port = _free_port()
     few = {"DB_POOL_SIZE": "4", "JOBS_CONCURRENCY": "3"}
     http = serve(own_database, fake, tmp_path, port, JOBS_ENABLED="false", **few)
     workers = [

@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,15 +34,10 @@ from tests.test_jobs import wait_until
 from tests.test_whatsapp import echo_flow
 from tests.utils.fake_provider import FakeProvider
 from tests.utils.flow_builder import export_of
+from tests.utils.server import _free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "process-test-app"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _environment(url: str, fake: FakeProvider, **extra: str) -> dict[str, str]:
