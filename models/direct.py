@@ -9,7 +9,9 @@ loopback; through an ORM session a one-row UPDATE cost 200 times what the driver
 it (README, Performance, "Flows"). A prepared statement's SQL is rendered once per dialect
 and per number of values of its list parameters, with SQLAlchemy's own compiler (so the
 organization guard and every filter are exactly those of the statement), and then run by
-the driver; each column is converted by the result processor SQLAlchemy would use. The
+the driver; each column is converted by the result processor SQLAlchemy would use.
+Statements built afresh for each request (a list with a name filter) share the rendered SQL
+of their shape, found by SQLAlchemy's cache key, each binding its own values. The
 statement runs on the session's own connection, so it is part of the session's
 transaction, if one is open.
 """
@@ -32,10 +34,15 @@ _NAMED = re.compile(r"%\((\w+)\)s")
 
 PREPARED = "prepared_statement"
 
-# (id(statement), dialect, sizes of its list parameters) -> (statement, plan); the statement is kept
-# so that its id cannot be reused while the plan is cached.
-_plans: dict[tuple[int, str, tuple[Any, ...]], tuple[Any, Any]] = {}
-_PARAM, _ITEM, _CONST = 0, 1, 2
+# (id(statement), dialect, sizes of its list parameters) -> (statement, plan, the values it
+# binds); the statement is kept so that its id cannot be reused while the plan is cached.
+_plans: dict[tuple[int, str, tuple[Any, ...]], tuple[Any, Any, Any]] = {}
+# (SQLAlchemy's cache key, dialect, sizes of list parameters and of lists the statement holds)
+# -> plan: statements built afresh for each request (a list's filters) share the plan of
+# their shape, each with its own values, as SQLAlchemy's compiled cache shares SQL.
+_shaped: dict[tuple[Any, ...], Any] = {}
+_PARAM, _ITEM, _CONST, _KEYED = 0, 1, 2, 3
+_MAX_PLANS = 1024
 
 
 def prepared(statement: Any) -> Any:
@@ -43,31 +50,85 @@ def prepared(statement: Any) -> Any:
     return statement.execution_options(**{PREPARED: True})
 
 
-def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
+def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> tuple[Any, Any]:
+    """(plan, the statement's bound values in its cache key's order, or None when the plan
+    holds the values itself)."""
     expanding = {
         name: len(value) for name, value in params.items() if isinstance(value, (list, tuple))
     }
-    key = (id(statement), dialect.name, tuple(sorted(expanding.items())))
+    sizes = tuple(sorted(expanding.items()))
+    key = (id(statement), dialect.name, sizes)
     cached = _plans.get(key)
     if cached is not None:
-        return cached[1]
+        return cached[1], cached[2]
+    cache_key = statement._generate_cache_key()
+    shape = None
+    if cache_key is not None:
+        held = tuple(
+            len(bind.effective_value or ())
+            for bind in cache_key.bindparams
+            if bind.expanding and bind.key not in params
+        )
+        shape = (cache_key.key, dialect.name, sizes, held)
+        plan = _shaped.get(shape)
+        if plan is not None:
+            _remember(_plans, key, (statement, plan, cache_key.bindparams))
+            return plan, cache_key.bindparams
+    plan, keyed = _build_plan(statement, dialect, params, expanding, by_position=shape is not None)
+    bound = None
+    if keyed:
+        _remember(_shaped, shape, plan)
+        bound = cache_key.bindparams
+    _remember(_plans, key, (statement, plan, bound))
+    return plan, bound
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _MAX_PLANS:
+        cache.clear()
+    cache[key] = value
+
+
+def _build_plan(
+    statement: Any,
+    dialect: Any,
+    params: dict[str, Any],
+    expanding: dict[str, int],
+    by_position: bool = True,
+) -> tuple[Any, bool]:
+    """The statement's SQL and where each placeholder's value comes from; the second item
+    says whether the values the statement holds are taken by their position among its cache
+    key's bound values (so that the plan serves every statement of the same shape) rather
+    than kept in the plan."""
     # Render list parameters as one placeholder per value (ids_1, ids_2 ...).
     # (Every parameter needs a value to render; the placeholders of `params` are filled from
     # each call's own values below.)
     if hasattr(statement, "selected_columns"):
         sample = {**params, **{name: [0] * size for name, size in expanding.items()}}
-        compiled = statement.params(**sample).compile(
+        statement_rendered = statement.params(**sample)
+        compiled = statement_rendered.compile(
             dialect=dialect, compile_kwargs={"render_postcompile": True}
         )
     elif expanding:
         raise TypeError("a prepared write takes no list parameters")
     else:
+        statement_rendered = statement
         compiled = statement.compile(dialect=dialect)
     defaulted = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
     if defaulted:
         # Column defaults SQLAlchemy computes in Python for each execution (`updated_at`):
         # the driver would never see them. The statement must set them itself.
         raise TypeError(f"a prepared write must set {', '.join(defaulted)} itself")
+    # A bound value's position among the cache key's, found by its key as SQLAlchemy's
+    # compiled cache finds it (the compiler may work on annotated copies). A bind the cache
+    # key does not carry is the compiler's own (`OFFSET 0`): the shape decides its value.
+    positions: dict[str, int] = {}
+    keyed = False
+    if by_position and not compiled.literal_execute_params:
+        rendered_key = statement_rendered._generate_cache_key()
+        if rendered_key is not None:
+            keyed = True
+            positions = {bind.key: i for i, bind in enumerate(rendered_key.bindparams)}
     # Placeholders in order (SQLite's `?`) or by name (psycopg's `%(name)s`, once each).
     positional = compiled.positiontup is not None
     placeholders = (
@@ -86,6 +147,9 @@ def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
             sources.append((_PARAM, name, None, process))
         elif listed and base in expanding:
             sources.append((_ITEM, base, int(index) - 1, process))
+        elif bind.key in positions:
+            item = int(index) - 1 if listed else None
+            sources.append((_KEYED, positions[bind.key], item, process))
         else:
             value = bind.effective_value
             if listed:  # an item of a list the statement holds (`in_([1, 2])`)
@@ -104,10 +168,7 @@ def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> Any:
         if (process := _result_processor(column.type, dialect))
     ]
     plan = (compiled.string, sources, names, converting, None if positional else placeholders)
-    if len(_plans) > 1024:
-        _plans.clear()
-    _plans[key] = (statement, plan)
-    return plan
+    return plan, keyed
 
 
 def _result_processor(type_: Any, dialect: Any) -> Any:
@@ -141,10 +202,19 @@ async def read(
     driver = connection.sync_connection.connection.driver_connection
     if not isinstance(driver, InlineConnection | psycopg.AsyncConnection):
         return None
-    sql, sources, names, converting, named = _plan(statement, connection.dialect, params)
+    (sql, sources, names, converting, named), bound = _plan(statement, connection.dialect, params)
     values = []
     for kind, ref, index, process in sources:
-        value = params[ref] if kind == _PARAM else params[ref][index] if kind == _ITEM else ref
+        if kind == _PARAM:
+            value = params[ref]
+        elif kind == _ITEM:
+            value = params[ref][index]
+        elif kind == _CONST:
+            value = ref
+        else:
+            value = bound[ref].effective_value
+            if index is not None:
+                value = value[index]
         values.append(process(value) if process is not None and value is not None else value)
     try:
         if isinstance(driver, InlineConnection):

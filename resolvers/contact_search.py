@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, column, func, or_, select, table
+from sqlalchemy import Boolean, String, bindparam, column, func, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,7 +25,7 @@ from sqlmodel import col
 
 from models import Contact
 from models.contact import CONTACT_COUNTS_TABLE, CONTACT_SEARCH_TABLE
-from resolvers.querying import ilike
+from resolvers.querying import like_pattern
 
 # The trigram tokenizer indexes runs of three characters: a shorter term matches nothing.
 MIN_INDEXED_LENGTH = 3
@@ -79,17 +79,34 @@ def indexable(term: str) -> bool:
     return len(term) >= MIN_INDEXED_LENGTH and "\x00" not in term
 
 
-def contains(term: str, *names: str) -> Any:
+def contains(key: str, term: str, *names: str) -> Any:
     """Contacts whose `names` columns ("name", "phone"), any of them, contain `term`,
-    case-insensitively (`querying.ilike`), from the index where it can answer."""
-    condition = or_(*(ilike(_COLUMNS[name], term) for name in names))
+    case-insensitively (`querying.ilike`), from the index where it can answer; the term is
+    bound as parameters named after `key` (their values: `contains_values`). The condition
+    is the same for every term the index can answer (and for every one it cannot:
+    `term_shape`), so a statement holding it is built once for all of them."""
+    like = bindparam(f"{key}_like", type_=String())
+    condition = or_(*(_COLUMNS[name].ilike(like, escape="\\") for name in names))
     if not indexable(term):
         return condition
-    # The FTS table has exactly these two columns: both named means no column filter.
-    limit = () if set(names) == set(_COLUMNS) else names
-    match = _search.c[CONTACT_SEARCH_TABLE].match(fts_query(term, limit))
+    match = _search.c[CONTACT_SEARCH_TABLE].match(bindparam(f"{key}_match", type_=String()))
     candidates = col(Contact.id).in_(select(_search.c.rowid).where(match))
     return _Narrowed(candidates, condition)
+
+
+def contains_values(key: str, term: str, *names: str) -> dict[str, Any]:
+    """The parameters of `contains(key, term, *names)`."""
+    values: dict[str, Any] = {f"{key}_like": like_pattern(term)}
+    if indexable(term):
+        # The FTS table has exactly these two columns: both named means no column filter.
+        limit = () if set(names) == set(_COLUMNS) else names
+        values[f"{key}_match"] = fts_query(term, limit)
+    return values
+
+
+def term_shape(term: str) -> str:
+    """What `contains` builds for `term` depends on this alone."""
+    return "indexed" if indexable(term) else "scanned"
 
 
 async def counted_contacts(session: AsyncSession, org_id: int, status: str | None) -> int | None:

@@ -25,6 +25,8 @@ from models import (
     Read,
     UserGroup,
     guarded,
+    prepared,
+    read_rows,
     records,
     saved_id,
     utcnow,
@@ -33,7 +35,7 @@ from resolvers import history, profiles
 from resolvers import validation as v
 from resolvers.auth import AuthUser
 from resolvers.config import settings_of
-from resolvers.contact_search import contains, counted_contacts
+from resolvers.contact_search import contains, contains_values, counted_contacts, term_shape
 from resolvers.errors import ClientError, InputErrors
 from resolvers.phones import is_simulator_phone, lookup_phone, normalize_phone
 from resolvers.querying import (
@@ -218,6 +220,8 @@ def _as_seen_by(flt: dict[str, Any], viewer: Viewer | None) -> dict[str, Any]:
 
 
 def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None) -> Any:
+    """`stmt` narrowed to the contacts `flt` selects as `viewer` sees them; its parameters'
+    values are `filter_values(flt)`. Statements of one `filter_shape` are the same."""
     stmt = _visible_to(stmt.where(Contact.organization_id == org_id), org_id, viewer)
     if flt.get("status"):
         stmt = stmt.where(Contact.status == flt["status"])
@@ -225,17 +229,13 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None
         stmt = stmt.where(Contact.status != "blocked")
     if flt.get("bsp_status"):
         stmt = stmt.where(Contact.bsp_status == flt["bsp_status"])
-    # Substring filters are answered from the contact search index (resolvers.contact_search).
-    if flt.get("term"):
-        if flt.get("term_whole_phone"):
-            by_whole_phone = col(Contact.phone) == flt["term_whole_phone"]
-            stmt = stmt.where(or_(contains(flt["term"], "name"), by_whole_phone))
-        else:
-            stmt = stmt.where(contains(flt["term"], "name", "phone"))
-    if flt.get("name"):
-        stmt = stmt.where(contains(flt["name"], "name"))
-    if flt.get("phone"):
-        stmt = stmt.where(contains(flt["phone"], "phone"))
+    # Substring filters are answered from the contact search index (resolvers.contact_search),
+    # their terms bound as parameters (`filter_values`).
+    for key, term, names in _substring_filters(flt):
+        condition = contains(key, term, *names)
+        if key == "term" and flt.get("term_whole_phone"):
+            condition = or_(condition, col(Contact.phone) == flt["term_whole_phone"])
+        stmt = stmt.where(condition)
     if flt.get("whole_phone"):
         stmt = stmt.where(Contact.phone == flt["whole_phone"])
     if flt.get("include_groups"):
@@ -265,6 +265,41 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None
     return stmt
 
 
+def _substring_filters(flt: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(filter, term, columns it looks in) of each substring filter: `term` looks in names
+    and phones (names only for a viewer who sees phones masked, see `_as_seen_by`)."""
+    found: list[tuple[str, str, tuple[str, ...]]] = []
+    if flt.get("term"):
+        names = ("name",) if flt.get("term_whole_phone") else ("name", "phone")
+        found.append(("term", flt["term"], names))
+    for key in ("name", "phone"):
+        if flt.get(key):
+            found.append((key, flt[key], (key,)))
+    return found
+
+
+def filter_values(flt: dict[str, Any]) -> dict[str, Any]:
+    """The values of the parameters of `_filtered`'s statement for `flt`."""
+    values: dict[str, Any] = {}
+    for key, term, names in _substring_filters(flt):
+        values.update(contains_values(key, term, *names))
+    return values
+
+
+# The filters whose terms `_filtered` binds as parameters.
+_SUBSTRINGS = ("term", "name", "phone")
+
+
+def filter_shape(flt: dict[str, Any]) -> str:
+    """What `_filtered` builds for `flt` depends on this alone (a statement cache's key):
+    the filter with each substring term replaced by whether the index can answer it."""
+    shaped = {
+        key: term_shape(value) if key in _SUBSTRINGS and isinstance(value, str) and value else value
+        for key, value in flt.items()
+    }
+    return repr(sorted(shaped.items()))
+
+
 _LISTS = StatementCache()
 
 
@@ -286,13 +321,14 @@ def contacts_read(
         )
         return guarded(stmt)
 
+    values = filter_values(flt)
     if _long_id_lists(flt):
         # Built afresh: as a cache key and a cached statement, a client's long id list would
         # stay in memory (the statement itself binds it as one value, see in_ids).
-        return Read(build(), {}, as_list)
+        return Read(build(), values, as_list)
     restricted = viewer if viewer is not None and viewer.restricted else None
-    key = (org_id, repr(sorted(flt.items())), opts, restricted)
-    return Read(_LISTS.get(key, build), {}, as_list)
+    key = (org_id, filter_shape(flt), opts, restricted)
+    return Read(_LISTS.get(key, build), values, as_list)
 
 
 async def list_contacts(
@@ -319,8 +355,21 @@ async def count_contacts(
         counted = await counted_contacts(session, org_id, flt.get("status"))
         if counted is not None:
             return counted
-    stmt = _filtered(select(func.count()).select_from(Contact), org_id, flt, viewer)
-    return int((await session.execute(stmt)).scalar_one())
+
+    def build() -> Any:
+        counted = select(func.count().label("n")).select_from(Contact)
+        return guarded(_filtered(counted, org_id, flt, viewer))
+
+    values = filter_values(flt)
+    if _long_id_lists(flt):
+        statement = prepared(build())
+    else:
+        restricted = viewer if viewer is not None and viewer.restricted else None
+        statement = _COUNTS.get((org_id, filter_shape(flt), restricted), build)
+    return int((await read_rows(session, statement, values))[0].n)
+
+
+_COUNTS = StatementCache()
 
 
 async def contact_location(session: AsyncSession, org_id: int, raw_id: Any) -> Location | None:

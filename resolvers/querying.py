@@ -173,9 +173,9 @@ class _InIdSet(ColumnElement[bool]):
         ("ids", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column: Any, ids: frozenset[int]) -> None:
+    def __init__(self, column: Any, ids: Any) -> None:
         self.column = column
-        self.ids = bindparam(None, ids, type_=_IdSet())
+        self.ids = ids
 
 
 @compiles(_InIdSet)
@@ -194,7 +194,13 @@ def in_ids(column: Any, values: list[Any] | None) -> Any:
     """`column IN (ids a client sent)`, for lists of any length: `IN (1, 2, ...)` takes one
     parameter per id, and PostgreSQL refuses a statement with more than 65,535 of them.
     Ids that cannot exist are dropped (they would match nothing)."""
-    return _InIdSet(column, frozenset(int_ids(values)))
+    return _InIdSet(column, bindparam(None, frozenset(int_ids(values)), type_=_IdSet()))
+
+
+def in_ids_param(column: Any, name: str) -> Any:
+    """`column IN` the ids given as parameter `name` when the statement runs (a frozenset
+    of ints, bound as one value as in `in_ids`): a statement built once for any ids."""
+    return _InIdSet(column, bindparam(name, type_=_IdSet()))
 
 
 def apply_opts(

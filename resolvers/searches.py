@@ -37,19 +37,21 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, Group, Message, Read, SavedSearch, guarded, records
+from models import Contact, Group, Message, Read, SavedSearch, guarded, prepared, records
 from resolvers import contacts
 from resolvers import validation as v
 from resolvers.contacts import Viewer
 from resolvers.errors import ClientError, InputErrors, not_found
 from resolvers.querying import (
     ListOpts,
+    StatementCache,
     apply_opts,
     as_list,
     by_id,
     grouped_by,
     ilike,
     in_ids,
+    in_ids_param,
     int_ids,
     one_or,
     to_int_id,
@@ -229,18 +231,23 @@ async def resolve_filter(
     return merged, contact_opts, message_opts
 
 
-def _conversation_contacts(
-    org_id: int, flt: dict[str, Any], viewer: Viewer | None, select_from: Any
-) -> Any:
-    """The contacts `flt` selects, through the contacts list's own filter."""
+def _matching(flt: dict[str, Any], viewer: Viewer | None) -> dict[str, Any]:
+    """The part of `flt` that the contacts list's own filter answers, as `viewer` sees it."""
     # contacts._as_seen_by/_filtered are the `contacts` list's filter (visibility, masked
     # phones, the search index for `term`); they have no public name yet.
     matching: dict[str, Any] = {"term": flt.get("term") or None}
     for key in ("include_groups", "include_tags"):
         if flt.get(key):
             matching[key] = flt[key]
-    seen = contacts._as_seen_by(matching, viewer)
-    stmt = contacts._filtered(select_from, org_id, seen, viewer)
+    return contacts._as_seen_by(matching, viewer)
+
+
+def _conversation_contacts(
+    org_id: int, flt: dict[str, Any], viewer: Viewer | None, select_from: Any
+) -> Any:
+    """The contacts `flt` selects, through the contacts list's own filter; the values of
+    its parameters are `contacts.filter_values(_matching(flt, viewer))`."""
+    stmt = contacts._filtered(select_from, org_id, _matching(flt, viewer), viewer)
     stmt = stmt.where(col(Contact.contact_type).in_(BUSINESS_TYPES))
     ids = [flt["id"]] if flt.get("id") is not None else flt.get("ids")
     if ids is not None:
@@ -279,33 +286,73 @@ def _paged(stmt: Any, flt: dict[str, Any], opts: ListOpts) -> Any:
     return stmt
 
 
+_PAGES = StatementCache()
+_LATEST = StatementCache()
+
+
+def _page(
+    org_id: int, flt: dict[str, Any], viewer: Viewer | None, opts: ListOpts
+) -> tuple[Any, dict[str, Any]]:
+    """The statement of a page of conversations and its parameters' values. A statement is
+    built once for the same filter (its term aside), paging and viewer: the first page of a
+    conversation list is asked for again and again, and a name search for many names."""
+    matching = _matching(flt, viewer)
+
+    def build() -> Any:
+        stmt = _conversation_contacts(org_id, flt, viewer, records(Contact))
+        return guarded(_paged(stmt, flt, opts))
+
+    values = contacts.filter_values(matching)
+    if len(flt.get("ids") or ()) > 64 or contacts._long_id_lists(flt):
+        return prepared(build()), values  # (a client's long id list is not kept in the cache)
+    sees = viewer if viewer is not None and (viewer.restricted or viewer.phones_masked) else None
+    shape = (contacts.filter_shape(flt), contacts.filter_shape(matching))
+    return _PAGES.get((org_id, shape, opts, sees), build), values
+
+
 def _latest_messages(
     org_id: int, contact_ids: list[int], flt: dict[str, Any], opts: ListOpts
 ) -> Read[dict[int, list[Any]]]:
     limit = min(opts.limit if opts.limit is not None else DEFAULT_MESSAGES, MAX_MESSAGES)
     if limit < 0 or opts.offset < 0:
         raise ClientError("messageOpts: limit and offset must not be negative")
-    number = func.row_number().over(
-        partition_by=col(Message.contact_id), order_by=col(Message.id).desc()
+    bounds = _day_bounds(flt.get("date_range") or {})
+    # One conversation: Glific's offset is the message number the page starts at.
+    by_number = bool(opts.offset) and flt.get("id") is not None
+
+    def build() -> Any:
+        number = func.row_number().over(
+            partition_by=col(Message.contact_id), order_by=col(Message.id).desc()
+        )
+        conditions = [
+            col(Message.organization_id) == org_id,
+            in_ids_param(Message.contact_id, "contact_ids"),
+            *_in_days(col(Message.inserted_at), bounds),
+        ]
+        ranked = (
+            select(col(Message.id).label("id"), number.label("n")).where(*conditions).subquery()
+        )
+        if by_number:
+            chosen = select(ranked.c.id).where(ranked.c.n >= 1)
+            stmt = records(Message).where(
+                col(Message.id).in_(chosen),
+                col(Message.message_number) >= opts.offset,
+                col(Message.message_number) <= opts.offset + limit,
+            )
+        else:
+            chosen = select(ranked.c.id).where(
+                ranked.c.n > opts.offset, ranked.c.n <= opts.offset + limit
+            )
+            stmt = records(Message).where(col(Message.id).in_(chosen))
+        return guarded(stmt.order_by(col(Message.contact_id), col(Message.id).desc()))
+
+    statement = _LATEST.get((org_id, limit, opts.offset, by_number, bounds), build)
+    return Read(
+        statement,
+        {"contact_ids": frozenset(contact_ids)},
+        grouped_by("contact_id", contact_ids),
+        frozenset({"contact_id"}),
     )
-    conditions = [col(Message.organization_id) == org_id, in_ids(Message.contact_id, contact_ids)]
-    conditions += _in_days(col(Message.inserted_at), _day_bounds(flt.get("date_range") or {}))
-    ranked = select(col(Message.id).label("id"), number.label("n")).where(*conditions).subquery()
-    if opts.offset and flt.get("id") is not None:
-        # One conversation: Glific's offset is the message number the page starts at.
-        chosen = select(ranked.c.id).where(ranked.c.n >= 1)
-        stmt = records(Message).where(
-            col(Message.id).in_(chosen),
-            col(Message.message_number) >= opts.offset,
-            col(Message.message_number) <= opts.offset + limit,
-        )
-    else:
-        chosen = select(ranked.c.id).where(
-            ranked.c.n > opts.offset, ranked.c.n <= opts.offset + limit
-        )
-        stmt = records(Message).where(col(Message.id).in_(chosen))
-    stmt = stmt.order_by(col(Message.contact_id), col(Message.id).desc())
-    return Read(guarded(stmt), {}, grouped_by("contact_id", contact_ids), frozenset({"contact_id"}))
 
 
 async def search(
@@ -323,8 +370,8 @@ async def search(
     )
     if flt.get("search_group"):
         return await _group_conversations(session, org_id, flt, contact_opts, columns)
-    stmt = _paged(_conversation_contacts(org_id, flt, viewer, records(Contact)), flt, contact_opts)
-    found = await Read(guarded(stmt), {}, as_list, frozenset({"last_communication_at"})).project(
+    page, values = _page(org_id, flt, viewer, contact_opts)
+    found = await Read(page, values, as_list, frozenset({"last_communication_at"})).project(
         session, columns.contact
     )
     if not found:
@@ -369,7 +416,8 @@ async def count_conversations(
     session: AsyncSession, org_id: int, viewer: Viewer | None, flt: dict[str, Any]
 ) -> int:
     stmt = _conversation_contacts(org_id, flt, viewer, select(func.count()).select_from(Contact))
-    return int((await session.execute(stmt)).scalar_one())
+    values = contacts.filter_values(_matching(flt, viewer))
+    return int((await session.execute(stmt, values)).scalar_one())
 
 
 async def saved_search_count(

@@ -5,7 +5,8 @@ times; interpreting them (a loop, a tuple unpacked and a kind tested per field) 
 than the work itself. A builder is a function generated once per selection shape, with one
 straight block per field, that does exactly what the interpreted steps did:
 
-    builder(source, primed) -> dict, or BAIL when graphql-core must build the object instead.
+    builder(source, primed, context) -> dict, or BAIL when graphql-core must build the object
+    instead.
 
 Only names bound in the builder's namespace appear in its code; every string that comes from
 a document (response names) or the schema is a namespace value, never source text.
@@ -17,15 +18,22 @@ from collections.abc import Callable
 from typing import Any
 
 # Kinds of step (schema.executor plans them):
-#   (LEAF, attribute, serialize, non-null, passthrough type, convert type, convert)
+#   (LEAF, attribute, serialize, non-null, passthrough type, convert type, convert): convert
+#    turns a value of exactly the convert type into its serialised form, or answers BAIL
 #   (COMPUTED, function of the source, serialize, non-null, passthrough type, convert type,
 #    convert): a leaf whose resolver takes the object alone (`def type(self)`)
+#   (CONTEXTUAL, function of the source and the request's context, serialize, ...): a leaf
+#    declared with schema.types.common.contextual (`Contact.phone`)
 #   (RELATED_FIELD, loader name, key attribute, non-null, many, item non-null, sub-steps)
-LEAF, RELATED_FIELD, COMPUTED = 0, 1, 2
+#   (NESTED, attribute, non-null, many, item non-null, sub-steps): an attribute holding an
+#    object or a list of them (`Conversation.contact`, `Conversation.messages`)
+LEAF, RELATED_FIELD, COMPUTED, CONTEXTUAL, NESTED = 0, 1, 2, 3, 4
+# The kinds whose last item is the steps of the objects under them.
+OBJECT_KINDS = (RELATED_FIELD, NESTED)
 MISSING = object()
 BAIL = object()  # "let graphql-core do this one"
 
-Builder = Callable[[Any, Any], Any]
+Builder = Callable[[Any, Any, Any], Any]
 _builders: dict[Any, Builder] = {}
 
 
@@ -45,7 +53,7 @@ def serialized(value: Any, serialize: Any, non_null: bool) -> Any:
 
 def _signature(steps: list[tuple[Any, ...]]) -> Any:
     return tuple(
-        (name, step if step[0] != RELATED_FIELD else (*step[:-1], _signature(step[-1])))
+        (name, step if step[0] not in OBJECT_KINDS else (*step[:-1], _signature(step[-1])))
         for name, step in steps
     )
 
@@ -70,10 +78,10 @@ def _generate(steps: list[tuple[Any, ...]]) -> Builder:
         "type": type,
         "list": list,
     }
-    lines = ["def build(source, primed):", "    out = {}"]
+    lines = ["def build(source, primed, context):", "    out = {}"]
     for i, (response_name, step) in enumerate(steps):
         namespace[f"name{i}"] = response_name
-        if step[0] in (LEAF, COMPUTED):
+        if step[0] in (LEAF, COMPUTED, CONTEXTUAL):
             kind, attribute, serialize, non_null, passthrough, convert_type, convert = step
             namespace.update(
                 {
@@ -88,9 +96,10 @@ def _generate(steps: list[tuple[Any, ...]]) -> Builder:
                 lines.append(f"    v = getattr(source, attr{i}, MISSING)")
             else:
                 # A resolver that fails is left to graphql-core, which reports it.
+                call = f"attr{i}(source)" if kind == COMPUTED else f"attr{i}(source, context)"
                 lines += [
                     "    try:",
-                    f"        v = attr{i}(source)",
+                    f"        v = {call}",
                     "    except Exception:",
                     "        return BAIL",
                 ]
@@ -98,10 +107,20 @@ def _generate(steps: list[tuple[Any, ...]]) -> Builder:
                 f"    if type(v) is not pass{i}:",
                 f"        if type(v) is ctype{i}:",
                 f"            v = conv{i}(v)",
+                "            if v is BAIL:",
+                "                return BAIL",
                 "        else:",
                 f"            v = serialized(v, ser{i}, {bool(non_null)})",
                 "            if v is BAIL:",
                 "                return BAIL",
+            ]
+        elif step[0] == NESTED:
+            _, attribute, non_null, many, item_non_null, sub_steps = step
+            namespace.update({f"attr{i}": attribute, f"sub{i}": builder(sub_steps)})
+            lines += [
+                f"    v = getattr(source, attr{i}, MISSING)",
+                "    if v is MISSING:",
+                "        return BAIL",
             ]
         else:
             _, loader, key, non_null, many, item_non_null, sub_steps = step
@@ -113,10 +132,13 @@ def _generate(steps: list[tuple[Any, ...]]) -> Builder:
                 "    if k is None:",
                 "        v = None",
                 "    else:",
-                f"        cache = primed.get(loader{i})",
+                f"        cache = primed.get(loader{i}) if primed is not None else None",
                 "        if cache is None or k not in cache:",
                 "            return BAIL",
                 "        v = cache[k]",
+            ]
+        if step[0] in OBJECT_KINDS:
+            lines += [
                 "    if v is None:",
                 f"        if {bool(non_null)}:",
                 "            return BAIL",
@@ -133,7 +155,7 @@ def _generate(steps: list[tuple[Any, ...]]) -> Builder:
                     "                    return BAIL",
                     "                items.append(None)",
                     "                continue",
-                    f"            built = sub{i}(item, primed)",
+                    f"            built = sub{i}(item, primed, context)",
                     "            if built is BAIL:",
                     "                return BAIL",
                     "            items.append(built)",
@@ -142,7 +164,7 @@ def _generate(steps: list[tuple[Any, ...]]) -> Builder:
             else:
                 lines += [
                     "    else:",
-                    f"        v = sub{i}(v, primed)",
+                    f"        v = sub{i}(v, primed, context)",
                     "        if v is BAIL:",
                     "            return BAIL",
                 ]

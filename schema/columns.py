@@ -6,6 +6,7 @@ field are shared through the request's loader caches with every other field that
 the same rows, so each must carry what any of them may read. A field reads:
 - a plain leaf: its own attribute;
 - a `related` field: the attribute holding its key;
+- a plain attribute holding an object: that attribute;
 - a field declaring `metadata={COLUMNS: (...)}`: those;
 - any other resolver: anything, so the type is read whole.
 """
@@ -25,7 +26,7 @@ from graphql import (
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import Info
 
-from schema.builders import LEAF
+from schema.builders import LEAF, NESTED, RELATED_FIELD
 from schema.executor import field_plan
 from schema.types.common import COLUMNS
 
@@ -37,8 +38,10 @@ _cache: dict[int, tuple[Any, Needs]] = {}
 
 def _field_reads(schema: GraphQLSchema, parent: GraphQLObjectType, name: str) -> Any:
     step = field_plan(schema).get((parent.name, name))
-    if step is not None:
-        return {step[1] if step[0] == LEAF else step[2]}
+    if step is not None and step[0] in (LEAF, NESTED):
+        return {step[1]}
+    if step is not None and step[0] == RELATED_FIELD:
+        return {step[2]}
     field = parent.fields[name]
     definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     declared = (getattr(definition, "metadata", None) or {}).get(COLUMNS)

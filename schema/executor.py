@@ -3,9 +3,13 @@
 - a plain attribute holding a scalar or enum (`id`, `name`, `isActive` ...): a field that
   Strawberry itself treats as "basic" (no resolver, permission or extension) and whose type
   is a leaf; its value is `getattr(source, python_name)` serialised by the leaf type;
+- a leaf computed from the object alone (a resolver taking only `self`: `Message.type`) or
+  from the object and the request's context (declared with `contextual`: `Contact.phone`);
 - a `related` field (schema/types/common.py) whose rows were prefetched into the request
   context (`activeProfile`, `profiles`, `language` ...): its value is the primed entry for
-  `getattr(source, key)`, completed here with the same fast path.
+  `getattr(source, key)`, completed here with the same fast path;
+- a plain attribute holding an object or a list of them (`Conversation.contact`,
+  `Conversation.messages`), completed here with the same fast path.
 
 graphql-core builds a resolve-info object, looks up arguments, calls Strawberry's resolver
 wrapper, checks for awaitables and completes lists item by item for every field, which made
@@ -22,6 +26,7 @@ every field resolved, and skipping those calls is all this path does.
 from __future__ import annotations
 
 import inspect
+from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -35,13 +40,33 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-from schema.builders import BAIL, COMPUTED, LEAF, RELATED_FIELD, Builder, builder
-from schema.types.common import RELATED
+from schema.builders import (
+    BAIL,
+    COMPUTED,
+    CONTEXTUAL,
+    LEAF,
+    NESTED,
+    OBJECT_KINDS,
+    RELATED_FIELD,
+    Builder,
+    builder,
+)
+from schema.types.common import CONTEXTUAL_FUNCTION, RELATED
 
 # Values of exactly this Python type that these scalars serialise to themselves.
 _PASSTHROUGH: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
-# ... and values of this type they serialise with this function (IDs held as integers).
-_CONVERT: dict[str, tuple[type, Any]] = {"ID": (int, str)}
+
+
+# ... and values of this type they serialise with this function (IDs held as integers,
+# Ints within GraphQL's 32 bits; anything else is serialised the usual way, which reports it).
+def _int32(value: int) -> Any:
+    return value if -(2**31) <= value < 2**31 else BAIL
+
+
+_CONVERT: dict[str, tuple[type, Any]] = {"ID": (int, str), "Int": (int, _int32)}
+# Scalars whose own serialise is called directly on values of this type (no checks around it).
+_DIRECT: dict[str, type] = {"DateTime": datetime}
+
 
 # (type name, field name) -> a step (schema.builders), whose last item for a related field is
 # the item type until the executor replaces it by the steps of the selection under it.
@@ -74,7 +99,7 @@ def field_plan(schema: GraphQLSchema) -> Plan:
                     output.serialize,
                     non_null,
                     _PASSTHROUGH.get(output.name),
-                    *(_CONVERT.get(output.name) or _enum_names(output)),
+                    *(_CONVERT.get(output.name) or _direct(output) or _enum_names(output)),
                 )
                 if getattr(definition, "is_basic_field", False):
                     plan[(type_name, field_name)] = (LEAF, definition.python_name, *leaf)
@@ -83,24 +108,30 @@ def field_plan(schema: GraphQLSchema) -> Plan:
                 if computed is not None:
                     plan[(type_name, field_name)] = (COMPUTED, computed, *leaf)
                     continue
-            relation = (getattr(definition, "metadata", None) or {}).get(RELATED)
-            if relation is None or definition.extensions or definition.permission_classes:
+            if definition.extensions or definition.permission_classes:
                 continue
-            loader, key = relation
+            metadata = getattr(definition, "metadata", None) or {}
+            if is_leaf_type(output) and metadata.get(CONTEXTUAL_FUNCTION) is not None:
+                plan[(type_name, field_name)] = (CONTEXTUAL, metadata[CONTEXTUAL_FUNCTION], *leaf)
+                continue
             many = isinstance(output, GraphQLList)
             item_non_null, item = _unwrap(output.of_type) if many else (False, output)
-            if isinstance(item, GraphQLObjectType) and item.is_type_of is None:
-                plan[(type_name, field_name)] = (
-                    RELATED_FIELD,
-                    loader.name,
-                    key,
-                    non_null,
-                    many,
-                    item_non_null,
-                    item,
-                )
+            if not isinstance(item, GraphQLObjectType) or item.is_type_of is not None:
+                continue
+            objects = (non_null, many, item_non_null, item)
+            relation = metadata.get(RELATED)
+            if relation is not None:
+                loader, key = relation
+                plan[(type_name, field_name)] = (RELATED_FIELD, loader.name, key, *objects)
+            elif getattr(definition, "is_basic_field", False):
+                plan[(type_name, field_name)] = (NESTED, definition.python_name, *objects)
     _plans[schema] = plan
     return plan
+
+
+def _direct(output: Any) -> tuple[type, Any] | None:
+    exact = _DIRECT.get(output.name)
+    return None if exact is None else (exact, output.serialize)
 
 
 def _enum_names(output: Any) -> tuple[Any, Any]:
@@ -175,13 +206,13 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _step_for(self, parent_type: Any, details: Any) -> tuple[Any, ...] | None:
         field = self._field_plan.get((parent_type.name, details[0].node.name.value))
-        if field is None or field[0] != RELATED_FIELD:
+        if field is None or field[0] not in OBJECT_KINDS:
             return field
         cached = self._related_steps.get(id(details))
         if cached is not None:
             return cached[1]
         step: tuple[Any, ...] | None = None
-        if self._primes:
+        if self._primes or field[0] == NESTED:
             sub_steps = self._sub_steps(field[-1], details)
             if sub_steps is not None:
                 step = (*field[:-1], sub_steps)
@@ -204,7 +235,8 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return cached[1]
 
     def _build(self, steps: list[tuple[Any, ...]], source: Any) -> Any:
-        return self._builder(steps)(source, self.context_value.primed if self._primes else None)
+        primed = self.context_value.primed if self._primes else None
+        return self._builder(steps)(source, primed, self.context_value)
 
     def _value(self, step: tuple[Any, ...], source: Any) -> Any:
         """One field's value, through a one-field builder."""
@@ -217,6 +249,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _build_items(self, steps: list[tuple[Any, ...]], items: list[Any], non_null: bool) -> Any:
         build = self._builder(steps)
         primed = self.context_value.primed if self._primes else None
+        context = self.context_value
         out: list[Any] = []
         for item in items:
             if item is None:
@@ -224,7 +257,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     return BAIL
                 out.append(None)
                 continue
-            built = build(item, primed)
+            built = build(item, primed, context)
             if built is BAIL:
                 return BAIL
             out.append(built)

@@ -559,11 +559,13 @@ def test_a_restricted_staff_user_reaches_only_their_groups_contacts(tenant: Tena
         user.is_restricted = True
 
     tenant.server.in_transaction(restrict)
-    assert [c["contact"]["id"] for c in search(tenant)] == [mine["id"]]
+    # The manager's page first: the same page asked for by the restricted user is not the
+    # manager's (pages' statements are kept per filter and viewer, resolvers.searches._page).
     assert {c["contact"]["id"] for c in search(tenant, role="manager")} == {
         mine["id"],
         theirs["id"],
     }
+    assert [c["contact"]["id"] for c in search(tenant)] == [mine["id"]]
     assert "errors" not in send(tenant, mine["id"], "Hello")
     assert error_messages(send(tenant, theirs["id"], "Hello")) == [sending.NO_RECEIVER]
     body = tenant.gql(MARK_READ, {"id": theirs["id"]}, role="staff")

@@ -140,3 +140,19 @@ def test_reads_select_only_the_columns_the_operation_reads(
     profiles = _select_list(counter.statements, "profiles")
     assert "profiles.name" in profiles and "profiles.contact_id" in profiles  # grouped by it
     assert "fields" not in profiles and "type" not in profiles
+
+
+def test_fields_computed_from_their_row_read_the_columns_they_declare(
+    server: LiveServer, household: Tenant
+) -> None:
+    """`maskedPhone` (computed from the row) and `phone` (from the row and the viewer)
+    declare the one column they read: the list reads that one, not the whole row."""
+    for leaf in ("maskedPhone", "phone"):
+        counter = server.count_statements()
+        try:
+            household.data('{ contacts(filter: {name: "Pruning"}) { ' + leaf + " } }")
+        finally:
+            server.stop_counting(counter)
+        contacts = _select_list(counter.statements, "contacts")
+        assert "contacts.phone" in contacts, leaf
+        assert "fields" not in contacts and "contacts.name" not in contacts, leaf

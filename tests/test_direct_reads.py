@@ -105,10 +105,10 @@ def test_contact_lists_with_filters_and_literal_values(tenant: Tenant, people: l
 
             direct = tenant.server.run(go)
             # The statement that list built, through SQLAlchemy's own path.
-            key = (tenant.org_id, repr(sorted(flt.items())), opts, None)
+            key = (tenant.org_id, contacts.filter_shape(flt), opts, None)
             statement = contacts._LISTS.get(key, lambda: None)
             assert statement.get_execution_options().get(PREPARED)
-            reference = _both(tenant, statement, {})[1]
+            reference = _both(tenant, statement, contacts.filter_values(flt))[1]
             assert _values(direct) == _values(reference), flt
     # The date filters select rows: their values were bound as SQLite stores dates.
     assert len(tenant.server.run(lambda: _listed(tenant, filters[4]))) == 3
@@ -152,3 +152,31 @@ def test_numbers_read_as_sqlalchemy_reads_them(tenant: Tenant) -> None:
         (Decimal, Decimal("3.25")),
         (float, 4.75),
     ]
+
+
+def test_statements_of_one_shape_share_a_plan_with_their_own_values(
+    tenant: Tenant, people: list[int]
+) -> None:
+    """A list's statement is built afresh for each filter value; each one reads with its
+    own values through the one plan of its shape (models.direct._shaped)."""
+    from models import direct
+
+    now = datetime.utcnow()
+
+    async def names(flt: dict[str, Any]) -> list[str]:
+        async with tenant.server.db.session(tenant.org_id) as session:
+            rows = await contacts.list_contacts(session, tenant.org_id, flt, ListOpts(limit=10))
+        return sorted(row.name for row in rows)
+
+    def listed(flt: dict[str, Any]) -> list[str]:
+        found: list[str] = tenant.server.run(lambda: names(flt))
+        return found
+
+    direct._shaped.clear()
+    for name, expected in (("asha", ["Direct Asha"]), ("Ravi", ["Direct Ravi"]), ("nobody", [])):
+        assert listed({"name": name}) == expected
+    assert len(direct._shaped) == 1
+    for days, expected_count in ((-1, 3), (1, 0), (-2, 3)):
+        flt = {"name": "direct", "date_range": {"from_": now + timedelta(days=days)}}
+        assert len(listed(flt)) == expected_count
+    assert len(direct._shaped) == 2

@@ -4,6 +4,7 @@ does: same data, and the same errors when a value is missing, null or unserialis
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from types import SimpleNamespace
 from typing import Any
@@ -14,11 +15,12 @@ from strawberry.extensions import SchemaExtension
 
 from models import Database
 from resolvers.auth import AuthUser
-from schema.builders import COMPUTED
+from schema.builders import COMPUTED, CONTEXTUAL
+from schema.builders import NESTED as NESTED_KIND
 from schema.context import Context
 from schema.executor import FastLeafExecutionContext, field_plan
 from schema.loaders import Loader
-from schema.types.common import related
+from schema.types.common import contextual, related
 
 
 @strawberry.enum
@@ -33,6 +35,7 @@ class Item:
     nick: str | None
     colour: Colour | None
     size: int | None
+    when: datetime | None
 
     @strawberry.field
     def shout(self) -> str | None:
@@ -86,6 +89,9 @@ CASES = [
     SimpleNamespace(id=4, name="d", nick=None, colour="blue", size=None),  # not an enum value
     SimpleNamespace(id=5, name="e", nick=None, colour=None, size="many"),  # not an Int
     SimpleNamespace(id=6, nick=None, colour=None, size=None),  # no `name` attribute at all
+    SimpleNamespace(id=7, name="g", nick=None, colour=None, size=2**31),  # past 32 bits
+    SimpleNamespace(id=8, name="h", nick=None, colour=None, size=-(2**31)),  # the least Int
+    SimpleNamespace(id=9, name="i", nick=None, colour=None, size=True),  # a bool for an Int
 ]
 
 
@@ -93,6 +99,20 @@ CASES = [
 def test_fast_path_matches_graphql_core(row: Any) -> None:
     ROWS[:] = [row]
     query = "{ items { id name nick colour size } }"
+    assert _run(FastLeafExecutionContext, query) == _run(None, query)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2026, 11, 30, 4, 5, 6, 789),
+        datetime(2026, 11, 30, 4, 5, 6, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        "2026-11-30",  # not a datetime: the scalar's own serialise decides
+    ],
+)
+def test_dates_match_graphql_core(when: Any) -> None:
+    ROWS[:] = [SimpleNamespace(id=1, name="a", when=when)]
+    query = "{ items { id when } }"
     assert _run(FastLeafExecutionContext, query) == _run(None, query)
 
 
@@ -127,6 +147,91 @@ NESTED = [
 def test_whole_objects_of_plain_fields_match_graphql_core(query: str) -> None:
     ROWS[:] = CASES
     assert _run(FastLeafExecutionContext, query) == _run(None, query)
+
+
+BOXES: list[Any] = [
+    SimpleNamespace(label="full", items=CASES[:2], first=CASES[0]),
+    SimpleNamespace(label="empty", items=[], first=None),
+    SimpleNamespace(label="null in a non-null list", items=[CASES[0], None], first=None),
+    SimpleNamespace(label="bad item", items=[CASES[2]], first=CASES[3]),
+    SimpleNamespace(label="not a list", items=CASES[0], first=None),
+    SimpleNamespace(label="no items attribute", first=CASES[1]),
+]
+
+
+@strawberry.type
+class BoxQuery:
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        return list(BOXES)
+
+
+def test_objects_held_in_plain_attributes_match_graphql_core(monkeypatch: Any) -> None:
+    """`Box.items` and `Box.first` hold objects: the fast path builds them (graphql-core
+    resolves the root field alone), and any surprise under them is graphql-core's to report."""
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+    schema = strawberry.Schema(BoxQuery, execution_context_class=FastLeafExecutionContext)
+    plan = field_plan(schema._schema)
+    assert plan[("Box", "items")][0] == plan[("Box", "first")][0] == NESTED_KIND
+    reference = strawberry.Schema(BoxQuery)
+    query = "{ boxes { label items { id name colour } first { id nick } } }"
+    for box in BOXES:
+        BOXES[:] = [box]
+        fast, slow = asyncio.run(schema.execute(query)), asyncio.run(reference.execute(query))
+        assert fast.data == slow.data, box.label
+        assert sorted(str(e) for e in fast.errors or []) == sorted(
+            str(e) for e in slow.errors or []
+        )
+    BOXES[:] = [SimpleNamespace(label="full", items=CASES[:2], first=CASES[0])]
+    resolved: list[str] = []
+    original = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def counting(self: Any, parent_type: Any, *args: Any, **kwargs: Any) -> Any:
+        resolved.append(parent_type.name)
+        return original(self, parent_type, *args, **kwargs)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counting)
+    assert asyncio.run(schema.execute(query)).errors is None
+    assert resolved == ["BoxQuery"]
+
+
+def _who_sees(row: Any, context: Any) -> str:
+    return f"{row.name} for {context['viewer']}"
+
+
+@strawberry.type
+class Tagged:
+    name: str
+    seen: str = contextual(_who_sees, columns=("name",))
+
+
+@strawberry.type
+class TaggedQuery:
+    @strawberry.field
+    def tagged(self) -> list[Tagged]:
+        return list(TAGGED)
+
+
+TAGGED: list[Any] = []
+
+
+def test_contextual_fields_are_computed_from_the_row_and_the_context() -> None:
+    """A `contextual` leaf (Contact.phone) is called by the fast path with the request's
+    context; one that fails or answers null where it must not is graphql-core's to report."""
+    schema = strawberry.Schema(TaggedQuery, execution_context_class=FastLeafExecutionContext)
+    assert field_plan(schema._schema)[("Tagged", "seen")][0] == CONTEXTUAL
+    reference = strawberry.Schema(TaggedQuery)
+    query = "{ tagged { name seen } }"
+    for rows in ([SimpleNamespace(name="Asha")], [SimpleNamespace(name="Ravi"), object()]):
+        TAGGED[:] = rows
+        fast = asyncio.run(schema.execute(query, context_value={"viewer": "staff"}))
+        slow = asyncio.run(reference.execute(query, context_value={"viewer": "staff"}))
+        assert fast.data == slow.data
+        assert [str(e) for e in fast.errors or []] == [str(e) for e in slow.errors or []]
+    TAGGED[:] = [SimpleNamespace(name="Asha")]
+    fast = asyncio.run(schema.execute(query, context_value={"viewer": "an admin"}))
+    assert fast.data == {"tagged": [{"name": "Asha", "seen": "Asha for an admin"}]}
 
 
 # --- `related` fields: prefetched rows are completed by the executor, the rest by the field ---

@@ -1,8 +1,9 @@
-"""Types shared by every domain: Glific's `InputError`, and `related`, the one way a type
-points at other rows."""
+"""Types shared by every domain: Glific's `InputError`; `related`, the one way a type
+points at other rows; and `contextual`, a leaf that depends on who is asking."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -28,6 +29,29 @@ def input_errors(exc: InputErrors) -> list[InputError | None]:
 COLUMNS = "columns"
 # Metadata key of a `related` field: (the Loader, attribute of the row holding the key).
 RELATED = "related"
+# Metadata key of a `contextual` field: the function of (row, request context) it answers.
+CONTEXTUAL_FUNCTION = "contextual"
+
+
+def contextual(
+    function: Callable[[Any, Any], Any],
+    *,
+    columns: tuple[str, ...],
+    description: str | None = None,
+) -> Any:
+    """A leaf whose value is `function(row, context)`, reading only `columns` of its row
+    (a contact's phone, blank for a staff user). Declared this way, the executor
+    (schema/executor.py) calls the function itself instead of building a resolve info for
+    every row, as it would for a resolver taking `info`."""
+
+    def resolve(root: Any, info: Info) -> Any:
+        return function(root, info.context)
+
+    return strawberry.field(
+        resolver=resolve,
+        description=description,
+        metadata={CONTEXTUAL_FUNCTION: function, COLUMNS: columns},
+    )
 
 
 def related(loader: Loader, key: str, *, description: str | None = None) -> Any:

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from strawberry.types import Info
 
 from resolvers.phones import mask_phone
 from schema.enums import ContactProviderStatusEnum, ContactStatusEnum
@@ -18,7 +17,7 @@ from schema.loaders import (
     PROFILES_OF_CONTACT,
 )
 from schema.scalars import JsonValue
-from schema.types.common import COLUMNS, InputError, related
+from schema.types.common import COLUMNS, InputError, contextual, related
 from schema.types.language import Language
 from schema.types.profile import Profile
 
@@ -37,6 +36,11 @@ class ContactHistory:
     updated_at: datetime | None
 
     profile: Profile | None = related(PROFILE, "profile_id")
+
+
+def _phone_seen_by(row: Any, context: Any) -> str | None:
+    """A staff user is never shown a contact's number."""
+    return "" if context.is_staff else row.phone
 
 
 @strawberry.type(name="Contact")
@@ -60,10 +64,7 @@ class Contact:
     inserted_at: datetime | None
     updated_at: datetime | None
 
-    @strawberry.field(metadata={COLUMNS: ("phone",)})
-    def phone(self, info: Info) -> str | None:
-        row: Any = self
-        return "" if info.context.is_staff else row.phone
+    phone: str | None = contextual(_phone_seen_by, columns=("phone",))
 
     @strawberry.field(metadata={COLUMNS: ("phone",)})
     def masked_phone(self) -> str | None:
