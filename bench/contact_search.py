@@ -82,12 +82,15 @@ def workloads(contacts: int) -> dict[str, Workload]:
 
 
 def _analyse(url: str) -> None:
-    """SQLite: gather the planner's statistics now (the server would at start, in the
-    background, while the first round runs)."""
+    """SQLite: gather the planner's statistics and merge the search index now (the server
+    would at start, in the background, while the first round runs)."""
     if url.startswith("sqlite"):
+        from models.sqlite_search_index import merge
         from models.sqlite_statistics import refresh
 
-        refresh(url.split(":///", 1)[1], 60)
+        path = url.split(":///", 1)[1]
+        refresh(path, 60)
+        merge(path, 60)
 
 
 def main() -> int:

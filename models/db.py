@@ -32,7 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from models import direct, sqlite_statistics
+from models import direct, sqlite_search_index, sqlite_statistics
 from models.base import OrgScoped
 from models.errors import translate
 from models.records import JSON_TEXT, as_records
@@ -453,15 +453,18 @@ class Database:
             yield session
 
     async def optimize(self) -> list[str]:
-        """Keep SQLite's planner statistics current (models.sqlite_statistics; the server
-        runs this at start and then hourly); returns the tables analysed afresh.
-        PostgreSQL's autovacuum does this itself."""
+        """Keep SQLite's planner statistics current (models.sqlite_statistics) and its
+        contact search index merged (models.sqlite_search_index); the server runs this at
+        start and then hourly. Returns the tables analysed afresh. PostgreSQL's autovacuum
+        does this itself."""
         path = make_url(self.url).database if self.is_sqlite else None
         if not path or path == ":memory:":
             return []
         # The maintenance connection may wait for this process's writers: it is in a thread.
         wait = max(self.limits.busy_timeout, 30.0)
-        return await asyncio.to_thread(sqlite_statistics.refresh, path, wait)
+        analysed = await asyncio.to_thread(sqlite_statistics.refresh, path, wait)
+        await asyncio.to_thread(sqlite_search_index.merge, path, wait)
+        return analysed
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -7,7 +7,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from models import Database
+from models import Database, sqlite_search_index
 from models.migrate import upgrade_sync
 from resolvers.seed import seed_defaults
 from tests.utils.server import test_settings as settings_for_tests
@@ -64,3 +64,48 @@ def test_statistics_are_gathered_once_and_again_when_a_table_has_grown(tmp_path:
     _add_contacts(path, 1000)
     assert optimize() == ["contacts"]
     assert _organization_index_stat(path) == (1506, 1506)
+
+
+def test_the_contact_search_index_is_merged_in_short_steps(tmp_path: Path) -> None:
+    """Contacts added in many transactions leave the search index in several segments, each
+    read by every lookup; the upkeep merges them into one, in steps of a few pages, and the
+    index answers as before."""
+    path = tmp_path / "search.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade_sync(url)
+    settings = settings_for_tests(url)
+    db = Database(url, settings=settings)
+
+    async def seed() -> None:
+        async with db.transaction(all_organizations=True) as session:
+            await seed_defaults(session, settings)
+
+    asyncio.run(seed())
+    for _ in range(40):
+        _add_contacts(path, 300)
+    with sqlite3.connect(path) as conn:
+        before = sqlite_search_index.segments(conn)
+        matched = conn.execute(
+            "SELECT rowid FROM contacts_search WHERE contacts_search MATCH '\"hild 1\"'"
+        ).fetchall()
+    assert before > 1
+    steps = sqlite_search_index.merge(str(path), 5.0)
+    assert steps > 1  # in steps, not in one transaction
+    with sqlite3.connect(path) as conn:
+        assert sqlite_search_index.segments(conn) == 1
+        again = conn.execute(
+            "SELECT rowid FROM contacts_search WHERE contacts_search MATCH '\"hild 1\"'"
+        ).fetchall()
+        # (FTS5 raises if the merged index does not match the contacts.)
+        conn.execute("INSERT INTO contacts_search(contacts_search) VALUES ('integrity-check')")
+    assert sorted(again) == sorted(matched) and len(matched) > 1000
+    assert sqlite_search_index.merge(str(path), 5.0) == 0  # nothing left to merge
+    # The server's upkeep runs it.
+    _add_contacts(path, 300)
+    _add_contacts(path, 300)
+    with sqlite3.connect(path) as conn:
+        assert sqlite_search_index.segments(conn) > 1
+    asyncio.run(db.optimize())
+    with sqlite3.connect(path) as conn:
+        assert sqlite_search_index.segments(conn) == 1
+    asyncio.run(db.dispose())
