@@ -163,12 +163,7 @@ async def _store(
     stored = await write_rows(session, _insert_once(session.get_bind().dialect.name), values)
     if not stored:
         return None
-    contact.last_message_number += 1
-    contact.last_message_at = now
-    contact.last_communication_at = now
-    contact.is_org_read = False
-    contact.is_org_replied = False
-    contact.is_contact_replied = True
+    sending.count_inbound(contact, now)
     contact.bsp_status = "session_and_hsm" if contact.optin_status else "session"
     contact.updated_at = now
     return int(stored[0].id)

@@ -1,6 +1,6 @@
-"""The chat screen's conversation list (Glific's `search`), saved searches and their counts
-(`savedSearches`, `savedSearch`, `countSavedSearches`, `savedSearchCount`, `collectionStats`,
-create/update/delete).
+"""The chat screen's conversation list (Glific's `search`), its search box (`searchMulti`,
+`search_multi`), saved searches and their counts (`savedSearches`, `savedSearch`,
+`countSavedSearches`, `savedSearchCount`, `collectionStats`, create/update/delete).
 
 A conversation is a contact with messages (`last_message_number > 0`; asking for contacts by
 `id`/`ids` lists them even without any), newest communication first: `last_communication_at
@@ -37,7 +37,17 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, Group, Message, Read, SavedSearch, guarded, prepared, records
+from models import (
+    Contact,
+    Group,
+    Message,
+    Read,
+    SavedSearch,
+    guarded,
+    prepared,
+    read_rows,
+    records,
+)
 from resolvers import contacts
 from resolvers import validation as v
 from resolvers.contacts import Viewer
@@ -272,13 +282,24 @@ def _conversation_contacts(
     return stmt
 
 
-def _paged(stmt: Any, flt: dict[str, Any], opts: ListOpts) -> Any:
-    limit = opts.limit if opts.limit is not None else DEFAULT_CONTACTS
+def _limit(opts: ListOpts, default: int, most: int, name: str) -> int:
+    """`opts.limit` (`default` without one) up to `most`; negative paging is refused."""
+    limit = opts.limit if opts.limit is not None else default
     if limit < 0 or opts.offset < 0:
-        raise ClientError("contactOpts: limit and offset must not be negative")
-    stmt = stmt.order_by(
+        raise ClientError(f"{name}: limit and offset must not be negative")
+    return min(limit, most)
+
+
+def _newest_first(stmt: Any) -> Any:
+    """Conversations in the list's order: latest communication first."""
+    return stmt.order_by(
         col(Contact.last_communication_at).desc().nulls_last(), col(Contact.id).desc()
-    ).limit(min(limit, MAX_CONTACTS))
+    )
+
+
+def _paged(stmt: Any, flt: dict[str, Any], opts: ListOpts) -> Any:
+    limit = _limit(opts, DEFAULT_CONTACTS, MAX_CONTACTS, "contactOpts")
+    stmt = _newest_first(stmt).limit(limit)
     if opts.offset:
         return stmt.offset(opts.offset)
     if flt.get("cursor"):
@@ -313,9 +334,7 @@ def _page(
 def _latest_messages(
     org_id: int, contact_ids: list[int], flt: dict[str, Any], opts: ListOpts
 ) -> Read[dict[int, list[Any]]]:
-    limit = min(opts.limit if opts.limit is not None else DEFAULT_MESSAGES, MAX_MESSAGES)
-    if limit < 0 or opts.offset < 0:
-        raise ClientError("messageOpts: limit and offset must not be negative")
+    limit = _limit(opts, DEFAULT_MESSAGES, MAX_MESSAGES, "messageOpts")
     bounds = _day_bounds(flt.get("date_range") or {})
     # One conversation: Glific's offset is the message number the page starts at.
     by_number = bool(opts.offset) and flt.get("id") is not None
@@ -389,6 +408,69 @@ async def search(
         )
         for row in found
     ]
+
+
+@dataclass
+class Found:
+    """Glific's `searchMulti` answer: contacts whose name or phone holds the term, messages
+    whose body holds it, messages whose flow label holds it (`labels`); `tags` stays empty
+    (messages are not tagged here)."""
+
+    contacts: list[Any] = field(default_factory=list)
+    messages: list[Any] = field(default_factory=list)
+    tags: list[Any] = field(default_factory=list)
+    labels: list[Any] = field(default_factory=list)
+
+
+async def search_multi(
+    session: AsyncSession,
+    org_id: int,
+    viewer: Viewer | None,
+    flt: dict[str, Any],
+    contact_opts: ListOpts,
+    message_opts: ListOpts,
+) -> Found:
+    """`searchMulti(filter, contactOpts, messageOpts)`: the chat screen's search box. Contacts
+    come from the contacts list's own term filter (what the viewer may see, masked phones),
+    newest conversation first; messages, newest first, only of contacts the viewer may see.
+    Without a term there is nothing to look for."""
+    term = (flt.get("term") or "").strip()
+    if not term:
+        return Found()
+    contact_limit = _limit(contact_opts, DEFAULT_CONTACTS, MAX_CONTACTS, "contactOpts")
+    message_limit = _limit(message_opts, DEFAULT_MESSAGES, MAX_MESSAGES, "messageOpts")
+    seen = contacts._as_seen_by({"term": term}, viewer)
+    matching = contacts._filtered(records(Contact), org_id, seen, viewer)
+    page = guarded(_newest_first(matching).limit(contact_limit).offset(contact_opts.offset))
+    found = Found(
+        contacts=await read_rows(session, page, contacts.filter_values(seen)),
+        messages=await _messages_holding(
+            session, org_id, viewer, Message.body, term, message_limit, message_opts.offset
+        ),
+        labels=await _messages_holding(
+            session, org_id, viewer, Message.flow_label, term, message_limit, message_opts.offset
+        ),
+    )
+    return found
+
+
+async def _messages_holding(
+    session: AsyncSession,
+    org_id: int,
+    viewer: Viewer | None,
+    column: Any,
+    term: str,
+    limit: int,
+    offset: int,
+) -> list[Any]:
+    stmt = records(Message).where(col(Message.organization_id) == org_id, ilike(column, term))
+    if viewer is not None and viewer.restricted:
+        visible = contacts._visible_to(
+            select(col(Contact.id)).where(col(Contact.organization_id) == org_id), org_id, viewer
+        )
+        stmt = stmt.where(col(Message.contact_id).in_(visible))
+    stmt = stmt.order_by(col(Message.id).desc()).limit(limit).offset(offset)
+    return await read_rows(session, guarded(stmt), {})
 
 
 async def _group_conversations(

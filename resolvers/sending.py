@@ -77,18 +77,14 @@ _INSERT_OUTBOUND = prepared(
 )
 
 
-def outbound_values(org_id: int, contact: Contact, **values: Any) -> dict[str, Any]:
-    """The row of a new outbound message to `contact`, numbered next in its conversation
-    and stamped with its active profile; the contact's counters move as Glific's message
-    trigger moves them (last message number and communication time, replied flags)."""
-    now = utcnow()
-    contact.last_message_number += 1
-    contact.last_communication_at = now
-    contact.is_org_replied = True
-    contact.is_contact_replied = False
-    row: dict[str, Any] = {
+def _new_row(org_id: int, contact: Contact, now: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """A new message's row in `contact`'s conversation: `values` over the defaults, numbered
+    with the contact's (already moved) last message number, stamped with its active
+    profile."""
+    return {
         "uuid": None,
         "sender_id": None,
+        "receiver_id": None,
         "user_id": None,
         "flow_id": None,
         "type": "text",
@@ -111,11 +107,43 @@ def outbound_values(org_id: int, contact: Contact, **values: Any) -> dict[str, A
         **values,
         "organization_id": org_id,
         "contact_id": saved_id(contact),
-        "receiver_id": contact.id,
         "profile_id": contact.active_profile_id,
-        "flow": "outbound",
         "message_number": contact.last_message_number,
     }
+
+
+def outbound_values(org_id: int, contact: Contact, **values: Any) -> dict[str, Any]:
+    """The row of a new outbound message to `contact`, numbered next in its conversation
+    and stamped with its active profile; the contact's counters move as Glific's message
+    trigger moves them (last message number and communication time, replied flags)."""
+    now = utcnow()
+    contact.last_message_number += 1
+    contact.last_communication_at = now
+    contact.is_org_replied = True
+    contact.is_contact_replied = False
+    row = _new_row(org_id, contact, now, values)
+    row.update(receiver_id=contact.id, flow="outbound")
+    return row
+
+
+def count_inbound(contact: Contact, now: Any) -> None:
+    """The contact's counters after a message from it, as Glific's message trigger moves
+    them: numbered next, last message and communication now, unread and not replied to."""
+    contact.last_message_number += 1
+    contact.last_message_at = now
+    contact.last_communication_at = now
+    contact.is_org_read = False
+    contact.is_org_replied = False
+    contact.is_contact_replied = True
+
+
+def inbound_values(org_id: int, contact: Contact, **values: Any) -> dict[str, Any]:
+    """The row of a new inbound message from `contact` (`outbound_values`' twin), status
+    received unless `values` say otherwise."""
+    now = utcnow()
+    count_inbound(contact, now)
+    row = _new_row(org_id, contact, now, {"status": "received", **values})
+    row.update(sender_id=contact.id, flow="inbound")
     return row
 
 
@@ -132,7 +160,7 @@ async def insert_outbound(session: AsyncSession, row: dict[str, Any]) -> int:
     return int(stored.id)
 
 
-async def _visible(
+async def visible_to(
     session: AsyncSession, org_id: int, contact_id: int, viewer: Viewer | None
 ) -> bool:
     """A restricted staff user reaches only the contacts they may see (resolvers.contacts)."""
@@ -152,7 +180,7 @@ async def _receiver(
         contact_id = to_int_id(raw_id, "receiver_id")
     except InputErrors:
         raise ClientError(NO_RECEIVER) from None
-    if not await _visible(session, org_id, contact_id, viewer):
+    if not await visible_to(session, org_id, contact_id, viewer):
         raise ClientError(NO_RECEIVER)
     # Locked: the message number and the counters written next depend on what is read here.
     contact = await profiles.lock_contact(session, org_id, contact_id)
@@ -215,7 +243,7 @@ async def mark_contact_messages_as_read(
         contact_id = to_int_id(raw_id, "contact_id")
     except InputErrors:
         raise ClientError(NOT_FOUND) from None
-    if not await _visible(session, org_id, contact_id, viewer):
+    if not await visible_to(session, org_id, contact_id, viewer):
         raise ClientError(NOT_FOUND)
     found = await session.scalar(
         update(Contact)

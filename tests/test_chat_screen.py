@@ -19,7 +19,7 @@ from models import Contact, Message, utcnow
 from resolvers import outbox, sending
 from tests.utils.client_ops_data import receive_text
 from tests.utils.server import LiveServer
-from tests.utils.tenants import Tenant, unique_phone
+from tests.utils.tenants import Tenant, restrict_staff, unique_phone
 
 SEND = """
 mutation($input: MessageInput!) {
@@ -544,21 +544,7 @@ def test_search_can_save_itself(tenant: Tenant) -> None:
 
 def test_a_restricted_staff_user_reaches_only_their_groups_contacts(tenant: Tenant) -> None:
     mine, theirs = talking_contact(tenant, "In my group"), talking_contact(tenant, "Not mine")
-    staff_id = tenant.users["staff"]["id"]
-
-    async def restrict(session: AsyncSession) -> None:
-        from models import User, UserGroup
-        from resolvers import groups
-
-        group = await groups.group_by_label(session, tenant.org_id, "My families", create=True)
-        assert group is not None and group.id is not None
-        await groups.add_contact(session, group, int(mine["id"]))
-        session.add(UserGroup(organization_id=tenant.org_id, user_id=staff_id, group_id=group.id))
-        user = await session.get(User, staff_id)
-        assert user is not None
-        user.is_restricted = True
-
-    tenant.server.in_transaction(restrict)
+    restrict_staff(tenant, mine["id"])
     # The manager's page first: the same page asked for by the restricted user is not the
     # manager's (pages' statements are kept per filter and viewer, resolvers.searches._page).
     assert {c["contact"]["id"] for c in search(tenant, role="manager")} == {

@@ -37,8 +37,8 @@ def _organization_index_stat(path: Path) -> tuple[int, int]:
     return int(rows), int(per_organization)
 
 
-def test_statistics_are_gathered_once_and_again_when_a_table_has_grown(tmp_path: Path) -> None:
-    path = tmp_path / "stats.db"
+def _seeded(path: Path) -> Database:
+    """A migrated and seeded SQLite database at `path`."""
     url = f"sqlite+aiosqlite:///{path}"
     upgrade_sync(url)
     settings = settings_for_tests(url)
@@ -49,6 +49,12 @@ def test_statistics_are_gathered_once_and_again_when_a_table_has_grown(tmp_path:
             await seed_defaults(session, settings)
 
     asyncio.run(seed())
+    return db
+
+
+def test_statistics_are_gathered_once_and_again_when_a_table_has_grown(tmp_path: Path) -> None:
+    path = tmp_path / "stats.db"
+    db = _seeded(path)
     _add_contacts(path, 500)
 
     def optimize() -> list[str]:
@@ -71,16 +77,7 @@ def test_the_contact_search_index_is_merged_in_short_steps(tmp_path: Path) -> No
     read by every lookup; the upkeep merges them into one, in steps of a few pages, and the
     index answers as before."""
     path = tmp_path / "search.db"
-    url = f"sqlite+aiosqlite:///{path}"
-    upgrade_sync(url)
-    settings = settings_for_tests(url)
-    db = Database(url, settings=settings)
-
-    async def seed() -> None:
-        async with db.transaction(all_organizations=True) as session:
-            await seed_defaults(session, settings)
-
-    asyncio.run(seed())
+    db = _seeded(path)
     for _ in range(40):
         _add_contacts(path, 300)
     with sqlite3.connect(path) as conn:

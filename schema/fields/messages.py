@@ -1,18 +1,25 @@
 """Root fields for messages: Glific's `message`, `messages` (default limit 25, maximum 50)
 and `countMessages`; `createAndSendMessage` and `markContactMessagesAsRead` (the chat
-screen's); all for staff."""
+screen's); `createMessage` and `clearMessages`, all for staff; `updateMessage` and
+`deleteMessage` for admins (resolvers.message_edits)."""
 
 from __future__ import annotations
 
 import strawberry
 from strawberry.types import Info
 
-from resolvers import messages, sending
+from resolvers import message_edits, messages, sending
 from schema.fields.common import ctx_of, payload, query_row, query_rows, read
 from schema.inputs import Opts, to_opts, to_params
-from schema.permissions import Staff
+from schema.permissions import Admin, Staff
 from schema.scalars import Gid
-from schema.types.message import Message, MessageFilter, MessageInput, MessageResult
+from schema.types.message import (
+    ClearMessagesResult,
+    Message,
+    MessageFilter,
+    MessageInput,
+    MessageResult,
+)
 
 
 @strawberry.type
@@ -72,3 +79,50 @@ class MessageMutation:
             lambda s: sending.mark_contact_messages_as_read(s, ctx.org_id, contact_id, ctx.viewer),
         )
         return strawberry.ID(done)
+
+    @strawberry.mutation(
+        permission_classes=[Staff],
+        description="Store a message without sending it (inbound unless `flow` says outbound).",
+    )
+    async def create_message(self, info: Info, input: MessageInput) -> MessageResult | None:
+        ctx = ctx_of(info)
+        created, errors = await payload(
+            info,
+            lambda s: message_edits.create_message(s, ctx.org_id, to_params(input), ctx.viewer),
+            "message",
+        )
+        return MessageResult(message=created, errors=errors)
+
+    @strawberry.mutation(permission_classes=[Admin])
+    async def update_message(
+        self, info: Info, id: strawberry.ID, input: MessageInput | None = None
+    ) -> MessageResult | None:
+        org_id = ctx_of(info).org_id
+        updated, errors = await payload(
+            info,
+            lambda s: message_edits.update_message(s, org_id, id, to_params(input) or {}),
+            "message",
+        )
+        return MessageResult(message=updated, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[Admin],
+        description="As Glific's other deletes, answers {message: null, errors: null} on success.",
+    )
+    async def delete_message(self, info: Info, id: strawberry.ID) -> MessageResult | None:
+        org_id = ctx_of(info).org_id
+        _, errors = await payload(info, lambda s: message_edits.delete_message(s, org_id, id))
+        return MessageResult(message=None, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[Staff],
+        description="Delete a contact's whole conversation and end its flows.",
+    )
+    async def clear_messages(
+        self, info: Info, contact_id: strawberry.ID
+    ) -> ClearMessagesResult | None:
+        ctx = ctx_of(info)
+        done, errors = await payload(
+            info, lambda s: message_edits.clear_messages(s, ctx.org_id, contact_id, ctx.viewer)
+        )
+        return ClearMessagesResult(success=bool(done), errors=errors)

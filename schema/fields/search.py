@@ -1,5 +1,5 @@
 """Root fields of the chat screen's conversation list and saved searches: Glific's `search`,
-`savedSearches`, `savedSearch`, `countSavedSearches`, `savedSearchCount` and
+`searchMulti`, `savedSearches`, `savedSearch`, `countSavedSearches`, `savedSearchCount` and
 `collectionStats` (staff), and the saved-search mutations (manager)."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from schema.types.search import (
     SavedSearchInput,
     SavedSearchResult,
     SaveSearchInput,
+    SearchCup,
     SearchFilter,
 )
 
@@ -65,6 +66,29 @@ class SearchQuery:
         await ahead(info, [c.contact for c in found if c.contact is not None], "contact")
         await ahead(info, [m for c in found for m in c.messages], "messages")
         return found
+
+    @strawberry.field(
+        permission_classes=[Staff],
+        description="The chat screen's search box: contacts by name or phone, messages by body "
+        "and by flow label, newest first.",
+    )
+    async def search_multi(
+        self, info: Info, filter: SearchFilter, message_opts: Opts, contact_opts: Opts
+    ) -> SearchCup | None:
+        ctx = ctx_of(info)
+        found: Any = await ctx.read(
+            searches.search_multi,
+            ctx.org_id,
+            ctx.viewer,
+            to_params(filter),
+            to_opts(contact_opts),
+            to_opts(message_opts),
+        )
+        for name in ("contacts", "messages", "labels"):
+            await ahead(info, getattr(found, name), name)
+        return SearchCup(
+            contacts=found.contacts, messages=found.messages, tags=[], labels=found.labels
+        )
 
     @strawberry.field(permission_classes=[Staff])
     async def saved_searches(

@@ -21,6 +21,7 @@ from schema.types.user import User
 
 if TYPE_CHECKING:
     from schema.types.contact import Contact
+    from schema.types.flow import Tag
 
 ContactRef = Annotated["Contact", strawberry.lazy("schema.types.contact")]
 
@@ -144,6 +145,13 @@ class Message:
     def whatsapp_form_response(self) -> WhatsappFormResponse | None:
         return None
 
+    @strawberry.field(
+        metadata={COLUMNS: ()},
+        description="Always empty here: tags label flows; messages are not tagged.",
+    )
+    def tags(self) -> list[Annotated[Tag, strawberry.lazy("schema.types.flow")] | None] | None:
+        return []
+
     sender: ContactRef | None = related(CONTACT, "sender_id")
     receiver: ContactRef | None = related(CONTACT, "receiver_id")
     contact: ContactRef | None = related(CONTACT, "contact_id")
@@ -158,6 +166,12 @@ class Message:
 @strawberry.type(name="MessageResult")
 class MessageResult:
     message: Message | None = None
+    errors: list[InputError | None] | None = None
+
+
+@strawberry.type(name="ClearMessagesResult")
+class ClearMessagesResult:
+    success: bool | None = None
     errors: list[InputError | None] | None = None
 
 

@@ -1,5 +1,5 @@
-"""The chat screen's types: `Conversation`, `SavedSearch` and its result, and the inputs of
-`search` (`SearchFilter`, `DateInput`, ...)."""
+"""The chat screen's types: `Conversation`, `SearchCup` (`searchMulti`), `SavedSearch` and its
+result, and the inputs of `search` (`SearchFilter`, `DateInput`, ...)."""
 
 from __future__ import annotations
 
@@ -97,4 +97,16 @@ class Conversation:
     messages: list[Message | None] | None
     cursor: str | None = strawberry.field(
         description="Beyond Glific: pass as `filter.cursor` for the conversations after this one."
+    )
+
+
+@strawberry.type(name="SearchCup")
+class SearchCup:
+    contacts: list[ContactRef | None] | None
+    messages: list[Message | None] | None
+    tags: list[Message | None] | None = strawberry.field(
+        description="Always empty here: messages are not tagged."
+    )
+    labels: list[Message | None] | None = strawberry.field(
+        description="Messages whose flow label holds the term."
     )

@@ -27,6 +27,7 @@ from schema.types.organization import OutOfOffice, Provider, RegxFlow, Setting
 
 if TYPE_CHECKING:
     from schema.types.contact import Contact
+    from schema.types.message import Message
 
 ContactRef = Annotated["Contact", strawberry.lazy("schema.types.contact")]
 
@@ -216,6 +217,15 @@ class Group:
     )
     def wa_groups_count(self) -> int | None:
         return 0
+
+    @strawberry.field(
+        metadata={COLUMNS: ()},
+        description="Always empty here: no message is sent to a collection as a whole.",
+    )
+    def messages(
+        self,
+    ) -> list[Annotated[Message, strawberry.lazy("schema.types.message")] | None] | None:
+        return []
 
     @strawberry.field(
         metadata={COLUMNS: ()},

@@ -41,7 +41,9 @@ def role_for(operation: Operation) -> str:
     roots = set(operation.root_fields)
     if LANGUAGE_MUTATIONS & roots:
         return "glific_admin"
-    return "admin" if "updateOrganization" in roots else "manager"
+    return (
+        "admin" if roots & {"updateOrganization", "updateMessage", "deleteMessage"} else "manager"
+    )
 
 
 def shape_rules(operation: Operation) -> ShapeRules:
@@ -78,8 +80,14 @@ def shape_rules(operation: Operation) -> ShapeRules:
             nulls.append(f"{root}[[]].group")  # a contact's conversation has no group
             for never in ("media", "location", "contextMessage", "whatsappFormResponse"):
                 nulls.append(f"{root}[[]].messages[[]].{never}")  # texts: none of these
-        if root == "createAndSendMessage":
+        if root in ("createAndSendMessage", "createMessage", "updateMessage", "message"):
             nulls.append(f"{root}.message.media")  # a text has no media
+        if root == "searchMulti":
+            empties.append(f"{root}.tags")  # messages are not tagged
+        if root == "search":
+            empties.append(f"{root}[[]].messages[[]].tags")
+            empties.append(f"{root}[[]].group.messages")
+            nulls.append(f"{root}[[]].messages[[]].user")  # received: no staff member wrote it
     return ShapeRules(null_objects=tuple(nulls), empty_lists=tuple(empties))
 
 
@@ -146,6 +154,11 @@ class World:
             assert result["errors"] is None, result
             self._scratch_language_id = result["language"]["id"]
         return self._scratch_language_id
+
+    def message_id(self) -> str:
+        """A message from the contact, made on each call (deleteMessage removes one)."""
+        made = receive_text(self.tenant, self.phone, f"Hello {secrets.token_hex(2)}")
+        return str(made)
 
     def saved_search_id(self) -> str:
         """A saved search of the organization's own (made on first use; each call after the
@@ -435,7 +448,22 @@ IDS: dict[str, Rule] = {
     "group": lambda w: w.group_id,
     "groupInfo": lambda w: w.group_id,
     "deleteGroup": lambda w: _new_group(w, "Old class"),
+    "message": lambda w: w.message_id(),
+    "savedSearchCount": lambda w: w.saved_search_id(),
+    "updateMessage": lambda w: w.message_id(),
+    "deleteMessage": lambda w: w.message_id(),
 }
+
+
+def _message_filter(w: World) -> dict[str, Any]:
+    w.message_id()  # "Hello ..."
+    return {"body": "Hello"}
+
+
+def _multi_filter(w: World) -> dict[str, Any]:
+    """A term the contact's phone and one of its messages hold."""
+    receive_text(w.tenant, w.phone, f"My number is {w.phone}")
+    return {"term": w.phone}
 
 
 def _new_language(w: World) -> dict[str, Any]:
@@ -560,6 +588,17 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
         "receiverId": w.contact_id,
     },
     ("markContactMessagesAsRead", "contactId"): lambda w: w.contact_id,
+    ("createMessage", "input"): lambda w: {
+        "body": "Recorded by a script",
+        "type": "TEXT",
+        "flow": "INBOUND",
+        "senderId": w.contact_id,
+        "receiverId": str(w.tenant.org_contact_id),
+    },
+    ("updateMessage", "input"): lambda w: {"body": "Edited"},
+    ("clearMessages", "contactId"): lambda w: w.contact_id,
+    ("searchMulti", "filter"): _multi_filter,
+    ("savedSearchCount", "term"): lambda w: None,
     ("createSavedSearch", "input"): lambda w: _saved_search_input(),
     ("updateSavedSearch", "input"): lambda w: _saved_search_input(),
     ("collectionStats", "organizationId"): lambda w: str(w.tenant.org_id),
@@ -585,6 +624,8 @@ BY_TYPE: dict[str, Rule] = {
     "FlowLabelFilter": lambda w: {"name": w.flow_label},
     # The chat screen's first `search` (spec glific-frontend §3.1 row 6).
     "SearchFilter": lambda w: {},
+    "MessageFilter": _message_filter,
+    "SaveSearchInput": lambda w: None,  # run the search without saving it
     "SavedSearchFilter": lambda w: {"isReserved": True},
     # The side menu's badge (spec glific-frontend §3.1 row 5), in Absinthe's spelling.
     "NotificationFilter": lambda w: {"is_read": False},

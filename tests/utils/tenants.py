@@ -128,3 +128,23 @@ def create_tenant(server: LiveServer, roles: tuple[str, ...] = ROLES) -> Tenant:
         return tenant
 
     return server.in_transaction(build)
+
+
+def restrict_staff(tenant: Tenant, *contact_ids: str) -> None:
+    """Make the tenant's staff user restricted to one collection holding these contacts."""
+    staff_id = tenant.users["staff"]["id"]
+
+    async def restrict(session: AsyncSession) -> None:
+        from models import UserGroup
+        from resolvers import groups
+
+        group = await groups.group_by_label(session, tenant.org_id, "My families", create=True)
+        assert group is not None and group.id is not None
+        for contact_id in contact_ids:
+            await groups.add_contact(session, group, int(contact_id))
+        session.add(UserGroup(organization_id=tenant.org_id, user_id=staff_id, group_id=group.id))
+        user = await session.get(User, staff_id)
+        assert user is not None
+        user.is_restricted = True
+
+    tenant.server.in_transaction(restrict)
