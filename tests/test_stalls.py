@@ -344,3 +344,43 @@ def test_a_write_transaction_that_waited_for_an_outside_lock_is_still_one_transa
             await db.dispose()
 
     assert asyncio.run(go()) == []
+
+
+def test_a_direct_statement_kept_waiting_by_an_outside_lock_waits_off_the_loop(
+    tmp_path: Path,
+) -> None:
+    """A models.direct statement (`read`) that finds the database locked by another process
+    waits for it, with the loop free meanwhile, and then runs."""
+    path = str(tmp_path / "busy.db")
+    connection = InlineConnection(path, Limits(busy_timeout=5.0))
+    connection.sqlite.isolation_level = None
+    connection.sqlite.execute("PRAGMA journal_mode=WAL")
+    connection.sqlite.execute("CREATE TABLE t (x INTEGER)")
+    outside = sqlite3.connect(path, isolation_level=None)
+    outside.execute("BEGIN IMMEDIATE")
+
+    async def go() -> tuple[list[Any], int]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.ensure_future(tick())
+        writing = asyncio.ensure_future(connection.read("INSERT INTO t VALUES (7) RETURNING x", []))
+        await asyncio.sleep(0.3)
+        assert not writing.done()  # waiting for the lock
+        outside.execute("COMMIT")
+        rows = await writing
+        ticking.cancel()
+        return rows, ticks
+
+    try:
+        rows, ticks = asyncio.run(go())
+        assert [tuple(r) for r in rows] == [(7,)]
+        assert ticks >= 10  # the loop ran on while the statement waited
+    finally:
+        outside.close()
+        connection.stop()
