@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, Integer, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.base import (
@@ -35,6 +35,13 @@ class Message(OrgScoped, SQLModel, table=True):
         ),
         # The outbox: a contact's messages waiting to be delivered, oldest first.
         Index("messages_contact_id_status_id_index", "contact_id", "status", "id"),
+        # A collection's messages (few rows have one).
+        Index(
+            "messages_group_id_index",
+            "group_id",
+            sqlite_where=text("group_id IS NOT NULL"),
+            postgresql_where=text("group_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=id_column())
@@ -50,6 +57,9 @@ class Message(OrgScoped, SQLModel, table=True):
         sa_column=fk_column("profiles.id", ondelete="SET NULL", nullable=True, index=False),
     )
     user_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    # The collection a message was sent to as a whole (resolvers.group_sends): its own row,
+    # and each member's copy.
+    group_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     flow_id: int | None = Field(
         default=None,
         sa_column=fk_column("flows.id", ondelete="SET NULL", nullable=True, index=False),

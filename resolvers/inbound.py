@@ -139,6 +139,7 @@ async def _store(
         "receiver_id": org.contact_id if org is not None else None,
         "profile_id": contact.active_profile_id,
         "user_id": None,
+        "group_id": None,
         "flow": "inbound",
         "flow_id": flow_id,
         "type": data.type,

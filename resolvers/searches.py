@@ -48,7 +48,7 @@ from models import (
     read_rows,
     records,
 )
-from resolvers import contacts
+from resolvers import contacts, group_sends
 from resolvers import validation as v
 from resolvers.contacts import Viewer
 from resolvers.errors import ClientError, InputErrors, not_found
@@ -388,7 +388,7 @@ async def search(
         session, org_id, flt, contact_opts, message_opts
     )
     if flt.get("search_group"):
-        return await _group_conversations(session, org_id, flt, contact_opts, columns)
+        return await _group_conversations(session, org_id, flt, contact_opts, message_opts, columns)
     page, values = _page(org_id, flt, viewer, contact_opts)
     found = await Read(page, values, as_list, frozenset({"last_communication_at"})).project(
         session, columns.contact
@@ -474,10 +474,15 @@ async def _messages_holding(
 
 
 async def _group_conversations(
-    session: AsyncSession, org_id: int, flt: dict[str, Any], opts: ListOpts, columns: Columns
+    session: AsyncSession,
+    org_id: int,
+    flt: dict[str, Any],
+    opts: ListOpts,
+    message_opts: ListOpts,
+    columns: Columns,
 ) -> list[Conversation]:
-    """Collections (`searchGroup: true`): the organization's groups, most recent first. No
-    message is ever sent to a group here, so their message lists are empty."""
+    """Collections (`searchGroup: true`): the organization's groups, most recent first, each
+    with the latest messages sent to it as a whole (resolvers.group_sends)."""
     stmt = records(Group).where(col(Group.organization_id) == org_id)
     ids = [flt["id"]] if flt.get("id") is not None else flt.get("ids")
     if ids is not None:
@@ -491,7 +496,13 @@ async def _group_conversations(
         .offset(max(opts.offset, 0))
     )
     rows = await Read(guarded(stmt), {}, as_list).project(session, columns.group)
-    return [Conversation(id=f"group_{row.id}", group=row) for row in rows]
+    first = message_opts.offset
+    last = first + _limit(message_opts, DEFAULT_MESSAGES, MAX_MESSAGES, "messageOpts")
+    sent = await group_sends.group_messages(session, [row.id for row in rows])
+    return [
+        Conversation(id=f"group_{row.id}", group=row, messages=sent[row.id][first:last])
+        for row in rows
+    ]
 
 
 async def count_conversations(

@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from resolvers import (
     contacts,
     flows,
+    group_sends,
     groups,
     history,
     languages,
@@ -90,6 +91,7 @@ GROUPS_OF_CONTACT = Loader("groups_of_contact", groups.groups_for_contacts, many
 GROUPS_OF_USER = Loader("groups_of_user", groups.groups_for_users, many=True)
 USERS_OF_GROUP = Loader("users_of_group", groups.users_for_groups, many=True)
 CONTACTS_OF_GROUP = Loader("contacts_of_group", groups.contacts_for_groups, many=True)
+MESSAGES_OF_GROUP = Loader("messages_of_group", group_sends.group_messages, many=True)
 HISTORY_OF_CONTACT = Loader("history_of_contact", history.history_for_contacts, many=True)
 TAG = Loader("tag", tags.tags_by_ids, by_id=True)
 FLOW = Loader("flow", flows.flows_by_ids_read, by_id=True, prunable=True)

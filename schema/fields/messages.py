@@ -8,13 +8,14 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from resolvers import message_edits, messages, sending
+from resolvers import group_sends, message_edits, messages, sending
 from schema.fields.common import ctx_of, payload, query_row, query_rows, read
 from schema.inputs import Opts, to_opts, to_params
 from schema.permissions import Admin, Staff
 from schema.scalars import Gid
 from schema.types.message import (
     ClearMessagesResult,
+    GroupMessageResult,
     Message,
     MessageFilter,
     MessageInput,
@@ -79,6 +80,26 @@ class MessageMutation:
             lambda s: sending.mark_contact_messages_as_read(s, ctx.org_id, contact_id, ctx.viewer),
         )
         return strawberry.ID(done)
+
+    @strawberry.mutation(
+        permission_classes=[Staff],
+        description="Send a text to every valid contact of a collection (resolvers.group_sends); "
+        "answers the contacts it is for.",
+    )
+    async def create_and_send_message_to_group(
+        self, info: Info, input: MessageInput, group_id: strawberry.ID
+    ) -> GroupMessageResult | None:
+        ctx = ctx_of(info)
+        sent, errors = await payload(
+            info,
+            lambda s: group_sends.send_to_group(
+                s, ctx.org_id, ctx.user, to_params(input), group_id, ctx.viewer
+            ),
+        )
+        contact_ids: list[strawberry.ID | None] | None = (
+            None if sent is None else [strawberry.ID(str(i)) for i in sent]
+        )
+        return GroupMessageResult(success=sent is not None, contact_ids=contact_ids, errors=errors)
 
     @strawberry.mutation(
         permission_classes=[Staff],

@@ -69,6 +69,10 @@ class Message:
     errors: JsonValue | None
     message_number: int | None
     is_hsm: bool | None
+    group_id: int | None = strawberry.field(
+        description="The collection the message was sent to as a whole "
+        "(createAndSendMessageToGroup)."
+    )
     inserted_at: datetime | None
     updated_at: datetime | None
     send_at: datetime | None
@@ -102,10 +106,6 @@ class Message:
 
     @strawberry.field(metadata={COLUMNS: ()}, description="Always null here (no templates).")
     def template_id(self) -> int | None:
-        return None
-
-    @strawberry.field(metadata={COLUMNS: ()}, description="Always null here (no group sends).")
-    def group_id(self) -> int | None:
         return None
 
     @strawberry.field(metadata={COLUMNS: ()}, description="Always null here (no templates).")
@@ -166,6 +166,13 @@ class Message:
 @strawberry.type(name="MessageResult")
 class MessageResult:
     message: Message | None = None
+    errors: list[InputError | None] | None = None
+
+
+@strawberry.type(name="GroupMessageResult")
+class GroupMessageResult:
+    success: bool | None = None
+    contact_ids: list[strawberry.ID | None] | None = None
     errors: list[InputError | None] | None = None
 
 

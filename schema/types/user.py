@@ -17,6 +17,7 @@ from schema.loaders import (
     CONTACTS_OF_GROUP,
     GROUPS_OF_USER,
     LANGUAGE,
+    MESSAGES_OF_GROUP,
     ORGANIZATION,
     USERS_OF_GROUP,
 )
@@ -218,14 +219,9 @@ class Group:
     def wa_groups_count(self) -> int | None:
         return 0
 
-    @strawberry.field(
-        metadata={COLUMNS: ()},
-        description="Always empty here: no message is sent to a collection as a whole.",
+    messages: list[Annotated[Message, strawberry.lazy("schema.types.message")] | None] | None = (
+        related(MESSAGES_OF_GROUP, "id", description="Messages sent to the collection as a whole.")
     )
-    def messages(
-        self,
-    ) -> list[Annotated[Message, strawberry.lazy("schema.types.message")] | None] | None:
-        return []
 
     @strawberry.field(
         metadata={COLUMNS: ()},

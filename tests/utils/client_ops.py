@@ -86,12 +86,13 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "profiles__*.graphql",
         "languages__*.graphql",
         # Messages and searches, but for what this backend does not keep: message templates
-        # (HSM), sends to a whole collection, WhatsApp groups.
+        # (HSM) and WhatsApp groups.
         "messages__by_id.graphql",
         "messages__clear.graphql",
         "messages__count.graphql",
         "messages__create.graphql",
         "messages__create_and_send_message.graphql",
+        "messages__create_and_send_message_to_group.graphql",
         "messages__delete.graphql",
         "messages__list.graphql",
         "messages__update.graphql",

@@ -597,6 +597,11 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
     },
     ("updateMessage", "input"): lambda w: {"body": "Edited"},
     ("clearMessages", "contactId"): lambda w: w.contact_id,
+    ("createAndSendMessageToGroup", "input"): lambda w: {
+        "body": "No class tomorrow.",
+        "type": "TEXT",
+    },
+    ("createAndSendMessageToGroup", "group_id"): lambda w: w.group_id,
     ("searchMulti", "filter"): _multi_filter,
     ("savedSearchCount", "term"): lambda w: None,
     ("createSavedSearch", "input"): lambda w: _saved_search_input(),

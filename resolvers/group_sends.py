@@ -1,0 +1,150 @@
+"""Sending one text to a whole collection: Glific's `createAndSendMessageToGroup`.
+
+The mutation stores the collection's own message (sent by and to the organization's
+contact, `group_id` set: what `Group.messages` lists) and answers the members it is for:
+the collection's valid contacts. Their copies are written by a job, `CHUNK` members per
+transaction in contact order, each transaction deferring the job for the next members
+before it commits: a collection of thousands never holds SQLite's writer for long, and a
+crash resumes where the last committed chunk ended, never writing a member's copy twice.
+
+Each member's copy is an ordinary outbound message through the outbox (numbered in the
+member's conversation, stamped with the member's active profile, `group_id` and the staff
+member's `user_id` set), sent at the rate limit like any other. A member outside the
+24-hour window gets no copy, as `createAndSendMessage` would refuse it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from models import Contact, ContactGroup, Database, Message, Organization, utcnow
+from resolvers import groups, jobs, outbox, profiles, providers
+from resolvers.auth import AuthUser
+from resolvers.contacts import Viewer
+from resolvers.errors import ClientError, InputErrors
+from resolvers.sending import EMPTY_BODY, outbound_message
+
+SEND_JOB = "groups.send"
+CHUNK = 100
+
+
+def _members(org_id: int, group_id: int) -> Any:
+    """The collection's valid contacts, in contact order."""
+    return (
+        select(col(Contact.id))
+        .join(ContactGroup, col(ContactGroup.contact_id) == col(Contact.id))
+        .where(
+            col(ContactGroup.group_id) == group_id,
+            col(Contact.organization_id) == org_id,
+            col(Contact.status) == "valid",
+        )
+        .order_by(col(Contact.id))
+    )
+
+
+async def send_to_group(
+    session: AsyncSession,
+    org_id: int,
+    user: AuthUser,
+    params: dict[str, Any],
+    raw_group_id: Any,
+    viewer: Viewer | None = None,
+) -> list[int]:
+    """`createAndSendMessageToGroup(input, groupId)`: the members the message is for. A
+    restricted staff user reaches only the collections assigned to them."""
+    kind = (params.get("type") or "text").lower()
+    body = params.get("body")
+    if kind != "text":
+        raise InputErrors.field("type", f"{kind} message type should have a media id")
+    if body is None or not body.strip():
+        raise ClientError(EMPTY_BODY)
+    group = await groups.get_group(session, org_id, raw_group_id, viewer, lock=True)
+    org_contact_id = await session.scalar(
+        select(col(Organization.contact_id)).where(col(Organization.id) == org_id)
+    )
+    if org_contact_id is None:
+        raise ClientError("The organization has no contact of its own to send from")
+    now = utcnow()
+    own = Message(
+        organization_id=org_id,
+        uuid=str(uuid.uuid4()),
+        contact_id=org_contact_id,
+        sender_id=org_contact_id,
+        receiver_id=org_contact_id,
+        user_id=user.id,
+        group_id=group.id,
+        flow="outbound",
+        type=kind,
+        body=body,
+        status="sent",
+        sent_at=now,
+        inserted_at=now,
+        updated_at=now,
+    )
+    session.add(own)
+    group.last_communication_at = now
+    await session.flush()
+    member_ids = [int(i) for i in (await session.scalars(_members(org_id, int(group.id or 0))))]
+    if member_ids:
+        await jobs.defer(session, SEND_JOB, {"org": org_id, "message": own.id, "after": 0})
+    return member_ids
+
+
+@jobs.job(SEND_JOB)
+async def send_chunk(db: Database, args: dict[str, Any]) -> None:
+    """The copies for the next `CHUNK` members after contact `after`, and the job for the
+    ones after them, in one transaction."""
+    org_id, message_id, after = int(args["org"]), int(args["message"]), int(args["after"])
+    async with db.transaction(org_id) as session:
+        own = await session.get(Message, message_id)
+        if own is None or own.group_id is None:
+            return  # deleted meanwhile: nothing more to send
+        ids = list(
+            await session.scalars(
+                _members(org_id, own.group_id).where(col(Contact.id) > after).limit(CHUNK)
+            )
+        )
+        sender = await providers.sender_of(session, org_id)
+        now = utcnow()
+        for contact_id in ids:
+            contact = await profiles.lock_contact(session, org_id, int(contact_id))
+            if contact is None or not outbox.window_open(contact, now):
+                continue
+            copy = outbound_message(
+                org_id,
+                contact,
+                uuid=str(uuid.uuid4()),
+                sender_id=own.sender_id,
+                user_id=own.user_id,
+                group_id=own.group_id,
+                type=own.type,
+                body=own.body,
+                **outbox.starting_status(contact, sender),
+            )
+            session.add(copy)
+            await outbox.queue(session, org_id, contact, copy, sender, copy.body)
+        if len(ids) == CHUNK:
+            await jobs.defer(
+                session, SEND_JOB, {"org": org_id, "message": message_id, "after": ids[-1]}
+            )
+
+
+async def group_messages(session: AsyncSession, group_ids: list[int]) -> dict[int, list[Message]]:
+    """Each collection's own messages, newest first (the session is one organization's)."""
+    rows = await session.scalars(
+        select(Message)
+        .where(
+            col(Message.group_id).in_(group_ids),
+            col(Message.sender_id) == col(Message.receiver_id),
+        )
+        .order_by(col(Message.id).desc())
+    )
+    out: dict[int, list[Message]] = {i: [] for i in group_ids}
+    for row in rows:
+        out[int(row.group_id or 0)].append(row)
+    return out

@@ -1,0 +1,122 @@
+"""Sending one text to a whole collection (resolvers/group_sends.py): the collection's own
+message, one copy per valid member inside the 24-hour window, written by a job in chunks
+that never repeat a member, and nothing for a collection the user may not reach."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from resolvers import group_sends
+from tests.utils.client_ops_data import receive_text
+from tests.utils.tenants import Tenant, restrict_staff, unique_phone
+
+CREATE_GROUP = """mutation($i: GroupInput!) { createGroup(input: $i) { group { id } } }"""
+MEMBERS = """mutation($i: GroupContactsInput!) { updateGroupContacts(input: $i) {
+  numberDeleted } }"""
+SEND = """mutation($input: MessageInput!, $group: ID!) {
+  createAndSendMessageToGroup(input: $input, groupId: $group) {
+    success contactIds errors { key message } } }"""
+GROUP = """query($id: ID!) { group(id: $id) { group {
+  lastCommunicationAt messages { body groupId user { name } } } } }"""
+MESSAGES = """query($id: ID!) { messages(filter: {contactId: $id}) { body flow groupId } }"""
+COLLECTIONS = """query($id: Gid!) {
+  search(filter: {searchGroup: true, id: $id}, contactOpts: {limit: 5}, messageOpts: {limit: 5}) {
+    group { id } messages { body } } }"""
+BLOCK = """mutation($id: ID!) { updateContact(id: $id, input: {status: BLOCKED}) {
+  errors { message } } }"""
+
+
+def _collection(tenant: Tenant, *contact_ids: str) -> str:
+    group_id: str = tenant.data(CREATE_GROUP, {"i": {"label": f"Class {unique_phone()}"}})[
+        "createGroup"
+    ]["group"]["id"]
+    members = {"groupId": group_id, "addContactIds": list(contact_ids), "deleteContactIds": []}
+    tenant.data(MEMBERS, {"i": members})
+    return group_id
+
+
+def _talking(tenant: Tenant, name: str) -> str:
+    phone = unique_phone()
+    contact_id: str = tenant.create_contact(name, phone=phone)["id"]
+    receive_text(tenant, phone, "Hello")
+    return contact_id
+
+
+def _copies(tenant: Tenant, contact_id: str) -> list[dict[str, Any]]:
+    messages = tenant.data(MESSAGES, {"id": contact_id})["messages"]
+    return [m for m in messages if m["groupId"] is not None]
+
+
+def _until(check: Any, seconds: float = 20.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        found = check()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def _send(tenant: Tenant, group_id: str, body: str | None, role: str = "staff") -> Any:
+    variables = {"input": {"body": body, "type": "TEXT"}, "group": group_id}
+    return tenant.gql(SEND, variables, role=role)
+
+
+def test_a_collection_gets_one_copy_per_member_inside_the_window(timed_tenant: Tenant) -> None:
+    tenant = timed_tenant
+    asha, ravi = _talking(tenant, "Asha Group"), _talking(tenant, "Ravi Group")
+    quiet = tenant.create_contact("Never wrote", phone=unique_phone())["id"]
+    blocked = _talking(tenant, "Blocked Group")
+    tenant.data(BLOCK, {"id": blocked})
+    group_id = _collection(tenant, asha, ravi, quiet, blocked)
+    result = _send(tenant, group_id, "Tomorrow is a holiday")["data"]
+    sent = result["createAndSendMessageToGroup"]
+    assert sent["success"] is True and sent["errors"] is None
+    assert sorted(sent["contactIds"]) == sorted([asha, ravi, quiet])  # valid members
+    for member in (asha, ravi):
+        copies = _until(lambda m=member: _copies(tenant, m))
+        assert [(c["body"], c["flow"], c["groupId"]) for c in copies] == [
+            ("Tomorrow is a holiday", "OUTBOUND", int(group_id))
+        ]
+    # Outside the window (never wrote) and blocked: no copy.
+    assert _copies(tenant, quiet) == [] and _copies(tenant, blocked) == []
+    group = tenant.data(GROUP, {"id": group_id})["group"]["group"]
+    assert group["lastCommunicationAt"] is not None
+    assert group["messages"] == [
+        {"body": "Tomorrow is a holiday", "groupId": int(group_id), "user": {"name": "Staff User"}}
+    ]
+    # The chat screen's collections list shows it too.
+    listed = tenant.data(COLLECTIONS, {"id": group_id})["search"]
+    assert [[m["body"] for m in c["messages"]] for c in listed] == [["Tomorrow is a holiday"]]
+
+
+def test_members_are_written_in_chunks_each_once(
+    timed_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = timed_tenant
+    monkeypatch.setattr(group_sends, "CHUNK", 2)  # five members: three chunks
+    members = [_talking(tenant, f"Chunk {n}") for n in range(5)]
+    group_id = _collection(tenant, *members)
+    assert _send(tenant, group_id, "Exams start on Monday")["data"]["createAndSendMessageToGroup"][
+        "success"
+    ]
+    for member in members:
+        copies = _until(lambda m=member: _copies(tenant, m))
+        assert [c["body"] for c in copies] == ["Exams start on Monday"], member
+    time.sleep(1.0)  # the jobs have run out: still one copy each
+    assert all(len(_copies(tenant, m)) == 1 for m in members)
+
+
+def test_what_cannot_be_sent_to_a_collection(timed_tenant: Tenant) -> None:
+    tenant = timed_tenant
+    mine, theirs = _talking(tenant, "Mine Group"), _talking(tenant, "Theirs Group")
+    their_group = _collection(tenant, theirs)
+    restrict_staff(tenant, mine)  # the staff user now reaches only "My families"
+    refused = _send(tenant, their_group, "Hello")["data"]["createAndSendMessageToGroup"]
+    assert refused["success"] is False and refused["errors"][0]["message"] == "Resource not found"
+    empty = _send(tenant, their_group, "  ", role="manager")
+    assert empty["errors"][0]["message"] == "Could not send message with empty body"
+    time.sleep(0.5)
+    assert _copies(tenant, theirs) == []
