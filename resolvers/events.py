@@ -48,6 +48,7 @@ RECEIVED_MESSAGE = "received_message"
 RECEIVED_SIMULATOR_MESSAGE = "received_simulator_message"
 SENT_MESSAGE = "sent_message"
 SENT_SIMULATOR_MESSAGE = "sent_simulator_message"
+SENT_GROUP_MESSAGE = "sent_group_message"
 UPDATE_MESSAGE_STATUS = "update_message_status"
 TOPICS = frozenset(
     {
@@ -55,6 +56,7 @@ TOPICS = frozenset(
         RECEIVED_SIMULATOR_MESSAGE,
         SENT_MESSAGE,
         SENT_SIMULATOR_MESSAGE,
+        SENT_GROUP_MESSAGE,
         UPDATE_MESSAGE_STATUS,
     }
 )

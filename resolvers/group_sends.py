@@ -1,7 +1,8 @@
 """Sending one text to a whole collection: Glific's `createAndSendMessageToGroup`.
 
 The mutation stores the collection's own message (sent by and to the organization's
-contact, `group_id` set: what `Group.messages` lists) and answers the members it is for:
+contact, `group_id` set: what `Group.messages` lists; `sentGroupMessage` subscribers get
+it when the transaction commits) and answers the members it is for:
 the collection's valid contacts. Their copies are written by a job, `CHUNK` members per
 transaction in contact order, each transaction deferring the job for the next members
 before it commits: a collection of thousands never holds SQLite's writer for long, and a
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Contact, ContactGroup, Database, Message, Organization, utcnow
-from resolvers import groups, jobs, outbox, profiles, providers
+from resolvers import events, groups, jobs, outbox, profiles, providers
 from resolvers.auth import AuthUser
 from resolvers.contacts import Viewer
 from resolvers.errors import ClientError, InputErrors
@@ -87,6 +88,7 @@ async def send_to_group(
         updated_at=now,
     )
     session.add(own)
+    events.collect(session, org_id, events.SENT_GROUP_MESSAGE, own)
     group.last_communication_at = now
     await session.flush()
     member_ids = [int(i) for i in (await session.scalars(_members(org_id, int(group.id or 0))))]

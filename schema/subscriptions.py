@@ -7,8 +7,9 @@ the database, in the subscriber's organization, with what the selection asks for
 topic is the organization, so the simulator fields carry every simulator message of the
 organization, as Glific's do.
 
-`simulatorRelease`, `bspBalance`, `collectionCount` and `sentGroupMessage` are accepted (the
-web app subscribes to them) and stay silent: nothing here publishes those events."""
+`simulatorRelease`, `bspBalance` and `collectionCount` are accepted (the web app subscribes
+to them) and stay silent: nothing here publishes those events. `sentGroupMessage` carries a
+collection's own message (resolvers.group_sends)."""
 
 from __future__ import annotations
 
@@ -97,6 +98,12 @@ class Subscription:
     ) -> AsyncIterator[Message | None]:
         return await _refused_or(info, organization_id, events.SENT_MESSAGE)
 
+    @strawberry.subscription(description="A message was sent to a collection as a whole.")
+    async def sent_group_message(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[Message | None]:
+        return await _refused_or(info, organization_id, events.SENT_GROUP_MESSAGE)
+
     @strawberry.subscription(description="A message's delivery status or errors changed.")
     async def update_message_status(
         self, info: Info, organization_id: strawberry.ID
@@ -131,10 +138,4 @@ class Subscription:
     async def collection_count(
         self, info: Info, organization_id: strawberry.ID
     ) -> AsyncIterator[JsonValue | None]:
-        return await _silent(info, organization_id)
-
-    @strawberry.subscription(description="Accepted; silent (no group sends).")
-    async def sent_group_message(
-        self, info: Info, organization_id: strawberry.ID
-    ) -> AsyncIterator[Message | None]:
         return await _silent(info, organization_id)

@@ -313,6 +313,34 @@ def test_a_real_phones_message_is_not_a_simulator_event(
     assert socket.quiet()
 
 
+def test_a_message_to_a_collection_reaches_sent_group_message(
+    server: LiveServer, tenant: Tenant, sockets: list[Socket]
+) -> None:
+    socket = open_socket(sockets, server)
+    socket.sign_in(tenant)
+    sent = socket.subscribe("sentGroupMessage", tenant.org_id, "id body groupId")
+    member = tenant.create_contact("In the class", phone=unique_phone())["id"]
+    group_id = tenant.data(
+        "mutation($i: GroupInput!) { createGroup(input: $i) { group { id } } }",
+        {"i": {"label": f"Class {uuid.uuid4().hex[:6]}"}},
+    )["createGroup"]["group"]["id"]
+    tenant.data(
+        "mutation($i: GroupContactsInput!) { updateGroupContacts(input: $i) { numberDeleted } }",
+        {"i": {"groupId": group_id, "addContactIds": [member], "deleteContactIds": []}},
+    )
+    result = tenant.data(
+        "mutation($input: MessageInput!, $g: ID!) {"
+        " createAndSendMessageToGroup(input: $input, groupId: $g) { success } }",
+        {"input": {"body": "No class tomorrow", "type": "TEXT"}, "g": group_id},
+        role="staff",
+    )
+    assert result["createAndSendMessageToGroup"]["success"] is True
+    [data] = socket.next_payloads(1)[sent]
+    assert data["sentGroupMessage"]["body"] == "No class tomorrow"
+    assert data["sentGroupMessage"]["groupId"] == int(group_id)
+    assert socket.quiet()
+
+
 def configure_gupshup(server: LiveServer, tenant: Tenant) -> str:
     app = f"app-{uuid.uuid4().hex[:12]}"
 
