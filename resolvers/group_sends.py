@@ -1,4 +1,5 @@
-"""Sending one text to a whole collection: Glific's `createAndSendMessageToGroup`.
+"""Sending to a whole collection: one text (Glific's `createAndSendMessageToGroup`) or a flow
+(`startGroupFlow`).
 
 The mutation stores the collection's own message (sent by and to the organization's
 contact, `group_id` set: what `Group.messages` lists; `sentGroupMessage` subscribers get
@@ -8,6 +9,10 @@ transaction in contact order, each transaction deferring the job for the next me
 before it commits: a collection of thousands never holds SQLite's writer for long, and a
 crash resumes where the last committed chunk ended, never writing a member's copy twice.
 
+`startGroupFlow` walks the members the same way: a job starts the flow for `CHUNK` valid
+members per transaction (`flow_runs.start_contact_flow`, as for one contact: the flow each
+is in ends), stopping if the flow is no longer published.
+
 Each member's copy is an ordinary outbound message through the outbox (numbered in the
 member's conversation, stamped with the member's active profile, `group_id` and the staff
 member's `user_id` set), sent at the rate limit like any other. A member outside the
@@ -16,6 +21,7 @@ member's `user_id` set), sent at the rate limit like any other. A member outside
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -23,15 +29,27 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, ContactGroup, Database, Message, Organization, utcnow
-from resolvers import events, groups, jobs, outbox, profiles, providers
+from models import Contact, ContactGroup, Database, Flow, Message, Organization, utcnow
+from resolvers import (
+    events,
+    flow_runs,
+    flow_state,
+    flows,
+    groups,
+    jobs,
+    outbox,
+    profiles,
+    providers,
+)
 from resolvers.auth import AuthUser
 from resolvers.contacts import Viewer
 from resolvers.errors import ClientError, InputErrors
 from resolvers.sending import EMPTY_BODY, outbound_message
 
 SEND_JOB = "groups.send"
+FLOW_JOB = "groups.start_flow"
 CHUNK = 100
+log = logging.getLogger(__name__)
 
 
 def _members(org_id: int, group_id: int) -> Any:
@@ -97,6 +115,18 @@ async def send_to_group(
     return member_ids
 
 
+async def _next_members(session: AsyncSession, org_id: int, group_id: int, after: int) -> list[int]:
+    """The next `CHUNK` valid members after contact `after`."""
+    query = _members(org_id, group_id).where(col(Contact.id) > after).limit(CHUNK)
+    return [int(i) for i in await session.scalars(query)]
+
+
+async def _continue(session: AsyncSession, job: str, args: dict[str, Any], ids: list[int]) -> None:
+    """The job for the members after this chunk, in the chunk's own transaction."""
+    if len(ids) == CHUNK:
+        await jobs.defer(session, job, {**args, "after": ids[-1]})
+
+
 @jobs.job(SEND_JOB)
 async def send_chunk(db: Database, args: dict[str, Any]) -> None:
     """The copies for the next `CHUNK` members after contact `after`, and the job for the
@@ -106,11 +136,7 @@ async def send_chunk(db: Database, args: dict[str, Any]) -> None:
         own = await session.get(Message, message_id)
         if own is None or own.group_id is None:
             return  # deleted meanwhile: nothing more to send
-        ids = list(
-            await session.scalars(
-                _members(org_id, own.group_id).where(col(Contact.id) > after).limit(CHUNK)
-            )
-        )
+        ids = await _next_members(session, org_id, own.group_id, after)
         sender = await providers.sender_of(session, org_id)
         now = utcnow()
         for contact_id in ids:
@@ -130,10 +156,41 @@ async def send_chunk(db: Database, args: dict[str, Any]) -> None:
             )
             session.add(copy)
             await outbox.queue(session, org_id, contact, copy, sender, copy.body)
-        if len(ids) == CHUNK:
-            await jobs.defer(
-                session, SEND_JOB, {"org": org_id, "message": message_id, "after": ids[-1]}
+        await _continue(session, SEND_JOB, args, ids)
+
+
+async def start_group_flow(
+    session: AsyncSession,
+    org_id: int,
+    flow_id: Any,
+    raw_group_id: Any,
+    default_results: dict[str, Any] | None = None,
+) -> None:
+    """`startGroupFlow(flowId, groupId, defaultResults)`: the members' runs start in the job."""
+    flow = await flows.fetch_flow(session, org_id, flow_id)
+    if (await flow_state.org_flows(session, org_id)).get(flow.uuid) is None:
+        raise InputErrors.raw("flow", "Flow is not published or not active")
+    group = await groups.get_group(session, org_id, raw_group_id)
+    args = {"org": org_id, "group": group.id, "flow": flow.id, "results": default_results}
+    await jobs.defer(session, FLOW_JOB, {**args, "after": 0})
+
+
+@jobs.job(FLOW_JOB)
+async def start_flow_chunk(db: Database, args: dict[str, Any]) -> None:
+    """The flow for the next `CHUNK` members, and the job for the ones after them, in one
+    transaction."""
+    org_id, group_id, after = int(args["org"]), int(args["group"]), int(args["after"])
+    async with db.transaction(org_id) as session:
+        flow = await session.get(Flow, int(args["flow"]))
+        if flow is None or (await flow_state.org_flows(session, org_id)).get(flow.uuid) is None:
+            log.info("group flow %s stopped: the flow is gone or unpublished", args["flow"])
+            return
+        ids = await _next_members(session, org_id, group_id, after)
+        for contact_id in ids:
+            await flow_runs.start_contact_flow(
+                session, org_id, flow.id, contact_id, args.get("results")
             )
+        await _continue(session, FLOW_JOB, args, ids)
 
 
 async def group_messages(session: AsyncSession, group_ids: list[int]) -> dict[int, list[Message]]:

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from resolvers import group_sends
+from tests.utils.chat import import_and_publish
 from tests.utils.client_ops_data import receive_text
+from tests.utils.flow_defs import small_flow
 from tests.utils.tenants import Tenant, restrict_staff, unique_phone
 
 CREATE_GROUP = """mutation($i: GroupInput!) { createGroup(input: $i) { group { id } } }"""
@@ -120,3 +122,48 @@ def test_what_cannot_be_sent_to_a_collection(timed_tenant: Tenant) -> None:
     assert empty["errors"][0]["message"] == "Could not send message with empty body"
     time.sleep(0.5)
     assert _copies(tenant, theirs) == []
+
+
+START_FLOW = """mutation($flow: ID!, $group: ID!) {
+  startGroupFlow(flowId: $flow, groupId: $group) { success errors { key message } } }"""
+FLOW_ID = """query($k: String!) { flows(filter: {keyword: $k}) { id } }"""
+
+
+def _asked(tenant: Tenant, contact_id: str) -> list[str]:
+    """The flow's question, as often as the contact was sent it."""
+    return [
+        m["body"]
+        for m in tenant.data(MESSAGES, {"id": contact_id})["messages"]
+        if m["flow"] == "OUTBOUND" and m["body"].startswith("How was class today")
+    ]
+
+
+def test_a_flow_starts_for_every_valid_member_once(
+    timed_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = timed_tenant
+    monkeypatch.setattr(group_sends, "CHUNK", 2)  # three valid members: two chunks
+    keyword = f"feedback{unique_phone()[-5:]}"
+    import_and_publish(tenant, (small_flow(), [keyword]))
+    flow_id = tenant.data(FLOW_ID, {"k": keyword})["flows"][0]["id"]
+    members = [_talking(tenant, f"Flow member {n}") for n in range(3)]
+    blocked = _talking(tenant, "Blocked member")
+    tenant.data(BLOCK, {"id": blocked})
+    group_id = _collection(tenant, *members, blocked)
+    started = tenant.data(START_FLOW, {"flow": flow_id, "group": group_id})["startGroupFlow"]
+    assert started == {"success": True, "errors": None}
+    for member in members:
+        assert len(_until(lambda m=member: _asked(tenant, m))) == 1, member
+    time.sleep(1.0)  # the jobs have run out: each was asked once, the blocked one never
+    assert [len(_asked(tenant, m)) for m in members] == [1, 1, 1]
+    assert _asked(tenant, blocked) == []
+    # Staff may not; a flow that is not published is refused.
+    as_staff = tenant.gql(START_FLOW, {"flow": flow_id, "group": group_id}, role="staff")
+    assert as_staff["errors"][0]["message"] == "Unauthorized"
+    tenant.data(
+        "mutation($id: ID!) { updateFlow(id: $id, input: {isActive: false}) { errors { key } } }",
+        {"id": flow_id},
+    )
+    refused = tenant.data(START_FLOW, {"flow": flow_id, "group": group_id})["startGroupFlow"]
+    assert refused["success"] is False
+    assert refused["errors"] == [{"key": "flow", "message": "Flow is not published or not active"}]

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from resolvers import flow_labels, flow_results, flow_runs, flows
+from resolvers import flow_labels, flow_results, flow_runs, flows, group_sends
 from resolvers.errors import InputErrors
 from schema.fields.common import ctx_of, lookup, payload, query_row, query_rows, read
 from schema.inputs import Opts, to_opts, to_params
@@ -237,23 +236,42 @@ class FlowMutation:
         default_results: JsonValue | None = None,
     ) -> CommonFlowResult:
         org_id = ctx_of(info).org_id
+        return await _done(
+            info,
+            lambda s: flow_runs.start_contact_flow(
+                s, org_id, flow_id, contact_id, _results(default_results)
+            ),
+        )
 
-        async def work(session: AsyncSession) -> None:
-            await flow_runs.start_contact_flow(
-                session, org_id, flow_id, contact_id, _results(default_results)
-            )
-
-        _, errors = await payload(info, work)
-        return CommonFlowResult(success=errors is None, errors=errors)
+    @strawberry.mutation(
+        permission_classes=[Manager],
+        description="Start a published flow for every valid contact of a collection (in "
+        "chunks, by a job: resolvers.group_sends).",
+    )
+    async def start_group_flow(
+        self,
+        info: Info,
+        flow_id: strawberry.ID,
+        group_id: strawberry.ID,
+        default_results: JsonValue | None = None,
+    ) -> CommonFlowResult:
+        org_id = ctx_of(info).org_id
+        return await _done(
+            info,
+            lambda s: group_sends.start_group_flow(
+                s, org_id, flow_id, group_id, _results(default_results)
+            ),
+        )
 
     @strawberry.mutation(permission_classes=[Staff])
     async def terminate_contact_flows(
         self, info: Info, contact_id: strawberry.ID
     ) -> CommonFlowResult:
         org_id = ctx_of(info).org_id
+        return await _done(info, lambda s: flow_runs.terminate_contact_flows(s, org_id, contact_id))
 
-        async def work(session: AsyncSession) -> None:
-            await flow_runs.terminate_contact_flows(session, org_id, contact_id)
 
-        _, errors = await payload(info, work)
-        return CommonFlowResult(success=errors is None, errors=errors)
+async def _done(info: Info, work: Any) -> CommonFlowResult:
+    """Run `work` in one write transaction; Glific's {success, errors} answer."""
+    _, errors = await payload(info, work)
+    return CommonFlowResult(success=errors is None, errors=errors)

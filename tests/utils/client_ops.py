@@ -97,6 +97,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "messages__list.graphql",
         "messages__update.graphql",
         "searches__[!w]*.graphql",
+        "flows__group_flow.graphql",
     ),
 }
 

@@ -578,6 +578,8 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
     ("resetFlowCount", "flowId"): lambda w: w.flow_id,
     ("startContactFlow", "flowId"): lambda w: w.flow_id,
     ("startContactFlow", "contactId"): lambda w: w.contact_id,
+    ("startGroupFlow", "flowId"): lambda w: w.flow_id,
+    ("startGroupFlow", "groupId"): lambda w: w.group_id,
     ("terminateContactFlows", "contactId"): lambda w: w.contact_id,
     ("createLanguage", "input"): _new_language,
     ("createAndSendMessage", "input"): lambda w: {
