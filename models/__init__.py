@@ -15,7 +15,7 @@ from models.db import (
     unscoped,
     write_rows,
 )
-from models.direct import prepared
+from models.direct import bound, prepared
 from models.flow import Flow, FlowContext, FlowKeyword, FlowLabel, FlowResult, FlowRevision
 from models.group import ContactGroup, Group, UserGroup
 from models.job_queue import JobQueue
@@ -79,6 +79,7 @@ __all__ = [
     "UserJob",
     "UserToken",
     "WhatsappProvider",
+    "bound",
     "epoch_now",
     "guarded",
     "metadata",

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from sqlalchemy import bindparam
 from sqlalchemy.sql import sqltypes
 
 from models.errors import translate
@@ -48,6 +49,12 @@ _MAX_PLANS = 1024
 def prepared(statement: Any) -> Any:
     """Mark a statement that is built once and run many times (see module docstring)."""
     return statement.execution_options(**{PREPARED: True})
+
+
+def bound(columns: Any) -> dict[str, Any]:
+    """Each of `columns` set from the parameter of its name (`insert(...).values(bound(...))`):
+    a prepared write's values, given when it runs."""
+    return {name: bindparam(name) for name in columns}
 
 
 def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> tuple[Any, Any]:

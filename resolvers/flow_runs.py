@@ -36,6 +36,7 @@ from models import (
     FlowResult,
     Group,
     Message,
+    bound,
     guarded,
     prepared,
     read_rows,
@@ -441,9 +442,7 @@ _NEW_RESULT_COLUMNS = (
     "inserted_at",
     "updated_at",
 )
-_INSERT_RESULT = prepared(
-    insert(FlowResult).values({name: bindparam(name) for name in _NEW_RESULT_COLUMNS})
-)
+_INSERT_RESULT = prepared(insert(FlowResult).values(bound(_NEW_RESULT_COLUMNS)))
 _UPDATE_RESULT = prepared(
     guarded(
         update(FlowResult)

@@ -32,6 +32,7 @@ from models import (
     Group,
     Organization,
     Profile,
+    bound,
     guarded,
     prepared,
     read_rows,
@@ -342,9 +343,7 @@ _NEW_COLUMNS = (
     "updated_at",
 )
 _INSERT_RUN = prepared(
-    insert(FlowContext)
-    .values({name: bindparam(name) for name in _NEW_COLUMNS})
-    .returning(col(FlowContext.id))
+    insert(FlowContext).values(bound(_NEW_COLUMNS)).returning(col(FlowContext.id))
 )
 # What a flow step changes in a run.
 _CHANGING = (
@@ -362,7 +361,7 @@ _UPDATE_RUN = prepared(
     guarded(
         update(FlowContext)
         .where(col(FlowContext.id) == bindparam("run_id"))
-        .values({name: bindparam(name) for name in (*_CHANGING, "updated_at")})
+        .values(bound((*_CHANGING, "updated_at")))
     )
 )
 

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, ContactHistory, guarded, prepared, saved_id, utcnow, write_rows
+from models import Contact, ContactHistory, bound, guarded, prepared, saved_id, utcnow, write_rows
 from resolvers.config import settings_of
 from resolvers.querying import ListOpts, apply_opts, ilike, int_ids
 
@@ -43,9 +43,7 @@ _COLUMNS_WRITTEN = (
     "updated_at",
 )
 # Written on most inbound messages: built once, run through the driver (models.write_rows).
-_INSERT = prepared(
-    insert(ContactHistory).values({name: bindparam(name) for name in _COLUMNS_WRITTEN})
-)
+_INSERT = prepared(insert(ContactHistory).values(bound(_COLUMNS_WRITTEN)))
 _PRUNE = prepared(
     guarded(
         delete(ContactHistory).where(

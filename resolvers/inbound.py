@@ -27,6 +27,7 @@ from models import (
     Flow,
     Message,
     Profile,
+    bound,
     guarded,
     orm_direct,
     prepared,
@@ -115,7 +116,7 @@ def _insert_once(dialect: str) -> Any:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         _INSERTS[dialect] = prepared(
             insert(Message)
-            .values({name: bindparam(name) for name in sending.NEW_MESSAGE_COLUMNS})
+            .values(bound(sending.NEW_MESSAGE_COLUMNS))
             .on_conflict_do_nothing(index_elements=["bsp_message_id", "organization_id"])
             .returning(col(Message.id))
         )

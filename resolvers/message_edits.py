@@ -93,9 +93,13 @@ async def create_message(
 
 
 async def _message(session: AsyncSession, org_id: int, raw_id: Any) -> Message:
+    """The message, locked until the transaction ends: what is checked of it holds for the
+    write that follows."""
     message_id = to_int_id(raw_id)
     message = await session.scalar(
-        select(Message).where(col(Message.id) == message_id, col(Message.organization_id) == org_id)
+        select(Message)
+        .where(col(Message.id) == message_id, col(Message.organization_id) == org_id)
+        .with_for_update()
     )
     if message is None:
         raise not_found(ENTITY)

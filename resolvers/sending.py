@@ -20,11 +20,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, Message, Organization, prepared, saved_id, utcnow, write_rows
+from models import Contact, Message, Organization, bound, prepared, saved_id, utcnow, write_rows
 from resolvers import contacts, outbox, profiles, providers
 from resolvers.auth import AuthUser
 from resolvers.contacts import Viewer
@@ -72,9 +72,7 @@ NEW_MESSAGE_COLUMNS = (
     "updated_at",
 )
 _INSERT_OUTBOUND = prepared(
-    insert(Message)
-    .values({name: bindparam(name) for name in NEW_MESSAGE_COLUMNS})
-    .returning(col(Message.id))
+    insert(Message).values(bound(NEW_MESSAGE_COLUMNS)).returning(col(Message.id))
 )
 
 

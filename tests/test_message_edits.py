@@ -17,6 +17,7 @@ from resolvers import flow_state
 from tests.utils.chat import import_and_publish
 from tests.utils.client_ops_data import receive_text
 from tests.utils.flow_defs import small_flow
+from tests.utils.load import Call, burst
 from tests.utils.tenants import Tenant, restrict_staff, unique_phone
 
 FIELDS = "id body flow type status messageNumber sender { id } receiver { id } contact { id }"
@@ -220,3 +221,36 @@ def test_a_restricted_staff_user_searches_only_their_groups(tenant: Tenant) -> N
         assert {m["contact"]["name"] for m in found["messages"]} == names, role
         found = tenant.data(MULTI, {"term": "multi", "limit": 10}, role=role)["searchMulti"]
         assert {c["name"] for c in found["contacts"]} == names, role
+
+
+def test_messages_created_at_the_same_moment_are_numbered_one_after_another(
+    tenant: Tenant,
+) -> None:
+    """Each created message takes the conversation's next number from the contact's row,
+    which stays locked until its transaction commits: sent together, none shares a number."""
+    asha = _talking(tenant, "Asha Burst")
+    org = str(tenant.org_contact_id)
+    token = tenant.token("staff")
+    calls = [
+        Call(
+            CREATE,
+            {
+                "input": {
+                    "body": f"Burst {n}",
+                    "type": "TEXT",
+                    "senderId": asha["id"],
+                    "receiverId": org,
+                }
+            },
+            token,
+        )
+        for n in range(12)
+    ]
+    answers = burst(tenant.server.base_url, calls)
+    assert all(a.status == 200 and not a.errors for a in answers), answers[:2]
+    numbers = sorted(
+        m["messageNumber"] for m in tenant.data(MESSAGES, {"id": asha["id"]})["messages"]
+    )
+    assert numbers == list(range(1, 14))  # "Hello", then the twelve
+    counters = tenant.data(CONTACT, {"id": asha["id"]})["contact"]["contact"]
+    assert counters["lastMessageNumber"] == 13

@@ -7,13 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import bindparam, create_engine, delete, func, insert, select, update
+from sqlalchemy import bindparam, create_engine, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import (
     Contact,
-    ContactHistory,
     Language,
     OrganizationScopeError,
     Profile,
@@ -26,6 +25,7 @@ from models import (
     utcnow,
     write_rows,
 )
+from resolvers import history as contact_history
 from resolvers import profiles
 from tests.utils.tenants import Tenant
 
@@ -270,27 +270,12 @@ def test_a_write_must_declare_its_organization(tenant: Tenant, other_tenant: Ten
     unguarded = prepared(
         update(Contact).where(col(Contact.id) == bindparam("cid")).values(name=bindparam("name"))
     )
-    history = prepared(
-        insert(ContactHistory).values(
-            {
-                name: bindparam(name)
-                for name in (
-                    "organization_id",
-                    "contact_id",
-                    "event_type",
-                    "event_label",
-                    "event_meta",
-                    "event_datetime",
-                    "inserted_at",
-                    "updated_at",
-                )
-            }
-        )
-    )
+    history = contact_history._INSERT  # the history row every inbound message may write
     now = utcnow()
-    planted = {
+    planted: dict[str, Any] = {
         "organization_id": other_tenant.org_id,
         "contact_id": int(mine["id"]),
+        "profile_id": None,
         "event_type": "planted",
         "event_label": "planted",
         "event_meta": {},

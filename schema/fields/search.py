@@ -87,7 +87,7 @@ class SearchQuery:
         for name in ("contacts", "messages", "labels"):
             await ahead(info, getattr(found, name), name)
         return SearchCup(
-            contacts=found.contacts, messages=found.messages, tags=[], labels=found.labels
+            contacts=found.contacts, messages=found.messages, tags=found.tags, labels=found.labels
         )
 
     @strawberry.field(permission_classes=[Staff])
