@@ -61,6 +61,7 @@ from resolvers import (
 from resolvers.conversation import Reply
 from resolvers.errors import InputErrors, not_found
 from resolvers.flow_engine import (
+    AWAITING_RESULT,
     ContactView,
     Environment,
     Input,
@@ -562,7 +563,7 @@ async def _write_runs(turn: Turn, session: Session) -> None:
         row.results = _jsonable(run.results)
         row.state = _jsonable(state_of(run))
         row.wakeup_at = run.wait.timeout_at if run.wait is not None else None
-        row.is_await_result = run.wait is not None and run.wait.kind == "webhook"
+        row.is_await_result = run.wait is not None and run.wait.kind in AWAITING_RESULT
         if run.status in FINISHED and row.completed_at is None:
             row.completed_at = utcnow().replace(microsecond=0)
             row.reason = row.reason or run.status
@@ -751,6 +752,36 @@ async def start_contact_flow(
         raise InputErrors.raw("flow", "Flow is not published or not active")
     results = default_results if isinstance(default_results, dict) else None
     return await apply(turn, start_sprint(turn, flow.uuid, results=results))
+
+
+async def resume_contact_flow(
+    session: AsyncSession, org_id: int, flow_id: Any, contact_id: Any, result: Any
+) -> Outcome:
+    """GraphQL `resumeContactFlow`: an outside service answers the contact's run of the flow
+    that awaits a result (a wait_for_result node, or a webhook call): each entry of
+    `result` becomes a result of the run and the run goes on. Runs in the caller's
+    transaction."""
+    if result is not None and not isinstance(result, dict):
+        raise InputErrors.field("result", "should be a JSON object")
+    flow = await flows.fetch_flow(session, org_id, flow_id)
+    contact = await lock_contact(session, org_id, to_int_id(contact_id, "contact_id"))
+    turn = await load_turn(session, org_id, contact)
+    turn.follows_webhooks = False
+    run = turn.runs.active_run()
+    if (
+        run is None
+        or run.flow_uuid != flow.uuid
+        or run.wait is None
+        or run.wait.kind not in AWAITING_RESULT
+    ):
+        # Glific's words (it answers success true beside them; here success is false).
+        raise InputErrors.raw(
+            "Flow", f"{contact.id} does not have any active flows awaiting results."
+        )
+    sprint = engine_resume(
+        turn.env, turn.flows, turn.org, turn.view, turn.runs, signal="resumed", response=result
+    )
+    return await apply(turn, sprint)
 
 
 async def terminate_contact_flows(session: AsyncSession, org_id: int, contact_id: Any) -> None:

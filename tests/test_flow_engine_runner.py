@@ -554,6 +554,45 @@ def test_wait_for_time_with_no_delay_goes_on() -> None:
     assert texts(Chat(flows).start(f.uuid)) == ["after"]
 
 
+def _awaiting_flow() -> tuple[FlowTable, Any]:
+    a, b = uid("n"), uid("n")
+    data = flow(
+        "Awaits",
+        [
+            node(a, [send("checking"), action("wait_for_result", delay="300")], to=b),
+            node(b, [send("score @results.score, note @results.note.value")]),
+        ],
+    )
+    flows = FlowTable()
+    return flows, flows.add(data)
+
+
+def test_wait_for_result_goes_on_with_the_answer_of_an_outside_service() -> None:
+    flows, f = _awaiting_flow()
+    env, _ = make_env()
+    chat = Chat(flows, env=env)
+    sprint = chat.start(f.uuid)
+    assert texts(sprint) == ["checking"]
+    (wait,) = sprint.of_type(WaitStarted)
+    assert wait.kind == "result" and wait.timeout_at == T0.replace(minute=5)
+    # A person's message does not answer it, nor does a webhook's answer.
+    assert chat.say("hello").events == ()
+    assert chat.resume(signal="webhook_success", response={"x": 1}).events == ()
+    done = chat.resume(signal="resumed", response={"score": {"value": "7"}, "note": "fine"})
+    assert texts(done) == ["score 7, note fine"]
+    assert {r.name for r in done.of_type(ResultSaved)} == {"score", "note"}
+    assert chat.session.active_run() is None
+
+
+def test_wait_for_result_times_out_and_goes_on_without_it() -> None:
+    flows, f = _awaiting_flow()
+    env, _ = make_env()
+    chat = Chat(flows, env=env)
+    chat.start(f.uuid)
+    # (Glific leaves an unknown @results reference as written.)
+    assert texts(chat.timeout()) == ["score @results.score, note @results.note.value"]
+
+
 def test_split_by_expression_and_random_routers() -> None:
     a, b, c, d = uid("n"), uid("n"), uid("n"), uid("n")
     data = flow(

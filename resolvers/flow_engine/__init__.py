@@ -16,6 +16,7 @@ from resolvers.flow_engine.definition import Flow, FlowInvalid, Problem, parse_f
 from resolvers.flow_engine.events import Sprint
 from resolvers.flow_engine.runner import interrupt, resume, start
 from resolvers.flow_engine.state import (
+    AWAITING_RESULT,
     ContactView,
     Environment,
     Flows,
@@ -32,6 +33,7 @@ from resolvers.flow_engine.state import (
 )
 
 __all__ = [
+    "AWAITING_RESULT",
     "ContactView",
     "Environment",
     "Flow",

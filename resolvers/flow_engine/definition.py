@@ -29,6 +29,7 @@ ACTION_REQUIRED: dict[str, tuple[str, ...]] = {
     "add_contact_groups": ("groups",),
     "remove_contact_groups": ("groups",),
     "wait_for_time": ("delay",),
+    "wait_for_result": ("delay",),
     "call_webhook": ("url", "method", "headers", "result_name"),
 }
 
@@ -41,7 +42,6 @@ UNSUPPORTED_ACTIONS = frozenset(
         "call_classifier",
         "link_google_sheet",
         "open_ticket",
-        "wait_for_result",
         "set_wa_group_field",
     }
 )
@@ -53,7 +53,7 @@ DEPRECATED_WEBHOOKS = frozenset(
 
 # Actions after which the run waits (for time, a webhook): a loop through one of them is
 # not a runaway loop.
-WAITING_ACTIONS = frozenset({"wait_for_time", "call_webhook"})
+WAITING_ACTIONS = frozenset({"wait_for_time", "wait_for_result", "call_webhook"})
 
 
 @dataclass(frozen=True)

@@ -138,10 +138,10 @@ class ContactGroupsRemoved(Event):
 
 @dataclass(frozen=True)
 class WaitStarted(Event):
-    """The run now waits. For kind "msg" with `timeout_at`, or "time", the caller schedules a
-    durable job that resumes it with the "timeout" signal at `timeout_at`."""
+    """The run now waits. For kind "msg" with `timeout_at`, "time" or "result", the caller
+    schedules a durable job that resumes it with the "timeout" signal at `timeout_at`."""
 
-    kind: Literal["msg", "time", "webhook"]
+    kind: Literal["msg", "time", "webhook", "result"]
     node_uuid: str
     timeout_at: datetime | None = None
 

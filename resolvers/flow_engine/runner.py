@@ -405,9 +405,22 @@ class _Sprint:
             run.wait = None
             run.status = "active"
             return _Enter(run, node.uuid, self.after(node, "wait_for_time"))
+        if kind == "result":
+            if signal not in ("timeout", "resumed"):
+                return None  # messages do not answer it
+            if signal == "resumed":
+                self.merge_results(run, flow, node, response)
+            run.wait = None
+            run.status = "active"
+            return _Enter(run, node.uuid, self.after(node, "wait_for_result"))
         # A webhook wait: messages are ignored until the answer (or its timeout) arrives.
         if signal is None:
             return None
+        if signal == "resumed":
+            # An outside service answered for the webhook (Glific's async webhooks).
+            self.merge_results(run, flow, node, response)
+            signal = "webhook_success"
+            response = None
         success = signal == "webhook_success"
         request = wait.request if wait is not None and wait.request is not None else {}
         name = str(request.get("result_name") or "")
@@ -428,6 +441,16 @@ class _Sprint:
         if not self.visit(node):
             return None
         return self.route(run, flow, node, outcome="Success" if success else "Failure")
+
+    def merge_results(
+        self, run: Run, flow: Flow, node: Node, response: Mapping[str, Any] | None
+    ) -> None:
+        """Each entry of an outside answer becomes a result of the run (Glific merges the
+        map into the run's results); a plain value is kept as that result's value."""
+        ctx = self.context(run, flow, node)
+        for name, value in (response or {}).items():
+            entry = dict(value) if isinstance(value, Mapping) else {"value": value}
+            ctx.save_result(str(name), entry)
 
     def reroute(
         self, run: Run, flow: Flow, node: Node, *, input: Input | None = None, timeout: bool = False

@@ -126,14 +126,17 @@ class Input:
 
 
 # Outcomes that resume a waiting run. They never come from text a person typed: a person
-# who types "Success" sends an Input whose text is "Success", which is only text.
-Signal = Literal["timeout", "webhook_success", "webhook_failure"]
+# who types "Success" sends an Input whose text is "Success", which is only text. "resumed":
+# an outside service answers a run that awaits a result (GraphQL `resumeContactFlow`).
+Signal = Literal["timeout", "webhook_success", "webhook_failure", "resumed"]
 
 
 # --- a contact's flow session ---------------------------------------------------------------
 
 RunStatus = Literal["active", "waiting", "completed", "expired", "interrupted", "failed"]
-WaitKind = Literal["msg", "time", "webhook"]
+WaitKind = Literal["msg", "time", "webhook", "result"]
+# Waits an outside service may answer (Glific's `is_await_result`).
+AWAITING_RESULT: frozenset[str] = frozenset({"webhook", "result"})
 
 
 @dataclass

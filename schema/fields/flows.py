@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers import flow_labels, flow_results, flow_runs, flows, group_sends
+from resolvers import flow_labels, flow_localization, flow_results, flow_runs, flows, group_sends
 from resolvers.errors import InputErrors
 from schema.fields.common import ctx_of, lookup, payload, query_row, query_rows, read
 from schema.inputs import Opts, to_opts, to_params
@@ -17,6 +17,7 @@ from schema.scalars import UUID4, JsonValue
 from schema.types.flow import (
     CommonFlowResult,
     ExportFlow,
+    ExportFlowLocalization,
     Flow,
     FlowFilter,
     FlowInput,
@@ -67,6 +68,19 @@ class FlowQuery:
         org_id = ctx_of(info).org_id
         data, errors = await lookup(info, lambda s: flows.export_flow(s, org_id, id))
         return ExportFlow(export_data=data, errors=errors)
+
+    @strawberry.field(
+        permission_classes=[Manager],
+        description="The flow's messages and their translations as a CSV, one column per "
+        "language (resolvers.flow_localization). addTranslation would fill blanks by "
+        "machine translation; none is configured, so they stay blank.",
+    )
+    async def export_flow_localization(
+        self, info: Info, id: strawberry.ID, add_translation: bool | None = None
+    ) -> ExportFlowLocalization | None:
+        org_id = ctx_of(info).org_id
+        data = await read(info, lambda s: flow_localization.export_localization(s, org_id, id))
+        return ExportFlowLocalization(export_data=data)
 
     @strawberry.field(
         permission_classes=[Manager],
@@ -262,6 +276,50 @@ class FlowMutation:
                 s, org_id, flow_id, group_id, _results(default_results)
             ),
         )
+
+    @strawberry.mutation(
+        permission_classes=[Manager],
+        description="An outside service answers the contact's run of this flow that awaits "
+        "a result (a wait_for_result node or a webhook call): each entry of `result` "
+        "becomes a result of the run, and the run goes on.",
+    )
+    async def resume_contact_flow(
+        self,
+        info: Info,
+        flow_id: strawberry.ID,
+        contact_id: strawberry.ID,
+        result: JsonValue | None = None,
+    ) -> CommonFlowResult:
+        org_id = ctx_of(info).org_id
+        return await _done(
+            info,
+            lambda s: flow_runs.resume_contact_flow(s, org_id, flow_id, contact_id, result),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[Manager],
+        description="Write a translated localization CSV (as exportFlowLocalization gives) "
+        "into the flow as a new draft. All or nothing.",
+    )
+    async def import_flow_localization(
+        self, info: Info, id: strawberry.ID, localization: str | None = None
+    ) -> CommonFlowResult:
+        ctx = ctx_of(info)
+        return await _done(
+            info,
+            lambda s: flow_localization.import_localization(
+                s, ctx.org_id, id, localization, ctx.user.id
+            ),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[Manager],
+        description="Glific machine-translates the missing texts; with no translation "
+        "service configured this succeeds only when nothing is missing.",
+    )
+    async def inline_flow_localization(self, info: Info, id: strawberry.ID) -> CommonFlowResult:
+        org_id = ctx_of(info).org_id
+        return await _done(info, lambda s: flow_localization.inline_localization(s, org_id, id))
 
     @strawberry.mutation(permission_classes=[Staff])
     async def terminate_contact_flows(

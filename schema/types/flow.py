@@ -125,6 +125,11 @@ class ExportFlow:
     errors: list[InputError | None] | None = None
 
 
+@strawberry.type(name="ExportFlowLocalization")
+class ExportFlowLocalization:
+    export_data: str | None = None
+
+
 @strawberry.type(name="ImportFlowStatus")
 class ImportFlowStatus:
     flow_name: str

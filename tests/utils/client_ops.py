@@ -98,6 +98,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "messages__update.graphql",
         "searches__[!w]*.graphql",
         "flows__group_flow.graphql",
+        "flows__contact_resume.graphql",
+        "flows__*_l10n.graphql",
     ),
 }
 

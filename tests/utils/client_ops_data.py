@@ -13,6 +13,8 @@ first (root field + variable name), then rules by variable name and by type.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import secrets
 import uuid as uuid_lib
@@ -29,7 +31,7 @@ from resolvers import groups, inbound
 from resolvers.conversation import InboundMessage
 from resolvers.flow_engine import Input
 from tests.utils.client_ops import Operation, ShapeRules
-from tests.utils.flow_defs import export, small_flow
+from tests.utils.flow_defs import awaiting_flow, export, small_flow
 from tests.utils.tenants import Tenant, unique_phone
 
 LANGUAGE_MUTATIONS = {"createLanguage", "updateLanguage", "deleteLanguage"}
@@ -132,6 +134,7 @@ class World:
     spare_flow_id: str = ""
     flow_label: str = ""
     _saved_search_ids: list[str] = field(default_factory=list)
+    _awaiting_flow_id: str | None = None
 
     # -- lazily made objects --------------------------------------------------------------
 
@@ -154,6 +157,62 @@ class World:
             assert result["errors"] is None, result
             self._scratch_language_id = result["language"]["id"]
         return self._scratch_language_id
+
+    def awaiting_flow_id(self) -> str:
+        """A published flow the contact is in, waiting for an outside service's result."""
+        if self._awaiting_flow_id is None:
+            keyword = f"essay{secrets.token_hex(3)}"
+            definition = awaiting_flow()
+            self.tenant.data(
+                "mutation($flow: Json!) { importFlow(flow: $flow) { status { status } } }",
+                {"flow": export(definition, keywords=[[keyword]])},
+            )
+            self.tenant.data(
+                "mutation($uuid: UUID4!) { publishFlow(uuid: $uuid) { success } }",
+                {"uuid": definition["uuid"]},
+            )
+            flows = self.tenant.data(
+                "query($f: FlowFilter) { flows(filter: $f) { id } }",
+                {"f": {"uuid": definition["uuid"]}},
+            )["flows"]
+            self._awaiting_flow_id = str(flows[0]["id"])
+            receive_text(self.tenant, self.phone, keyword)
+        return self._awaiting_flow_id
+
+    def localization_csv(self, flow_id: str) -> str:
+        """exportFlowLocalization's sheet of the flow."""
+        return str(
+            self.tenant.data(
+                "query($id: ID!) { exportFlowLocalization(id: $id) { exportData } }",
+                {"id": flow_id},
+            )["exportFlowLocalization"]["exportData"]
+        )
+
+    def translated_flow_id(self) -> str:
+        """A flow whose every message is translated into every language (imported through
+        importFlowLocalization), so that inlineFlowLocalization has nothing missing."""
+        definition = small_flow(f"Translated {secrets.token_hex(2)}")
+        self.tenant.data(
+            "mutation($flow: Json!) { importFlow(flow: $flow) { status { status } } }",
+            {"flow": export(definition)},
+        )
+        flow_id = str(
+            self.tenant.data(
+                "query($f: FlowFilter) { flows(filter: $f) { id } }",
+                {"f": {"uuid": definition["uuid"]}},
+            )["flows"][0]["id"]
+        )
+        rows = list(csv.reader(io.StringIO(self.localization_csv(flow_id))))
+        filled = rows[:2] + [[c or f"({i})" for i, c in enumerate(r)] for r in rows[2:]]
+        out = io.StringIO()
+        csv.writer(out).writerows(filled)
+        done = self.tenant.data(
+            "mutation($l: String!, $id: ID!) { importFlowLocalization(localization: $l,"
+            " id: $id) { success errors { message } } }",
+            {"l": out.getvalue(), "id": flow_id},
+        )["importFlowLocalization"]
+        assert done["success"], done
+        return flow_id
 
     def message_id(self) -> str:
         """A message from the contact, made on each call (deleteMessage removes one)."""
@@ -436,6 +495,9 @@ IDS: dict[str, Rule] = {
     "flow": lambda w: w.flow_id,
     "updateFlow": lambda w: w.flow_id,
     "exportFlow": lambda w: w.flow_id,
+    "exportFlowLocalization": lambda w: w.flow_id,
+    "importFlowLocalization": lambda w: w.flow_id,
+    "inlineFlowLocalization": lambda w: w.translated_flow_id(),
     "flowGet": lambda w: w.flow_id,
     "copyFlow": lambda w: w.flow_id,
     "deleteFlow": lambda w: w.spare_flow_id,
@@ -581,6 +643,10 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
     ("startGroupFlow", "flowId"): lambda w: w.flow_id,
     ("startGroupFlow", "groupId"): lambda w: w.group_id,
     ("terminateContactFlows", "contactId"): lambda w: w.contact_id,
+    ("importFlowLocalization", "localization"): lambda w: w.localization_csv(w.flow_id),
+    ("resumeContactFlow", "flowId"): lambda w: w.awaiting_flow_id(),
+    ("resumeContactFlow", "contactId"): lambda w: w.contact_id,
+    ("resumeContactFlow", "result"): lambda w: json.dumps({"grade": {"level": "B2"}}),
     ("createLanguage", "input"): _new_language,
     ("createAndSendMessage", "input"): lambda w: {
         "body": "Well done Ravi! Tomorrow's activity comes at 9.",

@@ -105,6 +105,42 @@ def with_sub_flow(definition: dict[str, Any], sub: dict[str, Any]) -> dict[str, 
     return out
 
 
+def awaiting_flow(name: str = "Grading") -> dict[str, Any]:
+    """Tell the contact their essay is being checked, wait up to an hour for an outside
+    service's answer (resumeContactFlow), then tell them the grade it gave."""
+    ask, tell = _uuid(), _uuid()
+    return {
+        "uuid": _uuid(),
+        "name": name,
+        "spec_version": "13.2.0",
+        "language": "base",
+        "type": "messaging",
+        "expire_after_minutes": 10080,
+        "localization": {},
+        "nodes": [
+            {
+                "uuid": ask,
+                "actions": [
+                    {"uuid": _uuid(), "type": "send_msg", "text": "Checking your essay"},
+                    {"uuid": _uuid(), "type": "wait_for_result", "delay": "3600"},
+                ],
+                "exits": [{"uuid": _uuid(), "destination_uuid": tell}],
+            },
+            {
+                "uuid": tell,
+                "actions": [
+                    {
+                        "uuid": _uuid(),
+                        "type": "send_msg",
+                        "text": "Your level is @results.grade.level (@results.remark)",
+                    }
+                ],
+                "exits": [{"uuid": _uuid(), "destination_uuid": None}],
+            },
+        ],
+    }
+
+
 def broken(kind: str, name: str = "Broken") -> dict[str, Any]:
     """A flow with one thing wrong: an exit pointing nowhere, an unknown action, or a loop
     that never waits for the contact."""

@@ -18,6 +18,7 @@ from resolvers.flow_engine.actions import (
     set_contact_name,
     set_contact_profile,
     set_run_result,
+    wait_for_result,
     wait_for_time,
 )
 from resolvers.flow_engine.actions.base import (
@@ -45,6 +46,7 @@ ACTIONS: dict[str, Execute] = {
     "add_contact_groups": add_contact_groups.execute,
     "remove_contact_groups": remove_contact_groups.execute,
     "wait_for_time": wait_for_time.execute,
+    "wait_for_result": wait_for_result.execute,
     "call_webhook": call_webhook.execute,
 }
 
