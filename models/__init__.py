@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 from models import orm_direct
 from models.base import OrgScoped, saved_id, utcnow, utcnow_seconds
+from models.broadcast import MessageBroadcast, MessageBroadcastContact
 from models.contact import SIMULATOR_PHONE_PREFIX, Contact, ContactHistory, Location
 from models.contacts_field import ContactsField
 from models.db import (
@@ -64,6 +65,8 @@ __all__ = [
     "Language",
     "Location",
     "Message",
+    "MessageBroadcast",
+    "MessageBroadcastContact",
     "Notification",
     "OrgScoped",
     "Organization",

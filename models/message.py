@@ -42,6 +42,13 @@ class Message(OrgScoped, SQLModel, table=True):
             sqlite_where=text("group_id IS NOT NULL"),
             postgresql_where=text("group_id IS NOT NULL"),
         ),
+        # A broadcast's messages (broadcastStats).
+        Index(
+            "messages_message_broadcast_id_index",
+            "message_broadcast_id",
+            sqlite_where=text("message_broadcast_id IS NOT NULL"),
+            postgresql_where=text("message_broadcast_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=id_column())
@@ -60,6 +67,8 @@ class Message(OrgScoped, SQLModel, table=True):
     # The collection a message was sent to as a whole (resolvers.group_sends): its own row,
     # and each member's copy.
     group_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    # The broadcast a collection's message or a member's copy belongs to (models.broadcast).
+    message_broadcast_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     flow_id: int | None = Field(
         default=None,
         sa_column=fk_column("flows.id", ondelete="SET NULL", nullable=True, index=False),

@@ -9,9 +9,14 @@ transaction in contact order, each transaction deferring the job for the next me
 before it commits: a collection of thousands never holds SQLite's writer for long, and a
 crash resumes where the last committed chunk ended, never writing a member's copy twice.
 
-`startGroupFlow` walks the members the same way: a job starts the flow for `CHUNK` valid
-members per transaction (`flow_runs.start_contact_flow`, as for one contact: the flow each
-is in ends), stopping if the flow is no longer published.
+Each send is recorded as a broadcast (`resolvers.broadcasts`: the members, which of them
+each chunk reached, the messages it produced), which `broadcastStats` counts; the
+collection's own message carries its id (`Message.messageBroadcastId`).
+
+`startGroupFlow` writes the collection's message "Starting flow: <flow> for group:
+<collection>" (as Glific) and walks the members the same way: a job starts the flow for
+`CHUNK` valid members per transaction (`flow_runs.start_contact_flow`, as for one contact:
+the flow each is in ends), stopping if the flow is no longer published.
 
 Each member's copy is an ordinary outbound message through the outbox (numbered in the
 member's conversation, stamped with the member's active profile, `group_id` and the staff
@@ -29,8 +34,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, ContactGroup, Database, Flow, Message, Organization, utcnow
+from models import Contact, ContactGroup, Database, Flow, Group, Message, Organization, utcnow
 from resolvers import (
+    broadcasts,
     events,
     flow_runs,
     flow_state,
@@ -83,6 +89,20 @@ async def send_to_group(
     if body is None or not body.strip():
         raise ClientError(EMPTY_BODY)
     group = await groups.get_group(session, org_id, raw_group_id, viewer, lock=True)
+    own = await _own_message(session, org_id, group, body, kind, user.id)
+    members = _members(org_id, int(group.id or 0))
+    broadcast = await broadcasts.begin(session, org_id, own, members, user_id=user.id)
+    member_ids = [int(i) for i in (await session.scalars(members))]
+    args = {"org": org_id, "message": own.id, "broadcast": broadcast.id, "after": 0}
+    await jobs.defer(session, SEND_JOB, args)
+    return member_ids
+
+
+async def _own_message(
+    session: AsyncSession, org_id: int, group: Group, body: str, kind: str, user_id: int | None
+) -> Message:
+    """The collection's own message (from and to the organization's contact), published to
+    `sentGroupMessage` subscribers when the transaction commits."""
     org_contact_id = await session.scalar(
         select(col(Organization.contact_id)).where(col(Organization.id) == org_id)
     )
@@ -95,7 +115,7 @@ async def send_to_group(
         contact_id=org_contact_id,
         sender_id=org_contact_id,
         receiver_id=org_contact_id,
-        user_id=user.id,
+        user_id=user_id,
         group_id=group.id,
         flow="outbound",
         type=kind,
@@ -109,10 +129,7 @@ async def send_to_group(
     events.collect(session, org_id, events.SENT_GROUP_MESSAGE, own)
     group.last_communication_at = now
     await session.flush()
-    member_ids = [int(i) for i in (await session.scalars(_members(org_id, int(group.id or 0))))]
-    if member_ids:
-        await jobs.defer(session, SEND_JOB, {"org": org_id, "message": own.id, "after": 0})
-    return member_ids
+    return own
 
 
 async def _next_members(session: AsyncSession, org_id: int, group_id: int, after: int) -> list[int]:
@@ -121,10 +138,19 @@ async def _next_members(session: AsyncSession, org_id: int, group_id: int, after
     return [int(i) for i in await session.scalars(query)]
 
 
-async def _continue(session: AsyncSession, job: str, args: dict[str, Any], ids: list[int]) -> None:
-    """The job for the members after this chunk, in the chunk's own transaction."""
+async def _continue(
+    session: AsyncSession, job: str, args: dict[str, Any], done: list[int], missed: list[int]
+) -> None:
+    """Record the members this chunk reached, and defer the job for the members after it
+    (or close the broadcast), in the chunk's own transaction."""
+    broadcast_id = args.get("broadcast")  # (None: a job queued before broadcasts existed)
+    if broadcast_id is not None:
+        await broadcasts.reached(session, int(broadcast_id), done, missed)
+    ids = sorted(done + missed)
     if len(ids) == CHUNK:
         await jobs.defer(session, job, {**args, "after": ids[-1]})
+    elif broadcast_id is not None:
+        await broadcasts.finish(session, int(broadcast_id))
 
 
 @jobs.job(SEND_JOB)
@@ -139,9 +165,12 @@ async def send_chunk(db: Database, args: dict[str, Any]) -> None:
         ids = await _next_members(session, org_id, own.group_id, after)
         sender = await providers.sender_of(session, org_id)
         now = utcnow()
+        done: list[int] = []
+        missed: list[int] = []
         for contact_id in ids:
             contact = await profiles.lock_contact(session, org_id, int(contact_id))
             if contact is None or not outbox.window_open(contact, now):
+                missed.append(contact_id)
                 continue
             copy = outbound_message(
                 org_id,
@@ -150,28 +179,49 @@ async def send_chunk(db: Database, args: dict[str, Any]) -> None:
                 sender_id=own.sender_id,
                 user_id=own.user_id,
                 group_id=own.group_id,
+                message_broadcast_id=own.message_broadcast_id,
                 type=own.type,
                 body=own.body,
                 **outbox.starting_status(contact, sender),
             )
             session.add(copy)
             await outbox.queue(session, org_id, contact, copy, sender, copy.body)
-        await _continue(session, SEND_JOB, args, ids)
+            done.append(contact_id)
+        await _continue(session, SEND_JOB, args, done, missed)
 
 
 async def start_group_flow(
     session: AsyncSession,
     org_id: int,
+    user: AuthUser,
     flow_id: Any,
     raw_group_id: Any,
     default_results: dict[str, Any] | None = None,
 ) -> None:
-    """`startGroupFlow(flowId, groupId, defaultResults)`: the members' runs start in the job."""
+    """`startGroupFlow(flowId, groupId, defaultResults)`: the collection's message says so
+    (Glific's words) and carries the broadcast; the members' runs start in the job."""
     flow = await flows.fetch_flow(session, org_id, flow_id)
     if (await flow_state.org_flows(session, org_id)).get(flow.uuid) is None:
         raise InputErrors.raw("flow", "Flow is not published or not active")
-    group = await groups.get_group(session, org_id, raw_group_id)
-    args = {"org": org_id, "group": group.id, "flow": flow.id, "results": default_results}
+    group = await groups.get_group(session, org_id, raw_group_id, lock=True)
+    body = f"Starting flow: {flow.name} for group: {group.label}"
+    own = await _own_message(session, org_id, group, body, "text", user.id)
+    broadcast = await broadcasts.begin(
+        session,
+        org_id,
+        own,
+        _members(org_id, int(group.id or 0)),
+        flow_id=flow.id,
+        user_id=user.id,
+        default_results=default_results,
+    )
+    args = {
+        "org": org_id,
+        "group": group.id,
+        "flow": flow.id,
+        "results": default_results,
+        "broadcast": broadcast.id,
+    }
     await jobs.defer(session, FLOW_JOB, {**args, "after": 0})
 
 
@@ -186,11 +236,15 @@ async def start_flow_chunk(db: Database, args: dict[str, Any]) -> None:
             log.info("group flow %s stopped: the flow is gone or unpublished", args["flow"])
             return
         ids = await _next_members(session, org_id, group_id, after)
+        sent: list[int] = []
         for contact_id in ids:
-            await flow_runs.start_contact_flow(
+            outcome = await flow_runs.start_contact_flow(
                 session, org_id, flow.id, contact_id, args.get("results")
             )
-        await _continue(session, FLOW_JOB, args, ids)
+            sent.extend(reply.message_id for reply in outcome.replies)
+        if args.get("broadcast") is not None:
+            await broadcasts.tag_messages(session, int(args["broadcast"]), sent)
+        await _continue(session, FLOW_JOB, args, ids, [])
 
 
 async def group_messages(session: AsyncSession, group_ids: list[int]) -> dict[int, list[Message]]:

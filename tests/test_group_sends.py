@@ -4,6 +4,7 @@ that never repeat a member, and nothing for a collection the user may not reach.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -13,7 +14,7 @@ from resolvers import group_sends
 from tests.utils.chat import import_and_publish
 from tests.utils.client_ops_data import receive_text
 from tests.utils.flow_defs import small_flow
-from tests.utils.tenants import Tenant, restrict_staff, unique_phone
+from tests.utils.tenants import Tenant, create_tenant, restrict_staff, unique_phone
 
 CREATE_GROUP = """mutation($i: GroupInput!) { createGroup(input: $i) { group { id } } }"""
 MEMBERS = """mutation($i: GroupContactsInput!) { updateGroupContacts(input: $i) {
@@ -23,6 +24,10 @@ SEND = """mutation($input: MessageInput!, $group: ID!) {
     success contactIds errors { key message } } }"""
 GROUP = """query($id: ID!) { group(id: $id) { group {
   lastCommunicationAt messages { body groupId user { name } } } } }"""
+BROADCAST = (
+    """query($id: ID!) { group(id: $id) { group { messages { body messageBroadcastId } } } }"""
+)
+STATS = """query($id: ID!) { broadcastStats(messageBroadcastId: $id) }"""
 MESSAGES = """query($id: ID!) { messages(filter: {contactId: $id}) { body flow groupId } }"""
 COLLECTIONS = """query($id: Gid!) {
   search(filter: {searchGroup: true, id: $id}, contactOpts: {limit: 5}, messageOpts: {limit: 5}) {
@@ -92,6 +97,41 @@ def test_a_collection_gets_one_copy_per_member_inside_the_window(timed_tenant: T
     # The chat screen's collections list shows it too.
     listed = tenant.data(COLLECTIONS, {"id": group_id})["search"]
     assert [[m["body"] for m in c["messages"]] for c in listed] == [["Tomorrow is a holiday"]]
+    # Its figures: two copies sent (through the log provider), one member out of the window.
+    assert _stats(tenant, group_id) == {
+        "success": 2,
+        "failed": 1,
+        "pending": 0,
+        "msg_categories": {"sent": 2, "read": 0, "delivered": 0, "enqueued": 2, "error": 0},
+    }
+
+
+def _stats(tenant: Tenant, group_id: str) -> dict[str, Any]:
+    """broadcastStats of the collection's newest broadcast, once every member is reached."""
+    (own, *_) = tenant.data(BROADCAST, {"id": group_id})["group"]["group"]["messages"]
+    assert own["messageBroadcastId"] is not None, own
+
+    def figures() -> dict[str, Any] | None:
+        found = json.loads(tenant.data(STATS, {"id": own["messageBroadcastId"]})["broadcastStats"])
+        return found if found["pending"] == 0 else None
+
+    return _until(figures) or {}
+
+
+def test_broadcast_stats_are_a_managers_and_their_organizations(timed_tenant: Tenant) -> None:
+    tenant = timed_tenant
+    other_tenant = create_tenant(tenant.server)
+    group_id = _collection(tenant, _talking(tenant, "Stats member"))
+    _send(tenant, group_id, "Results are out")
+    (own,) = tenant.data(BROADCAST, {"id": group_id})["group"]["group"]["messages"]
+    broadcast = own["messageBroadcastId"]
+    assert tenant.gql(STATS, {"id": broadcast}, role="staff")["errors"][0]["message"] == (
+        "Unauthorized"
+    )
+    for who, id_ in ((other_tenant, broadcast), (tenant, "999999999")):
+        body = who.gql(STATS, {"id": id_})
+        assert body["data"]["broadcastStats"] is None
+        assert body["errors"][0]["message"] == "Resource not found"
 
 
 def test_members_are_written_in_chunks_each_once(
@@ -157,6 +197,15 @@ def test_a_flow_starts_for_every_valid_member_once(
     time.sleep(1.0)  # the jobs have run out: each was asked once, the blocked one never
     assert [len(_asked(tenant, m)) for m in members] == [1, 1, 1]
     assert _asked(tenant, blocked) == []
+    # The collection's message says so (Glific's words) and counts the flow's first message.
+    messages = tenant.data(BROADCAST, {"id": group_id})["group"]["group"]["messages"]
+    assert [m["body"][:35] for m in messages] == ["Starting flow: Feedback for group: "]
+    assert _stats(tenant, group_id) == {
+        "success": 3,
+        "failed": 0,
+        "pending": 0,
+        "msg_categories": {"sent": 3, "read": 0, "delivered": 0, "enqueued": 3, "error": 0},
+    }
     # Staff may not; a flow that is not published is refused.
     as_staff = tenant.gql(START_FLOW, {"flow": flow_id, "group": group_id}, role="staff")
     assert as_staff["errors"][0]["message"] == "Unauthorized"

@@ -8,7 +8,15 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers import flow_labels, flow_localization, flow_results, flow_runs, flows, group_sends
+from resolvers import (
+    broadcasts,
+    flow_labels,
+    flow_localization,
+    flow_results,
+    flow_runs,
+    flows,
+    group_sends,
+)
 from resolvers.errors import InputErrors
 from schema.fields.common import ctx_of, lookup, payload, query_row, query_rows, read
 from schema.inputs import Opts, to_opts, to_params
@@ -68,6 +76,19 @@ class FlowQuery:
         org_id = ctx_of(info).org_id
         data, errors = await lookup(info, lambda s: flows.export_flow(s, org_id, id))
         return ExportFlow(export_data=data, errors=errors)
+
+    @strawberry.field(
+        permission_classes=[Manager],
+        description="A collection send's figures: members reached (success), reached "
+        "without their copy or flow (failed), not yet reached (pending), and msg_categories "
+        "(each member's message by delivery status).",
+    )
+    async def broadcast_stats(
+        self, info: Info, message_broadcast_id: strawberry.ID
+    ) -> JsonValue | None:
+        org_id = ctx_of(info).org_id
+        found = await read(info, lambda s: broadcasts.stats(s, org_id, message_broadcast_id))
+        return JsonValue(found)
 
     @strawberry.field(
         permission_classes=[Manager],
@@ -269,11 +290,11 @@ class FlowMutation:
         group_id: strawberry.ID,
         default_results: JsonValue | None = None,
     ) -> CommonFlowResult:
-        org_id = ctx_of(info).org_id
+        ctx = ctx_of(info)
         return await _done(
             info,
             lambda s: group_sends.start_group_flow(
-                s, org_id, flow_id, group_id, _results(default_results)
+                s, ctx.org_id, ctx.user, flow_id, group_id, _results(default_results)
             ),
         )
 

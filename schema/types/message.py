@@ -112,9 +112,14 @@ class Message:
     def params(self) -> list[str | None] | None:
         return None
 
-    @strawberry.field(metadata={COLUMNS: ()}, description="Always null here (no broadcasts).")
+    @strawberry.field(
+        metadata={COLUMNS: ("message_broadcast_id",)},
+        description="The broadcast (a send to a whole collection) the message belongs to; "
+        "its figures: broadcastStats.",
+    )
     def message_broadcast_id(self) -> str | None:
-        return None
+        row: Any = self
+        return None if row.message_broadcast_id is None else str(row.message_broadcast_id)
 
     @strawberry.field(
         metadata={COLUMNS: ("media_url", "caption")},

@@ -99,6 +99,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "searches__[!w]*.graphql",
         "flows__group_flow.graphql",
         "flows__contact_resume.graphql",
+        "flows__broadcast_stats.graphql",
         "flows__*_l10n.graphql",
     ),
 }

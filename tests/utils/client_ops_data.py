@@ -214,6 +214,19 @@ class World:
         assert done["success"], done
         return flow_id
 
+    def broadcast_id(self) -> str:
+        """The broadcast of a text sent to the world's collection."""
+        self.tenant.data(
+            "mutation($i: MessageInput!, $g: ID!) { createAndSendMessageToGroup(input: $i,"
+            " groupId: $g) { success } }",
+            {"i": {"body": "No class tomorrow.", "type": "TEXT"}, "g": self.group_id},
+        )
+        messages = self.tenant.data(
+            "query($id: ID!) { group(id: $id) { group { messages { messageBroadcastId } } } }",
+            {"id": self.group_id},
+        )["group"]["group"]["messages"]
+        return str(messages[0]["messageBroadcastId"])
+
     def message_id(self) -> str:
         """A message from the contact, made on each call (deleteMessage removes one)."""
         made = receive_text(self.tenant, self.phone, f"Hello {secrets.token_hex(2)}")
@@ -644,6 +657,7 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
     ("startGroupFlow", "groupId"): lambda w: w.group_id,
     ("terminateContactFlows", "contactId"): lambda w: w.contact_id,
     ("importFlowLocalization", "localization"): lambda w: w.localization_csv(w.flow_id),
+    ("broadcastStats", "messageBroadcastId"): lambda w: w.broadcast_id(),
     ("resumeContactFlow", "flowId"): lambda w: w.awaiting_flow_id(),
     ("resumeContactFlow", "contactId"): lambda w: w.contact_id,
     ("resumeContactFlow", "result"): lambda w: json.dumps({"grade": {"level": "B2"}}),
