@@ -31,6 +31,7 @@ from models.reads import Read
 from models.records import records
 from models.saved_search import SavedSearch
 from models.send_slot import SendSlot, epoch_now
+from models.session_template import SessionTemplate
 from models.tag import Tag
 from models.user import User, UserToken
 
@@ -75,6 +76,7 @@ __all__ = [
     "Read",
     "SavedSearch",
     "SendSlot",
+    "SessionTemplate",
     "SimulatorLease",
     "Tag",
     "User",

@@ -67,6 +67,9 @@ class Message(OrgScoped, SQLModel, table=True):
     # The collection a message was sent to as a whole (resolvers.group_sends): its own row,
     # and each member's copy.
     group_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    # An HSM message's template (models.session_template) and the values of its {{n}}.
+    template_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    params: list[str] | None = Field(default=None, sa_column=json_column(nullable=True))
     # The broadcast a collection's message or a member's copy belongs to (models.broadcast).
     message_broadcast_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     flow_id: int | None = Field(

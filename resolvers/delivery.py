@@ -58,6 +58,20 @@ class OutboundMessage:
     caption: str | None = None
     filename: str | None = None
     interactive: Mapping[str, Any] = field(default_factory=dict)
+    # An HSM message: the approved template it fills, sent through the provider's template
+    # API instead of as free text (`body` is the filled-in text, for the record).
+    template: TemplateRef | None = None
+
+
+@dataclass(frozen=True)
+class TemplateRef:
+    """An approved template as the providers name it: Gupshup by its id (`uuid`), Meta by
+    its name (`shortcode`) and language; `params` fill its {{1}}, {{2}} ..."""
+
+    uuid: str
+    name: str
+    language: str
+    params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ collection's own message carries its id (`Message.messageBroadcastId`).
 `CHUNK` valid members per transaction (`flow_runs.start_contact_flow`, as for one contact:
 the flow each is in ends), stopping if the flow is no longer published.
 
+An HSM template sent to a collection (`resolvers.hsm`) walks the members the same way; its
+copies go to the members who opted in, inside the window or not.
+
 Each member's copy is an ordinary outbound message through the outbox (numbered in the
 member's conversation, stamped with the member's active profile, `group_id` and the staff
 member's `user_id` set), sent at the rate limit like any other. A member outside the
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -72,6 +76,15 @@ def _members(org_id: int, group_id: int) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class Hsm:
+    """An HSM template's send to a collection (`resolvers.hsm`): the template and its
+    parameters. Its copies go to opted-in members, inside the 24-hour window or not."""
+
+    template_id: int
+    params: list[str]
+
+
 async def send_to_group(
     session: AsyncSession,
     org_id: int,
@@ -79,6 +92,8 @@ async def send_to_group(
     params: dict[str, Any],
     raw_group_id: Any,
     viewer: Viewer | None = None,
+    *,
+    hsm: Hsm | None = None,
 ) -> list[int]:
     """`createAndSendMessageToGroup(input, groupId)`: the members the message is for. A
     restricted staff user reaches only the collections assigned to them."""
@@ -90,6 +105,8 @@ async def send_to_group(
         raise ClientError(EMPTY_BODY)
     group = await groups.get_group(session, org_id, raw_group_id, viewer, lock=True)
     own = await _own_message(session, org_id, group, body, kind, user.id)
+    if hsm is not None:
+        own.is_hsm, own.template_id, own.params = True, hsm.template_id, hsm.params
     members = _members(org_id, int(group.id or 0))
     broadcast = await broadcasts.begin(session, org_id, own, members, user_id=user.id)
     member_ids = [int(i) for i in (await session.scalars(members))]
@@ -169,7 +186,9 @@ async def send_chunk(db: Database, args: dict[str, Any]) -> None:
         missed: list[int] = []
         for contact_id in ids:
             contact = await profiles.lock_contact(session, org_id, int(contact_id))
-            if contact is None or not outbox.window_open(contact, now):
+            if contact is None or not (
+                outbox.hsm_allowed(contact) if own.is_hsm else outbox.window_open(contact, now)
+            ):
                 missed.append(contact_id)
                 continue
             copy = outbound_message(
@@ -180,6 +199,9 @@ async def send_chunk(db: Database, args: dict[str, Any]) -> None:
                 user_id=own.user_id,
                 group_id=own.group_id,
                 message_broadcast_id=own.message_broadcast_id,
+                is_hsm=own.is_hsm,
+                template_id=own.template_id,
+                params=own.params,
                 type=own.type,
                 body=own.body,
                 **outbox.starting_status(contact, sender),

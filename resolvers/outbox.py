@@ -37,9 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Contact, Database, Message, utcnow
-from resolvers import events, jobs, notifications, providers, send_rate
+from resolvers import events, jobs, notifications, providers, send_rate, templates
 from resolvers.config import settings_for
-from resolvers.delivery import OutboundMessage, SendResult, transport_for
+from resolvers.delivery import OutboundMessage, SendResult, TemplateRef, transport_for
 from resolvers.message_status import FAILED
 from resolvers.phones import is_simulator_phone
 from resolvers.providers import ProviderAccount
@@ -56,6 +56,17 @@ def window_open(contact: Contact, now: datetime) -> bool:
     """Free-form messages may go only within 24 hours of the contact's last inbound one."""
     last = contact.last_message_at
     return last is not None and now - last <= WINDOW
+
+
+def hsm_allowed(contact: Contact) -> bool:
+    """An HSM template may go to a valid contact who opted in and has not opted out since,
+    inside the window or not (Glific's rule)."""
+    return (
+        contact.status == "valid"
+        and contact.optin_time is not None
+        and contact.optout_time is None
+        and contact.bsp_status != "none"
+    )
 
 
 def _lock(contact_id: int) -> str:
@@ -129,7 +140,7 @@ def _client(timeout: float) -> httpx2.AsyncClient:
     return client
 
 
-def _outbound(message: Message, phone: str) -> OutboundMessage:
+def _outbound(message: Message, phone: str, template: TemplateRef | None = None) -> OutboundMessage:
     # A flow's media message keeps its caption in the body (Glific).
     caption = message.caption or (message.body if message.media_url else None)
     return OutboundMessage(
@@ -142,6 +153,7 @@ def _outbound(message: Message, phone: str) -> OutboundMessage:
         media_url=message.media_url,
         caption=caption,
         interactive=dict(message.interactive_content or {}),
+        template=template,
     )
 
 
@@ -191,13 +203,15 @@ async def _next(
                 mark_logged(message, contact)
                 events.status_changed(session, org_id, message)
                 continue
-            if not window_open(contact, now):
+            template = await templates.template_ref(session, message)
+            if template is None and not window_open(contact, now):
+                # (An HSM template is what WhatsApp lets through outside the window.)
                 _fail(message, {"message": WINDOW_CLOSED})
                 events.status_changed(session, org_id, message)
                 continue
             return _Next(
                 message_id=int(message.id or 0),
-                outbound=_outbound(message, contact.phone),
+                outbound=_outbound(message, contact.phone, template),
                 account=account,
                 attempts=message.send_attempts,
             )

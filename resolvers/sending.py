@@ -173,7 +173,7 @@ async def visible_to(
     return True
 
 
-async def _receiver(
+async def receiver(
     session: AsyncSession, org_id: int, raw_id: Any, viewer: Viewer | None
 ) -> Contact:
     try:
@@ -206,11 +206,21 @@ async def create_and_send(
         raise ClientError(EMPTY_BODY)
     if kind not in _TEXT_TYPES:
         raise InputErrors.field("type", f"{kind} message type should have a media id")
-    contact = await _receiver(session, org_id, params.get("receiver_id"), viewer)
+    contact = await receiver(session, org_id, params.get("receiver_id"), viewer)
     if contact.status != "valid":
         raise ClientError(INVALID_CONTACT)
     if not outbox.window_open(contact, utcnow()):
         raise ClientError(outbox.WINDOW_CLOSED)
+    return await staff_send(
+        session, org_id, user, contact, type=kind, body=body, send_at=params.get("send_at")
+    )
+
+
+async def staff_send(
+    session: AsyncSession, org_id: int, user: AuthUser, contact: Contact, **values: Any
+) -> Message:
+    """A staff member's message to the (locked) contact, from the organization's own
+    contact, queued in the outbox; the caller has checked that it may go."""
     org_contact_id = await session.scalar(
         select(col(Organization.contact_id)).where(col(Organization.id) == org_id)
     )
@@ -221,9 +231,7 @@ async def create_and_send(
         uuid=str(uuid.uuid4()),
         sender_id=org_contact_id,
         user_id=user.id,
-        type=kind,
-        body=body,
-        send_at=params.get("send_at"),
+        **values,
         **outbox.starting_status(contact, sender),
     )
     session.add(message)

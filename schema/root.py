@@ -17,6 +17,7 @@ from schema.fields.organizations import OrganizationMutation, OrganizationQuery
 from schema.fields.profiles import ProfileMutation, ProfileQuery
 from schema.fields.search import SearchMutation, SearchQuery
 from schema.fields.tags import TagMutation, TagQuery
+from schema.fields.templates import TemplateMutation, TemplateQuery
 from schema.fields.users import UserMutation, UserQuery
 from schema.subscriptions import Subscription
 
@@ -32,6 +33,7 @@ RootQueryType = merge_types(
         OrganizationQuery,
         GroupQuery,
         TagQuery,
+        TemplateQuery,
         NotificationQuery,
         FlowQuery,
         MessageQuery,
@@ -53,6 +55,7 @@ RootMutationType = merge_types(
         UserMutation,
         GroupMutation,
         TagMutation,
+        TemplateMutation,
         OrganizationMutation,
         MediaMutation,
     ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from resolvers import group_sends, message_edits, messages, sending
+from resolvers import group_sends, hsm, message_edits, messages, sending
 from schema.fields.common import ctx_of, payload, query_row, query_rows, read
 from schema.inputs import Opts, to_opts, to_params
 from schema.permissions import Admin, Staff
@@ -94,6 +94,52 @@ class MessageMutation:
             info,
             lambda s: group_sends.send_to_group(
                 s, ctx.org_id, ctx.user, to_params(input), group_id, ctx.viewer
+            ),
+        )
+        contact_ids: list[strawberry.ID | None] | None = (
+            None if sent is None else [strawberry.ID(str(i)) for i in sent]
+        )
+        return GroupMessageResult(success=sent is not None, contact_ids=contact_ids, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[Staff],
+        description="Send an approved HSM template, filled with `parameters`, to a contact "
+        "who opted in: the one message that may go outside the 24-hour window.",
+    )
+    async def send_hsm_message(
+        self,
+        info: Info,
+        template_id: strawberry.ID,
+        receiver_id: strawberry.ID,
+        parameters: list[str | None] | None = None,
+    ) -> MessageResult | None:
+        ctx = ctx_of(info)
+        sent, errors = await payload(
+            info,
+            lambda s: hsm.send_hsm_message(
+                s, ctx.org_id, ctx.user, template_id, parameters, receiver_id, ctx.viewer
+            ),
+            "message",
+        )
+        return MessageResult(message=sent, errors=errors)
+
+    @strawberry.mutation(
+        permission_classes=[Staff],
+        description="Send an approved HSM template to every opted-in contact of a collection "
+        "(as createAndSendMessageToGroup); answers the contacts it is for.",
+    )
+    async def send_hsm_message_to_group(
+        self,
+        info: Info,
+        template_id: strawberry.ID,
+        group_id: strawberry.ID,
+        parameters: list[str | None] | None = None,
+    ) -> GroupMessageResult | None:
+        ctx = ctx_of(info)
+        sent, errors = await payload(
+            info,
+            lambda s: hsm.send_hsm_to_group(
+                s, ctx.org_id, ctx.user, template_id, parameters, group_id, ctx.viewer
             ),
         )
         contact_ids: list[strawberry.ID | None] | None = (

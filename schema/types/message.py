@@ -104,13 +104,20 @@ class Message:
             user = await info.context.fetch(USER.name, row.user_id)
         return messages.send_by(row.flow, getattr(flow, "name", None), getattr(user, "name", None))
 
-    @strawberry.field(metadata={COLUMNS: ()}, description="Always null here (no templates).")
+    @strawberry.field(
+        metadata={COLUMNS: ("template_id",)},
+        description="The template an HSM message filled (sendHsmMessage).",
+    )
     def template_id(self) -> int | None:
-        return None
+        row: Any = self
+        return row.template_id
 
-    @strawberry.field(metadata={COLUMNS: ()}, description="Always null here (no templates).")
+    @strawberry.field(
+        metadata={COLUMNS: ("params",)}, description="The values an HSM message's {{n}} took."
+    )
     def params(self) -> list[str | None] | None:
-        return None
+        row: Any = self
+        return None if row.params is None else [str(p) for p in row.params]
 
     @strawberry.field(
         metadata={COLUMNS: ("message_broadcast_id",)},

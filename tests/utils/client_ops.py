@@ -85,8 +85,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "contacts_field__*.graphql",
         "profiles__*.graphql",
         "languages__*.graphql",
-        # Messages and searches, but for what this backend does not keep: message templates
-        # (HSM) and WhatsApp groups.
+        # Messages and searches, but for WhatsApp groups (not kept here).
         "messages__by_id.graphql",
         "messages__clear.graphql",
         "messages__count.graphql",
@@ -96,6 +95,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "messages__delete.graphql",
         "messages__list.graphql",
         "messages__update.graphql",
+        "messages__send_hsm_message.graphql",
+        "messages__send_hsm_message_to_group.graphql",
         "searches__[!w]*.graphql",
         "flows__group_flow.graphql",
         "flows__contact_resume.graphql",

@@ -135,6 +135,7 @@ class World:
     flow_label: str = ""
     _saved_search_ids: list[str] = field(default_factory=list)
     _awaiting_flow_id: str | None = None
+    _hsm_template_id: str | None = None
 
     # -- lazily made objects --------------------------------------------------------------
 
@@ -213,6 +214,31 @@ class World:
         )["importFlowLocalization"]
         assert done["success"], done
         return flow_id
+
+    def hsm_template_id(self) -> str:
+        """An approved HSM template of two parameters; the contact has opted in."""
+        if self._hsm_template_id is None:
+            made = _ok(
+                self.tenant,
+                "mutation($i: SessionTemplateInput!) { createSessionTemplate(input: $i) {"
+                " sessionTemplate { id } errors { key message } } }",
+                {
+                    "i": {
+                        "label": "Daily nudge",
+                        "body": "Hi {{1}}, today's activity is {{2}}.",
+                        "shortcode": "daily_nudge",
+                        "isHsm": True,
+                        "uuid": "gs-template-1",
+                        "languageId": self.english_id,
+                    }
+                },
+            )
+            self._hsm_template_id = str(made["sessionTemplate"]["id"])
+            self.tenant.data(
+                "mutation($p: String!) { optinContact(phone: $p) { errors { message } } }",
+                {"p": self.phone},
+            )
+        return self._hsm_template_id
 
     def broadcast_id(self) -> str:
         """The broadcast of a text sent to the world's collection."""
@@ -658,6 +684,12 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
     ("terminateContactFlows", "contactId"): lambda w: w.contact_id,
     ("importFlowLocalization", "localization"): lambda w: w.localization_csv(w.flow_id),
     ("broadcastStats", "messageBroadcastId"): lambda w: w.broadcast_id(),
+    ("sendHsmMessage", "template_id"): lambda w: w.hsm_template_id(),
+    ("sendHsmMessage", "receiver_id"): lambda w: w.contact_id,
+    ("sendHsmMessage", "parameters"): lambda w: ["Asha", "drawing"],
+    ("sendHsmMessageToGroup", "template_id"): lambda w: w.hsm_template_id(),
+    ("sendHsmMessageToGroup", "group_id"): lambda w: w.group_id,
+    ("sendHsmMessageToGroup", "parameters"): lambda w: ["friends", "singing"],
     ("resumeContactFlow", "flowId"): lambda w: w.awaiting_flow_id(),
     ("resumeContactFlow", "contactId"): lambda w: w.contact_id,
     ("resumeContactFlow", "result"): lambda w: json.dumps({"grade": {"level": "B2"}}),

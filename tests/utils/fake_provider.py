@@ -44,6 +44,7 @@ from starlette.routing import Route
 from resolvers.delivery import GupshupCredentials, MetaCredentials
 
 GUPSHUP_PATH = "/wa/api/v1/msg"
+GUPSHUP_TEMPLATE_PATH = "/wa/api/v1/template/msg"
 GUPSHUP_WALLET_PATH = "/sm/api/v2/wallet/balance"
 META_PATH = re.compile(r"^/(?P<version>v[0-9.]+)/(?P<phone_number_id>[^/]+)/messages$")
 META_MEDIA_PATH = re.compile(r"^/(?P<version>v[0-9.]+)/(?P<media_id>[^/]+)$")
@@ -245,7 +246,11 @@ async def _record(request: Request) -> FakeRequest:
     body = await request.body()
     path = request.url.path
     provider: Provider | None = (
-        "gupshup" if path == GUPSHUP_PATH else "meta" if META_PATH.match(path) else None
+        "gupshup"
+        if path in (GUPSHUP_PATH, GUPSHUP_TEMPLATE_PATH)
+        else "meta"
+        if META_PATH.match(path)
+        else None
     )
     record = FakeRequest(provider, request.method, path, dict(request.headers), body)
     content_type = request.headers.get("content-type", "")

@@ -24,6 +24,7 @@ from webhook.senders.http import (
 )
 
 PATH = "/wa/api/v1/msg"
+TEMPLATE_PATH = "/wa/api/v1/template/msg"
 BALANCE_PATH = "/sm/api/v2/wallet/balance"
 INTERACTIVE_TYPES = frozenset({"quick_reply", "list", "location_request_message"})
 
@@ -35,9 +36,10 @@ async def send(
         form = request_form(credentials, message)
     except Unsendable as exc:
         return failed(str(exc))
+    path = TEMPLATE_PATH if message.template is not None else PATH
     return await post(
         client,
-        credentials.api_url.rstrip("/") + PATH,
+        credentials.api_url.rstrip("/") + path,
         read_message_id,
         headers={"apikey": credentials.api_key},
         data=form,
@@ -45,6 +47,16 @@ async def send(
 
 
 def request_form(credentials: GupshupCredentials, message: OutboundMessage) -> dict[str, str]:
+    if message.template is not None:
+        # Gupshup's template API: the approved template's id and the values of its {{n}}.
+        template = {"id": message.template.uuid, "params": list(message.template.params)}
+        return {
+            "channel": "whatsapp",
+            "source": credentials.source_number,
+            "src.name": credentials.app_name,
+            "destination": message.destination,
+            "template": json.dumps(template, ensure_ascii=False, separators=(",", ":")),
+        }
     payload = {**message_payload(message), "msgid": message.uuid}
     try:
         encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))

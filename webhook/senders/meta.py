@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx2
 
-from resolvers.delivery import MetaCredentials, OutboundMessage, SendResult
+from resolvers.delivery import MetaCredentials, OutboundMessage, SendResult, TemplateRef
 from webhook.senders.http import (
     CAPTIONED_TYPES,
     MEDIA_TYPES,
@@ -61,6 +61,8 @@ def request_body(message: OutboundMessage) -> dict[str, Any]:
 
 def message_payload(message: OutboundMessage) -> dict[str, Any]:
     """`type` and its object; `Unsendable` when Meta cannot carry the message."""
+    if message.template is not None:
+        return {"type": "template", "template": _template(message.template)}
     check_length(message)
     if message.type == "text":
         return {"type": "text", "text": {"body": message.body, "preview_url": True}}
@@ -72,6 +74,17 @@ def message_payload(message: OutboundMessage) -> dict[str, Any]:
     if not message.interactive:
         raise Unsendable(f"a {message.type} message needs its interactive content")
     return {"type": "interactive", "interactive": builder(message)}
+
+
+def _template(template: TemplateRef) -> dict[str, Any]:
+    """Meta names an approved template by its name and language; the body's {{n}} values
+    go as text parameters, in order."""
+    body = [{"type": "text", "text": value} for value in template.params]
+    return {
+        "name": template.name,
+        "language": {"code": template.language},
+        "components": [{"type": "body", "parameters": body}] if body else [],
+    }
 
 
 def _media(message: OutboundMessage) -> dict[str, str]:

@@ -1,0 +1,285 @@
+"""Message templates and HSM sends (resolvers/templates.py, resolvers/hsm.py): templates kept
+per organization with their placeholders checked; an approved HSM template reaching an
+opted-in contact outside the 24-hour window through Gupshup's and Meta's template APIs (a
+fake provider over HTTP); what is refused; and a collection send that reaches only the
+members who opted in. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from models import Contact, utcnow
+from tests.test_jobs import wait_until
+from tests.test_whatsapp import Org, settled, wa_server
+from tests.utils.fake_provider import FakeProvider
+from tests.utils.server import LiveServer
+from tests.utils.tenants import Tenant, create_tenant, unique_phone
+
+CREATE = """mutation($i: SessionTemplateInput!) { createSessionTemplate(input: $i) {
+  sessionTemplate { id label body shortcode isHsm numberParameters status uuid type
+    language { locale } } errors { key message } } }"""
+UPDATE = """mutation($id: ID!, $i: SessionTemplateInput) { updateSessionTemplate(id: $id,
+  input: $i) { sessionTemplate { id label status } errors { key message } } }"""
+DELETE = """mutation($id: ID!) { deleteSessionTemplate(id: $id) { errors { key message } } }"""
+LIST = """query($f: SessionTemplateFilter) { sessionTemplates(filter: $f, opts: {order: ASC}) {
+  label } countSessionTemplates(filter: $f) }"""
+ONE = """query($id: ID!) { sessionTemplate(id: $id) { sessionTemplate { label }
+  errors { key message } } }"""
+SEND = """mutation($t: ID!, $r: ID!, $p: [String]) { sendHsmMessage(templateId: $t,
+  receiverId: $r, parameters: $p) { message { id body isHsm templateId params status }
+  errors { key message } } }"""
+SEND_GROUP = """mutation($t: ID!, $g: ID!, $p: [String]) { sendHsmMessageToGroup(templateId: $t,
+  groupId: $g, parameters: $p) { success contactIds errors { key message } } }"""
+OPTIN = """mutation($phone: String!) { optinContact(phone: $phone, name: "Asha") {
+  contact { id } errors { message } } }"""
+NUDGE = "Hi {{1}}, today's activity is {{2}}. Reply to start."
+
+
+def _create(tenant: Tenant, role: str = "staff", **fields: Any) -> dict[str, Any]:
+    given = {"languageId": tenant.language_id("en"), **fields}
+    result: dict[str, Any] = tenant.data(CREATE, {"i": given}, role=role)["createSessionTemplate"]
+    return result
+
+
+def _nudge(tenant: Tenant, **fields: Any) -> str:
+    made = _create(
+        tenant,
+        label=f"Daily nudge {unique_phone()[-6:]}",
+        body=NUDGE,
+        shortcode="daily_nudge",
+        isHsm=True,
+        uuid="gs-template-7f3a",
+        **fields,
+    )
+    assert made["errors"] is None, made
+    return str(made["sessionTemplate"]["id"])
+
+
+def test_templates_are_kept_per_organization_with_their_placeholders_checked(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    saved = _create(tenant, label="Thanks", body="Thank you for your answer!")
+    assert saved["errors"] is None
+    text = saved["sessionTemplate"]
+    assert (text["isHsm"], text["status"], text["type"], text["language"]) == (
+        False,
+        None,
+        "TEXT",
+        {"locale": "en"},
+    )
+    # An HSM template: its placeholders count, and it is approved once it names the
+    # provider's template.
+    pending = _create(tenant, label="Nudge", body=NUDGE, shortcode="nudge", isHsm=True)
+    assert pending["errors"] is None
+    hsm = pending["sessionTemplate"]
+    assert (hsm["numberParameters"], hsm["status"]) == (2, "PENDING")
+    approved = tenant.data(UPDATE, {"id": hsm["id"], "i": {"uuid": "gs-1"}})
+    assert approved["updateSessionTemplate"]["sessionTemplate"]["status"] == "APPROVED"
+
+    def refused(fields: dict[str, Any], key: str, words: str) -> None:
+        result = _create(tenant, **fields)
+        assert result["sessionTemplate"] is None, result
+        assert result["errors"][0]["key"] == key and words in result["errors"][0]["message"]
+
+    hsm_fields = {"label": "Other", "shortcode": "other", "isHsm": True}
+    refused({**hsm_fields, "body": "Hi {{1}} and {{3}}"}, "body", "numbered {{1}}, {{2}}")
+    refused({**hsm_fields, "body": NUDGE, "numberParameters": 3}, "number_parameters", "be 2")
+    refused({"label": "Other", "body": NUDGE, "isHsm": True}, "shortcode", "can't be blank")
+    refused({"label": "Thanks", "body": "Again"}, "label", "has already been taken")
+    refused({"label": "Empty", "body": "  "}, "body", "can't be blank")
+    # Listed and counted, filtered; another organization sees none of them.
+    found = tenant.data(LIST, {"f": {"isHsm": True}})
+    assert found == {"sessionTemplates": [{"label": "Nudge"}], "countSessionTemplates": 1}
+    assert tenant.data(LIST, {"f": {"term": "thank"}})["countSessionTemplates"] == 1
+    assert other_tenant.data(LIST, {"f": {}})["countSessionTemplates"] == 0
+    theirs = other_tenant.data(ONE, {"id": hsm["id"]})["sessionTemplate"]
+    assert theirs == {
+        "sessionTemplate": None,
+        "errors": [
+            {"key": "Elixir.Glific.Templates.SessionTemplate", "message": "Resource not found"}
+        ],
+    }
+    assert tenant.data(DELETE, {"id": text["id"]})["deleteSessionTemplate"]["errors"] is None
+    assert tenant.data(LIST, {"f": {}})["countSessionTemplates"] == 1
+
+
+def _opted_in_outside_the_window(org: Org, phone: str) -> int:
+    """A contact who wrote once, opted in, and has been silent for 25 hours."""
+    org.gupshup(org.text(phone, "hello"))
+    wait_until(settled(org, phone, 1))
+    org.tenant.data(OPTIN, {"phone": phone})
+    org_id = org.tenant.org_id
+
+    async def age(session: AsyncSession) -> int:
+        await session.execute(
+            update(Contact)
+            .where(col(Contact.organization_id) == org_id, col(Contact.phone) == phone)
+            .values(last_message_at=utcnow() - timedelta(hours=25))
+        )
+        found = await session.scalar(
+            select(col(Contact.id)).where(
+                col(Contact.organization_id) == org_id, col(Contact.phone) == phone
+            )
+        )
+        assert found is not None
+        return int(found)
+
+    return int(org.server.in_transaction(age, org_id=org_id))
+
+
+__all__ = ["wa_server"]  # the module's server that runs jobs (tests/test_whatsapp.py)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeProvider]:
+    with FakeProvider(timeout_sleep=3) as provider:
+        yield provider
+
+
+@pytest.mark.parametrize("sender", ["gupshup", "meta"])
+def test_an_approved_template_reaches_an_opted_in_contact_outside_the_window(
+    wa_server: LiveServer, fake: FakeProvider, sender: str
+) -> None:
+    org = Org(wa_server, fake, sender=sender)
+    phone = unique_phone()
+    contact_id = _opted_in_outside_the_window(org, phone)
+    template = _nudge(org.tenant)
+    fake.reset()
+    sent = org.tenant.data(
+        SEND, {"t": template, "r": str(contact_id), "p": ["Asha", "drawing"]}, role="staff"
+    )["sendHsmMessage"]
+    assert sent["errors"] is None, sent
+    message = sent["message"]
+    body = "Hi Asha, today's activity is drawing. Reply to start."
+    assert (message["body"], message["isHsm"], message["params"]) == (
+        body,
+        True,
+        ["Asha", "drawing"],
+    )
+    assert message["templateId"] == int(template)
+    wait_until(settled(org, phone, 2))
+    stored = org.messages(phone)[-1]
+    assert (stored.status, stored.bsp_message_id is not None) == ("sent", True), stored.errors
+    (request,) = fake.requests
+    if sender == "gupshup":
+        assert request.path == "/wa/api/v1/template/msg"
+        assert request.form is not None and request.form["destination"] == phone
+        assert json.loads(request.form["template"]) == {
+            "id": "gs-template-7f3a",
+            "params": ["Asha", "drawing"],
+        }
+    else:
+        assert request.json is not None and request.json["type"] == "template"
+        assert request.json["template"] == {
+            "name": "daily_nudge",
+            "language": {"code": "en"},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": "Asha"},
+                        {"type": "text", "text": "drawing"},
+                    ],
+                }
+            ],
+        }
+
+
+def test_what_an_hsm_send_refuses(tenant: Tenant) -> None:
+    template = _nudge(tenant)
+    phone = unique_phone()
+    contact = tenant.create_contact("Not asked", phone=phone)["id"]
+
+    def send(template_id: str, params: list[str], contact_id: str = contact) -> Any:
+        return tenant.gql(SEND, {"t": template_id, "r": contact_id, "p": params}, role="staff")
+
+    # Not opted in: WhatsApp would refuse it.
+    body = send(template, ["Asha", "drawing"])
+    assert body["errors"][0]["message"] == "Contact is not opted in to receive HSM templates"
+    tenant.data(OPTIN, {"phone": phone})
+    # Wrong number of parameters, or a blank one (Glific's words).
+    for params in (["Asha"], ["Asha", " "], ["Asha", "drawing", "extra"]):
+        result = send(template, params)["data"]["sendHsmMessage"]
+        assert result["message"] is None
+        assert result["errors"] == [
+            {
+                "key": "parameters",
+                "message": "You need to provide correct number of parameters for hsm template",
+            }
+        ]
+    # Not approved yet, or not an HSM template at all.
+    pending = _create(tenant, label="Pending", body="Hi {{1}}", shortcode="pending", isHsm=True)[
+        "sessionTemplate"
+    ]["id"]
+    plain = _create(tenant, label="Plain", body="Thanks")["sessionTemplate"]["id"]
+    assert (
+        "not approved" in send(pending, ["Asha"])["data"]["sendHsmMessage"]["errors"][0]["message"]
+    )
+    assert "not an HSM" in send(plain, [])["data"]["sendHsmMessage"]["errors"][0]["message"]
+    # Another organization's template or contact is not found.
+    other = create_tenant(tenant.server)
+    theirs = _nudge(other)
+    assert send(theirs, ["Asha", "drawing"])["data"]["sendHsmMessage"]["errors"][0]["message"] == (
+        "Resource not found"
+    )
+    # Nothing was sent.
+    messages = tenant.data(
+        "query($id: ID!) { messages(filter: {contactId: $id}) { body } }", {"id": contact}
+    )["messages"]
+    assert messages == []
+    # It goes once all is right.
+    assert send(template, ["Asha", "drawing"])["data"]["sendHsmMessage"]["errors"] is None
+
+
+def test_a_collection_send_reaches_only_members_who_opted_in(timed_tenant: Tenant) -> None:
+    tenant = timed_tenant
+    template = _nudge(tenant)
+    members = []
+    for name, opted in (("Asha", True), ("Ravi", True), ("Meena", False)):
+        phone = unique_phone()
+        members.append(tenant.create_contact(name, phone=phone)["id"])
+        if opted:
+            tenant.data(OPTIN, {"phone": phone})
+    group = tenant.data(
+        "mutation($i: GroupInput!) { createGroup(input: $i) { group { id } } }",
+        {"i": {"label": f"Class {unique_phone()}"}},
+    )["createGroup"]["group"]["id"]
+    tenant.data(
+        "mutation($i: GroupContactsInput!) { updateGroupContacts(input: $i) { numberDeleted } }",
+        {"i": {"groupId": group, "addContactIds": members, "deleteContactIds": []}},
+    )
+    result = tenant.data(
+        SEND_GROUP, {"t": template, "g": group, "p": ["friend", "singing"]}, role="staff"
+    )["sendHsmMessageToGroup"]
+    assert result["success"] is True and sorted(result["contactIds"]) == sorted(members)
+
+    def copies(contact_id: str) -> list[Any]:
+        return [
+            m
+            for m in tenant.data(
+                "query($id: ID!) { messages(filter: {contactId: $id}) { body isHsm groupId } }",
+                {"id": contact_id},
+            )["messages"]
+            if m["groupId"] is not None
+        ]
+
+    expected = {
+        "body": "Hi friend, today's activity is singing. Reply to start.",
+        "isHsm": True,
+        "groupId": int(group),
+    }
+
+    def reached(member: str) -> Callable[[], bool]:
+        return lambda: copies(member) == [expected]
+
+    for member in members[:2]:
+        wait_until(reached(member))
+    assert copies(members[2]) == []
