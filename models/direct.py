@@ -60,9 +60,13 @@ def bound(columns: Any) -> dict[str, Any]:
 def _plan(statement: Any, dialect: Any, params: dict[str, Any]) -> tuple[Any, Any]:
     """(plan, the statement's bound values in its cache key's order, or None when the plan
     holds the values itself)."""
-    expanding = {
-        name: len(value) for name, value in params.items() if isinstance(value, (list, tuple))
-    }
+    # A list given to a SELECT fills an IN (one placeholder per item); a write's list is a
+    # value (a JSON column's).
+    expanding = (
+        {name: len(value) for name, value in params.items() if isinstance(value, (list, tuple))}
+        if hasattr(statement, "selected_columns")
+        else {}
+    )
     sizes = tuple(sorted(expanding.items()))
     key = (id(statement), dialect.name, sizes)
     cached = _plans.get(key)
@@ -116,11 +120,11 @@ def _build_plan(
         compiled = statement_rendered.compile(
             dialect=dialect, compile_kwargs={"render_postcompile": True}
         )
-    elif expanding:
-        raise TypeError("a prepared write takes no list parameters")
     else:
         statement_rendered = statement
         compiled = statement.compile(dialect=dialect)
+        if "POSTCOMPILE" in compiled.string:
+            raise TypeError("a prepared write takes no list parameters (IN)")
     defaulted = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
     if defaulted:
         # Column defaults SQLAlchemy computes in Python for each execution (`updated_at`):

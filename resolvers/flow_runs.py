@@ -57,6 +57,7 @@ from resolvers import (
     profiles,
     providers,
     sending,
+    templates,
 )
 from resolvers.conversation import Reply
 from resolvers.errors import InputErrors, not_found
@@ -398,6 +399,15 @@ async def _send(turn: Turn, event: ev.MsgCreated) -> Reply:
     if not turn.sender_known:
         turn.sender = await providers.sender_of(turn.session, turn.org_id)
         turn.sender_known = True
+    body, hsm = event.text, {}
+    if event.template is not None:
+        template = await templates.approved(turn.session, turn.org_id, event.template[0])
+        if template is not None:
+            params = list(event.template[1])
+            body = templates.render(template, params)
+            hsm = {"is_hsm": True, "template_id": template.id, "params": params}
+        else:  # (Sent as its text instead, inside the 24-hour window only.)
+            log.info("flow template %s is not an approved template here", event.template[0])
     row = sending.outbound_values(
         turn.org_id,
         contact,
@@ -405,17 +415,18 @@ async def _send(turn: Turn, event: ev.MsgCreated) -> Reply:
         sender_id=turn.org.contact_id,
         flow_id=_run_flow_id(turn, event.run_uuid),
         type=event.type,
-        body=event.text,
+        body=body,
         flow_label=", ".join(event.labels) or None,
         interactive_content=dict(event.interactive or {}),
         media_url=media,
+        **hsm,
         **outbox.starting_status(contact, turn.sender),
     )
     message_id = await sending.insert_outbound(turn.session, row)
-    await outbox.queue(turn.session, turn.org_id, contact, message_id, turn.sender, event.text)
+    await outbox.queue(turn.session, turn.org_id, contact, message_id, turn.sender, body)
     return Reply(
         message_id=message_id,
-        body=event.text,
+        body=body,
         type=event.type,
         options=tuple(event.quick_replies),
         media_url=media,

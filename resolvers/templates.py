@@ -220,6 +220,23 @@ async def templates_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, S
     return {saved_id(row): row for row in rows}
 
 
+async def approved(session: AsyncSession, org_id: int, uuid: str) -> SessionTemplate | None:
+    """The organization's approved, active HSM template with this provider id (what a
+    flow's `templating` names)."""
+    found: SessionTemplate | None = await session.scalar(
+        select(SessionTemplate)
+        .where(
+            col(SessionTemplate.organization_id) == org_id,
+            col(SessionTemplate.uuid) == uuid,
+            col(SessionTemplate.is_hsm).is_(True),
+            col(SessionTemplate.is_active).is_(True),
+            col(SessionTemplate.status) == APPROVED,
+        )
+        .limit(1)
+    )
+    return found
+
+
 async def template_ref(session: AsyncSession, message: Message) -> TemplateRef | None:
     """How the providers name the approved template an HSM message fills; None for any
     other message (or when its template was deleted meanwhile: it then goes as text, inside

@@ -7,6 +7,7 @@ members who opted in. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -17,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Contact, utcnow
+from resolvers import outbox
 from tests.test_jobs import wait_until
 from tests.test_whatsapp import Org, settled, wa_server
+from tests.utils.chat import import_and_publish
 from tests.utils.fake_provider import FakeProvider
+from tests.utils.flow_builder import FlowBuilder
 from tests.utils.server import LiveServer
 from tests.utils.tenants import Tenant, create_tenant, unique_phone
 
@@ -283,3 +287,60 @@ def test_a_collection_send_reaches_only_members_who_opted_in(timed_tenant: Tenan
     for member in members[:2]:
         wait_until(reached(member))
     assert copies(members[2]) == []
+
+
+def _templated_flow(template_uuid: str, name: str) -> dict[str, Any]:
+    """Start of a morning flow: the HSM nudge (the only message that reaches a child after
+    a quiet day), then wait for the answer."""
+    f = FlowBuilder(name)
+    f.send(
+        "nudge",
+        "Hi @contact.name, today's activity is drawing.",
+        "listen",
+        templating={
+            "uuid": str(uuid.uuid4()),
+            "template": {"uuid": template_uuid, "name": "Daily nudge"},
+            "variables": ["@contact.name", "drawing"],
+        },
+    )
+    f.wait("listen", [], other=None, result_name="answer", other_name="All Responses")
+    return f.build()
+
+
+def test_a_flow_opens_the_day_with_an_hsm_template(
+    wa_server: LiveServer, fake: FakeProvider
+) -> None:
+    org = Org(wa_server, fake, sender="gupshup")
+    phone = unique_phone()
+    contact_id = _opted_in_outside_the_window(org, phone)
+    _nudge(org.tenant)
+    unknown = _templated_flow("not-a-template-here", "Unknown nudge")
+    known = _templated_flow("gs-template-7f3a", "Morning nudge")
+    import_and_publish(org.tenant, (known, []), (unknown, []))
+    flows = {f["name"]: f["id"] for f in org.tenant.data("{ flows { id name } }")["flows"]}
+    start = """mutation($f: ID!, $c: ID!) { startContactFlow(flowId: $f, contactId: $c) {
+      success errors { message } } }"""
+    fake.reset()
+    started = org.tenant.data(
+        start, {"f": flows["Morning nudge"], "c": str(contact_id)}, role="staff"
+    )
+    assert started["startContactFlow"] == {"success": True, "errors": None}
+    wait_until(settled(org, phone, 2))
+    nudge = org.messages(phone)[-1]
+    assert (nudge.body, nudge.is_hsm, nudge.params) == (
+        "Hi Asha, today's activity is drawing. Reply to start.",
+        True,
+        ["Asha", "drawing"],
+    )
+    assert nudge.status == "sent", nudge.errors
+    (request,) = fake.requests
+    assert request.path == "/wa/api/v1/template/msg"
+    assert request.form is not None
+    assert json.loads(request.form["template"])["params"] == ["Asha", "drawing"]
+    # A flow naming a template this organization does not have sends its text, which the
+    # closed window refuses.
+    org.tenant.data(start, {"f": flows["Unknown nudge"], "c": str(contact_id)}, role="staff")
+    wait_until(settled(org, phone, 3))
+    text = org.messages(phone)[-1]
+    assert (text.is_hsm, text.status) == (False, "error")
+    assert text.errors["message"] == outbox.WINDOW_CLOSED

@@ -44,6 +44,9 @@ class MsgCreated(Event):
     quick_replies: tuple[str, ...] = ()
     interactive: Mapping[str, Any] | None = None
     labels: tuple[str, ...] = ()
+    # An HSM template to send instead (`templating`): its provider id (the session
+    # template's `uuid`) and the values of its {{1}}, {{2}} ...
+    template: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """send_msg: a message to the contact, translated to its language, with `@variables`
-substituted (never `<%= %>`), attachments, quick replies and labels."""
+substituted (never `<%= %>`), attachments, quick replies and labels; or, with `templating`,
+an HSM template (the caller finds it by its provider id and fills it)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from resolvers.flow_engine.actions.base import Abort, ActionContext, ActionResult
@@ -85,6 +87,24 @@ def execute(action: Action, ctx: ActionContext) -> ActionResult:
             attachments=attachments,
             quick_replies=replies,
             labels=labels,
+            template=template(action, ctx),
         )
     )
     return None
+
+
+def template(action: Action, ctx: ActionContext) -> tuple[str, tuple[str, ...]] | None:
+    """`templating: {template: {uuid}, variables: [...]}`: the HSM template to send, by its
+    provider id, with its variables substituted."""
+    templating = action.get("templating")
+    if not isinstance(templating, Mapping):
+        return None
+    ref = templating.get("template")
+    uuid = ref.get("uuid") if isinstance(ref, Mapping) else None
+    if not isinstance(uuid, str) or not uuid.strip():
+        return None
+    variables = templating.get("variables")
+    values = tuple(
+        ctx.substitute(str(v)) or "" for v in (variables if isinstance(variables, list) else ())
+    )
+    return uuid.strip(), values
