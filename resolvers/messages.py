@@ -86,25 +86,22 @@ _COLUMNS = {
     "sent_at": Message.sent_at,
 }
 _DATE_COLUMNS = {"inserted_at", "updated_at", "send_at", "sent_at"}
+_TYPES: dict[str, MessageType] = {member.value: member for member in MessageType}
+_BSP_STATUSES: dict[str, BspStatus] = {
+    **{member.value: member for member in BspStatus},
+    **_BSP_ALIASES,
+}
 
 
 def bsp_status_of(value: str | None) -> BspStatus | None:
     """The stored provider status as Glific's enum (None for a status it has no value for)."""
-    if value is None:
-        return None
-    if value in _BSP_ALIASES:
-        return _BSP_ALIASES[value]
-    try:
-        return BspStatus(value)
-    except ValueError:
-        return None
+    return None if value is None else _BSP_STATUSES.get(value)
 
 
 def type_of(value: str | None) -> MessageType | None:
-    try:
-        return None if value is None else MessageType(value)
-    except ValueError:
-        return None
+    """The stored type as Glific's enum (None for a type it has no value for). A lookup, not
+    `MessageType(value)`: every message of a page goes through here."""
+    return None if value is None else _TYPES.get(value)
 
 
 def send_by(direction: str | None, flow_name: str | None, user_name: str | None) -> str:
