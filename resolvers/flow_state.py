@@ -103,6 +103,20 @@ class OrgFlows:
     def record(self, flow_uuid: str) -> Flow | None:
         return self.records.get(flow_uuid)
 
+    def template_named(self, name: str) -> Flow | None:
+        """The published template flow (`is_template`) of this name, any case."""
+        wanted = name.strip().lower()
+        return next(
+            (
+                flow
+                for flow in self.records.values()
+                if flow.is_template
+                and (flow.name or "").strip().lower() == wanted
+                and flow.uuid in self.by_uuid
+            ),
+            None,
+        )
+
 
 _FLOWS = prepared(
     guarded(

@@ -63,6 +63,7 @@ RECEIVE_JOB = "inbound.receive"
 
 DRAFT_PREFIX = "draft"
 OPTIN_KEYWORD = "optin"
+TEMPLATE_PREFIX = "template:"
 
 
 # Built once (with the organization guard): built per message it cost as much as running it.
@@ -267,11 +268,23 @@ def _route(
             return flow_runs.start_sprint(turn, optin_flow.uuid, keyword=OPTIN_KEYWORD)
     if active is not None and active_flow is not None and active_flow.ignore_keywords:
         return flow_runs.resume_sprint(turn, data)
+    template_flow = _template_flow(turn, data)
+    if template_flow is not None:
+        return flow_runs.start_sprint(turn, template_flow.uuid, keyword=cleaned)
     if keyword_flow is not None and turn.flows.get(keyword_flow.uuid) is not None:
         return flow_runs.start_sprint(turn, keyword_flow.uuid, keyword=cleaned)
     if active is not None:
         return flow_runs.resume_sprint(turn, data)
     return None
+
+
+def _template_flow(turn: flow_runs.Turn, data: Input) -> Flow | None:
+    """Glific's template prefix: `template:<name>` (the raw text) starts the published
+    template flow of that name, ending the one in progress."""
+    text = (data.text or "").strip()
+    if text[: len(TEMPLATE_PREFIX)].lower() != TEMPLATE_PREFIX:
+        return None
+    return turn.flows.template_named(text[len(TEMPLATE_PREFIX) :])
 
 
 def _flow_id_of(turn: flow_runs.Turn, run: Any) -> int | None:

@@ -465,6 +465,30 @@ def test_81_draft_prefix_starts_the_newest_draft(tenant: Tenant) -> None:
     assert phone.say("quiz") == ["Favourite number?"]
 
 
+def test_81_template_prefix_starts_the_template_flow_of_that_name(tenant: Tenant) -> None:
+    numbers = FlowBuilder("Numbers")
+    numbers.send("ask", "Favourite number?", "listen")
+    numbers.wait("listen", [], other="noted", result_name="number", other_name="All Responses")
+    numbers.send("noted", "Noted", None)
+    kit = FlowBuilder("Welcome kit")
+    kit.send("hi", "Here is your welcome kit", None)
+    import_and_publish(tenant, (numbers.build(), ["numbers"]), (kit.build(), []))
+    kit_id = next(
+        f["id"] for f in tenant.data("{ flows { id name } }")["flows"] if f["name"] == "Welcome kit"
+    )
+    phone = Phone(tenant, "9876543210_4")
+    assert phone.say("numbers") == ["Favourite number?"]
+    # Not a template flow: the text is an answer to the flow in progress.
+    assert phone.say("template:Welcome kit") == ["Noted"]
+    tenant.data(
+        "mutation($id: ID!) { updateFlow(id: $id, input: {isTemplate: true}) { errors { key } } }",
+        {"id": kit_id},
+    )
+    assert phone.say("numbers") == ["Favourite number?"]
+    assert phone.say("template:welcome KIT") == ["Here is your welcome kit"]
+    assert phone.say("7") == []  # the flow in progress ended when the template flow started
+
+
 def _optout_flow() -> dict[str, Any]:
     f = FlowBuilder("Leave")
     f.actions(
