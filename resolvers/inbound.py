@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -36,7 +36,7 @@ from models import (
     utcnow,
     write_rows,
 )
-from resolvers import contacts, events, flow_runs, inbound_media, jobs, sending
+from resolvers import contacts, events, flow_runs, flow_triggers, inbound_media, jobs, sending
 from resolvers.config import settings_of
 from resolvers.conversation import (
     InboundMessage,
@@ -197,9 +197,23 @@ async def receive(db: Database, org_id: int, message: InboundMessage) -> Receive
             if draft_flow is not None:
                 turn.flows = await org_flows(session, org_id, draft_flow_id=draft_flow.id)
         keyword_flow = None if draft_flow else turn.flows.for_keyword(cleaned)
-        optin_flow = turn.flows.for_keyword(OPTIN_KEYWORD) if contact.optout_time else None
+        starts = _Starts(
+            draft=draft_flow,
+            keyword=keyword_flow,
+            optin=flow_triggers.optin_flow(org, turn.flows) if contact.optout_time else None,
+            new_contact=(
+                flow_triggers.new_contact_flow(org, turn.flows)
+                if contact.last_message_number <= 1
+                else None
+            ),
+        )
+        if draft_flow is None and keyword_flow is None and turn.runs.active_run() is None:
+            text = message.input.text or ""
+            starts.fallback = flow_triggers.regex_flow(
+                org, turn.flows, text
+            ) or await flow_triggers.periodic_flow(session, org, turn.flows, contact_id, utcnow())
         data = replace(message.input, message_id=stored)
-        sprint = _route(turn, data, cleaned, draft_flow, keyword_flow, optin_flow)
+        sprint = _route(turn, data, cleaned, starts)
         outcome = flow_runs.Outcome()
         if sprint is not None:
             taken_by = _flow_id_of(turn, turn.runs.active_run())
@@ -250,31 +264,41 @@ async def _receive_job(db: Database, args: dict[str, Any]) -> None:
         log.warning("inbound message %s refused: %s", message.provider_message_id, exc)
 
 
-def _route(
-    turn: flow_runs.Turn,
-    data: Input,
-    cleaned: str,
-    draft_flow: Flow | None,
-    keyword_flow: Flow | None,
-    optin_flow: Flow | None,
-) -> Sprint | None:
+@dataclass
+class _Starts:
+    """The flows the message could start, found before routing (spec §3.2)."""
+
+    draft: Any = None
+    keyword: Any = None
+    optin: Any = None
+    new_contact: Any = None
+    # With no run in progress and no keyword: the regex flow, else a periodic one.
+    fallback: Any = None
+
+
+def _route(turn: flow_runs.Turn, data: Input, cleaned: str, starts: _Starts) -> Sprint | None:
     active = turn.runs.active_run()
     active_flow = turn.flows.record(active.flow_uuid) if active is not None else None
-    if draft_flow is not None and turn.flows.get(draft_flow.uuid) is not None:
-        return flow_runs.start_sprint(turn, draft_flow.uuid, keyword=cleaned, draft=True)
-    if optin_flow is not None and turn.flows.get(optin_flow.uuid) is not None:
-        in_optin = active_flow is not None and OPTIN_KEYWORD in (active_flow.keywords or [])
+    if starts.draft is not None and turn.flows.get(starts.draft.uuid) is not None:
+        return flow_runs.start_sprint(turn, starts.draft.uuid, keyword=cleaned, draft=True)
+    if starts.optin is not None and turn.flows.get(starts.optin.uuid) is not None:
+        in_optin = active_flow is not None and (
+            active_flow.uuid == starts.optin.uuid or OPTIN_KEYWORD in (active_flow.keywords or [])
+        )
         if not in_optin:
-            return flow_runs.start_sprint(turn, optin_flow.uuid, keyword=OPTIN_KEYWORD)
+            return flow_runs.start_sprint(turn, starts.optin.uuid, keyword=OPTIN_KEYWORD)
     if active is not None and active_flow is not None and active_flow.ignore_keywords:
         return flow_runs.resume_sprint(turn, data)
     template_flow = _template_flow(turn, data)
     if template_flow is not None:
         return flow_runs.start_sprint(turn, template_flow.uuid, keyword=cleaned)
-    if keyword_flow is not None and turn.flows.get(keyword_flow.uuid) is not None:
-        return flow_runs.start_sprint(turn, keyword_flow.uuid, keyword=cleaned)
+    for flow in (starts.new_contact, starts.keyword):
+        if flow is not None and turn.flows.get(flow.uuid) is not None:
+            return flow_runs.start_sprint(turn, flow.uuid, keyword=cleaned)
     if active is not None:
         return flow_runs.resume_sprint(turn, data)
+    if starts.fallback is not None:
+        return flow_runs.start_sprint(turn, starts.fallback.uuid, keyword=cleaned)
     return None
 
 

@@ -247,6 +247,9 @@ async def update_organization(
         fields["setting"] = {**setting(org), **dict(params["setting"])}
     if "regx_flow" in params:
         regx = params["regx_flow"]
+        problem = v.regex_problem(str(regx.get("regx") or "")) if regx is not None else None
+        if problem is not None:
+            raise InputErrors.field("regx", problem)
         fields["regx_flow"] = (
             None
             if regx is None

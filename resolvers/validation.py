@@ -1,8 +1,11 @@
-"""Small checks shared by the resolvers: strings, JSON maps, booleans, foreign keys, and
-values that must be unique ("has already been taken")."""
+"""Small checks shared by the resolvers: strings, JSON maps, booleans, foreign keys,
+values that must be unique ("has already been taken"), and regular expressions safe to run
+on a person's text."""
 
 from __future__ import annotations
 
+import importlib
+import re
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -85,3 +88,47 @@ async def flush_unique(session: AsyncSession, key: str) -> None:
         await session.flush()
     except IntegrityError:
         raise taken(key) from None
+
+
+# A repetition of at most this many is not counted as unbounded (`\d{6}`).
+BOUNDED_REPEAT = 10
+# (CPython's own regular-expression parser; no type stubs.)
+_RE_PARSER: Any = importlib.import_module("re._parser")
+_RE: Any = importlib.import_module("re._constants")
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why the pattern may not run on a person's text: it does not compile, or it repeats a
+    repetition (`(a+)+`), which can take exponential time on a crafted message (Python's
+    `re` cannot be stopped part way)."""
+    try:
+        parsed = _RE_PARSER.parse(pattern)
+    except re.error as exc:
+        return f"is not a valid regular expression ({exc})"
+    if _repeats_a_repetition(parsed, inside=False):
+        return "repeats a repetition (like (a+)+), which could take too long to match"
+    return None
+
+
+def _repeats_a_repetition(items: Any, *, inside: bool) -> bool:
+    for op, value in items:
+        if op in (_RE.MAX_REPEAT, _RE.MIN_REPEAT):
+            _, high, body = value
+            unbounded = high == _RE.MAXREPEAT or high > BOUNDED_REPEAT
+            if (inside and unbounded) or _repeats_a_repetition(body, inside=inside or unbounded):
+                return True
+        for child in _children(op, value):
+            if _repeats_a_repetition(child, inside=inside):
+                return True
+    return False
+
+
+def _children(op: Any, value: Any) -> list[Any]:
+    """The sub-patterns of a group, an alternation or a look-around."""
+    if op == _RE.SUBPATTERN:
+        return [value[-1]]
+    if op == _RE.BRANCH:
+        return list(value[1])
+    if op in (_RE.ASSERT, _RE.ASSERT_NOT):
+        return [value[1]]
+    return []
