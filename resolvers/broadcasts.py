@@ -74,8 +74,25 @@ async def begin(
     return broadcast
 
 
+async def members_after(
+    session: AsyncSession, org_id: int, broadcast_id: int, after: int, limit: int
+) -> list[int]:
+    """The next `limit` members of the broadcast after contact `after`, in contact order."""
+    found = await session.scalars(
+        select(col(MessageBroadcastContact.contact_id))
+        .where(
+            col(MessageBroadcastContact.organization_id) == org_id,
+            col(MessageBroadcastContact.message_broadcast_id) == broadcast_id,
+            col(MessageBroadcastContact.contact_id) > after,
+        )
+        .order_by(col(MessageBroadcastContact.contact_id))
+        .limit(limit)
+    )
+    return [int(i) for i in found]
+
+
 async def reached(
-    session: AsyncSession, broadcast_id: int, done: list[int], missed: list[int]
+    session: AsyncSession, org_id: int, broadcast_id: int, done: list[int], missed: list[int]
 ) -> None:
     """Members the job has reached: `done` got their copy or flow, `missed` could not."""
     now = utcnow()
@@ -84,6 +101,7 @@ async def reached(
             await session.execute(
                 update(MessageBroadcastContact)
                 .where(
+                    col(MessageBroadcastContact.organization_id) == org_id,
                     col(MessageBroadcastContact.message_broadcast_id) == broadcast_id,
                     col(MessageBroadcastContact.contact_id).in_(ids),
                 )
@@ -92,22 +110,27 @@ async def reached(
             )
 
 
-async def tag_messages(session: AsyncSession, broadcast_id: int, message_ids: list[int]) -> None:
+async def tag_messages(
+    session: AsyncSession, org_id: int, broadcast_id: int, message_ids: list[int]
+) -> None:
     """The messages a member's flow sent when the broadcast started it."""
     if message_ids:
         await session.execute(
             update(Message)
-            .where(col(Message.id).in_(message_ids))
+            .where(col(Message.organization_id) == org_id, col(Message.id).in_(message_ids))
             .values(message_broadcast_id=broadcast_id)
             .execution_options(synchronize_session=False)
         )
 
 
-async def finish(session: AsyncSession, broadcast_id: int) -> None:
+async def finish(session: AsyncSession, org_id: int, broadcast_id: int) -> None:
     now = utcnow()
     await session.execute(
         update(MessageBroadcast)
-        .where(col(MessageBroadcast.id) == broadcast_id)
+        .where(
+            col(MessageBroadcast.organization_id) == org_id,
+            col(MessageBroadcast.id) == broadcast_id,
+        )
         .values(completed_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -133,7 +156,9 @@ async def stats(session: AsyncSession, org_id: int, raw_id: Any) -> dict[str, An
             col(member.processed_at).is_(None),
             func.count(),
         )
-        .where(col(member.message_broadcast_id) == broadcast_id)
+        .where(
+            col(member.organization_id) == org_id, col(member.message_broadcast_id) == broadcast_id
+        )
         .group_by(col(member.status), col(member.processed_at).is_(None))
     )
     counts = {"success": 0, "failed": 0, "pending": 0}
@@ -142,7 +167,11 @@ async def stats(session: AsyncSession, org_id: int, raw_id: Any) -> dict[str, An
         counts[key] += int(n)
     first = (
         select(func.min(col(Message.id)).label("id"))
-        .where(col(Message.message_broadcast_id) == broadcast_id, col(Message.flow) == "outbound")
+        .where(
+            col(Message.organization_id) == org_id,
+            col(Message.message_broadcast_id) == broadcast_id,
+            col(Message.flow) == "outbound",
+        )
         .where(col(Message.sender_id) != col(Message.receiver_id))
         .group_by(col(Message.contact_id))
         .subquery()

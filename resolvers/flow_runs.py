@@ -402,12 +402,21 @@ async def _send(turn: Turn, event: ev.MsgCreated) -> Reply:
     body, hsm = event.text, {}
     if event.template is not None:
         template = await templates.approved(turn.session, turn.org_id, event.template[0])
-        if template is not None:
-            params = list(event.template[1])
+        params = list(event.template[1])
+        usable = (
+            template is not None
+            and len(params) == template.number_parameters
+            and all(p.strip() for p in params)
+            and outbox.hsm_allowed(contact)
+        )
+        if template is not None and usable:
             body = templates.render(template, params)
             hsm = {"is_hsm": True, "template_id": template.id, "params": params}
-        else:  # (Sent as its text instead, inside the 24-hour window only.)
-            log.info("flow template %s is not an approved template here", event.template[0])
+        else:
+            # Sent as its text instead, inside the 24-hour window only: the template is
+            # not approved here, its variables do not fill it, or the contact has not
+            # opted in.
+            log.info("flow template %s not used for contact %s", event.template[0], contact.id)
     row = sending.outbound_values(
         turn.org_id,
         contact,

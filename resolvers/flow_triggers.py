@@ -29,9 +29,6 @@ from resolvers.flow_state import OrgFlows
 log = logging.getLogger(__name__)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# A regular expression set by the organization runs on the person's text: bounded, so a
-# pathological pattern cannot hold the process for long on a long message.
-MAX_REGEX_TEXT = 1000
 
 
 def _by_id(flows: OrgFlows, raw_id: Any) -> Any:
@@ -58,14 +55,17 @@ def new_contact_flow(org: Any, flows: OrgFlows) -> Any:
 def regex_flow(org: Any, flows: OrgFlows, text: str) -> Any:
     """The flow of the organization's regular expression, when it matches the raw text."""
     setting = organization_view.regx_flow(org)
-    if not setting or not setting.get("regx") or not text or len(text) > MAX_REGEX_TEXT:
-        return None
+    if not setting or not setting.get("regx") or not text or len(text) > v.REGEX_TEXT_LIMIT:
+        return None  # (a longer text could make even an accepted pattern slow)
     pattern = str(setting["regx"])
     if v.regex_problem(pattern) is not None:
         log.info("organization %s's flow regex is not used", getattr(org, "id", "?"))
         return None
     flags = re.IGNORECASE if "i" in str(setting.get("regx_opt") or "").lower() else 0
-    matched = re.search(pattern, text, flags) is not None
+    try:
+        matched = re.search(pattern, text, flags) is not None
+    except re.error:  # (a pattern stored before it was checked when saved)
+        return None
     return _by_id(flows, setting.get("flow_id")) if matched else None
 
 
@@ -128,6 +128,7 @@ async def periodic_flow(
         started = await session.scalar(
             select(col(FlowContext.id))
             .where(
+                col(FlowContext.organization_id) == org.id,
                 col(FlowContext.contact_id) == contact_id,
                 col(FlowContext.flow_id) == flow.id,
                 col(FlowContext.inserted_at) >= since,

@@ -149,10 +149,16 @@ async def _own_message(
     return own
 
 
-async def _next_members(session: AsyncSession, org_id: int, group_id: int, after: int) -> list[int]:
-    """The next `CHUNK` valid members after contact `after`."""
-    query = _members(org_id, group_id).where(col(Contact.id) > after).limit(CHUNK)
-    return [int(i) for i in await session.scalars(query)]
+async def _next_members(
+    session: AsyncSession, org_id: int, group_id: int, args: dict[str, Any]
+) -> list[int]:
+    """The next `CHUNK` members after contact `after`: those the broadcast listed when it
+    started (a job queued before broadcasts existed walks the collection as it is now)."""
+    after = int(args["after"])
+    if args.get("broadcast") is None:
+        query = _members(org_id, group_id).where(col(Contact.id) > after).limit(CHUNK)
+        return [int(i) for i in await session.scalars(query)]
+    return await broadcasts.members_after(session, org_id, int(args["broadcast"]), after, CHUNK)
 
 
 async def _continue(
@@ -161,33 +167,38 @@ async def _continue(
     """Record the members this chunk reached, and defer the job for the members after it
     (or close the broadcast), in the chunk's own transaction."""
     broadcast_id = args.get("broadcast")  # (None: a job queued before broadcasts existed)
+    org_id = int(args["org"])
     if broadcast_id is not None:
-        await broadcasts.reached(session, int(broadcast_id), done, missed)
+        await broadcasts.reached(session, org_id, int(broadcast_id), done, missed)
     ids = sorted(done + missed)
     if len(ids) == CHUNK:
         await jobs.defer(session, job, {**args, "after": ids[-1]})
     elif broadcast_id is not None:
-        await broadcasts.finish(session, int(broadcast_id))
+        await broadcasts.finish(session, org_id, int(broadcast_id))
 
 
 @jobs.job(SEND_JOB)
 async def send_chunk(db: Database, args: dict[str, Any]) -> None:
     """The copies for the next `CHUNK` members after contact `after`, and the job for the
     ones after them, in one transaction."""
-    org_id, message_id, after = int(args["org"]), int(args["message"]), int(args["after"])
+    org_id, message_id = int(args["org"]), int(args["message"])
     async with db.transaction(org_id) as session:
         own = await session.get(Message, message_id)
         if own is None or own.group_id is None:
             return  # deleted meanwhile: nothing more to send
-        ids = await _next_members(session, org_id, own.group_id, after)
+        ids = await _next_members(session, org_id, own.group_id, args)
         sender = await providers.sender_of(session, org_id)
         now = utcnow()
         done: list[int] = []
         missed: list[int] = []
         for contact_id in ids:
             contact = await profiles.lock_contact(session, org_id, int(contact_id))
-            if contact is None or not (
-                outbox.hsm_allowed(contact) if own.is_hsm else outbox.window_open(contact, now)
+            if (
+                contact is None
+                or contact.status != "valid"  # (blocked since the send began)
+                or not (
+                    outbox.hsm_allowed(contact) if own.is_hsm else outbox.window_open(contact, now)
+                )
             ):
                 missed.append(contact_id)
                 continue
@@ -251,22 +262,29 @@ async def start_group_flow(
 async def start_flow_chunk(db: Database, args: dict[str, Any]) -> None:
     """The flow for the next `CHUNK` members, and the job for the ones after them, in one
     transaction."""
-    org_id, group_id, after = int(args["org"]), int(args["group"]), int(args["after"])
+    org_id, group_id = int(args["org"]), int(args["group"])
     async with db.transaction(org_id) as session:
         flow = await session.get(Flow, int(args["flow"]))
         if flow is None or (await flow_state.org_flows(session, org_id)).get(flow.uuid) is None:
             log.info("group flow %s stopped: the flow is gone or unpublished", args["flow"])
             return
-        ids = await _next_members(session, org_id, group_id, after)
+        ids = await _next_members(session, org_id, group_id, args)
         sent: list[int] = []
+        done: list[int] = []
+        missed: list[int] = []
         for contact_id in ids:
+            contact = await profiles.lock_contact(session, org_id, contact_id)
+            if contact is None or contact.status != "valid":  # (blocked since it began)
+                missed.append(contact_id)
+                continue
             outcome = await flow_runs.start_contact_flow(
                 session, org_id, flow.id, contact_id, args.get("results")
             )
             sent.extend(reply.message_id for reply in outcome.replies)
+            done.append(contact_id)
         if args.get("broadcast") is not None:
-            await broadcasts.tag_messages(session, int(args["broadcast"]), sent)
-        await _continue(session, FLOW_JOB, args, ids, [])
+            await broadcasts.tag_messages(session, org_id, int(args["broadcast"]), sent)
+        await _continue(session, FLOW_JOB, args, done, missed)
 
 
 async def group_messages(session: AsyncSession, group_ids: list[int]) -> dict[int, list[Message]]:

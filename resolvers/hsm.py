@@ -21,7 +21,6 @@ from resolvers.sending import INVALID_CONTACT, receiver
 
 # Glific's words.
 WRONG_COUNT = "You need to provide correct number of parameters for hsm template"
-NOT_OPTED_IN = "Contact is not opted in to receive HSM templates"
 
 
 async def fill(
@@ -40,7 +39,7 @@ async def fill(
         raise InputErrors.raw("template_id", "The template is not active")
     if template.type != "text":
         raise InputErrors.raw("template_id", "Only text templates can be sent here")
-    values = [str(p) for p in parameters or []]
+    values = ["" if p is None else str(p) for p in parameters or []]
     if len(values) != template.number_parameters or any(not p.strip() for p in values):
         raise InputErrors.raw("parameters", WRONG_COUNT)
     return template, values, templates.render(template, values)
@@ -60,7 +59,7 @@ async def send_hsm_message(
     if contact.status != "valid":
         raise ClientError(INVALID_CONTACT)
     if not outbox.hsm_allowed(contact):
-        raise ClientError(NOT_OPTED_IN)
+        raise ClientError(outbox.NOT_OPTED_IN)
     return await sending.staff_send(
         session,
         org_id,

@@ -58,6 +58,10 @@ def window_open(contact: Contact, now: datetime) -> bool:
     return last is not None and now - last <= WINDOW
 
 
+NOT_OPTED_IN = "Contact is not opted in to receive HSM templates"
+TEMPLATE_GONE = "The message's template is no longer approved and active"
+
+
 def hsm_allowed(contact: Contact) -> bool:
     """An HSM template may go to a valid contact who opted in and has not opted out since,
     inside the window or not (Glific's rule)."""
@@ -204,9 +208,16 @@ async def _next(
                 events.status_changed(session, org_id, message)
                 continue
             template = await templates.template_ref(session, message)
-            if template is None and not window_open(contact, now):
-                # (An HSM template is what WhatsApp lets through outside the window.)
-                _fail(message, {"message": WINDOW_CLOSED})
+            # An HSM template is what WhatsApp lets through outside the window, to a
+            # contact who opted in; both can change while the message waits.
+            refusal = (
+                (TEMPLATE_GONE if template is None else None)
+                or (None if hsm_allowed(contact) else NOT_OPTED_IN)
+                if message.is_hsm and message.template_id is not None
+                else (None if window_open(contact, now) else WINDOW_CLOSED)
+            )
+            if refusal is not None:
+                _fail(message, {"message": refusal})
                 events.status_changed(session, org_id, message)
                 continue
             return _Next(

@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Language, Message, SessionTemplate, saved_id, utcnow
+from models import Language, Message, SessionTemplate, utcnow
 from resolvers import validation as v
 from resolvers.delivery import TemplateRef
 from resolvers.errors import InputErrors, not_found
@@ -215,11 +215,6 @@ async def delete_template(session: AsyncSession, org_id: int, raw_id: Any) -> No
     await session.flush()
 
 
-async def templates_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, SessionTemplate]:
-    rows = await session.scalars(select(SessionTemplate).where(col(SessionTemplate.id).in_(ids)))
-    return {saved_id(row): row for row in rows}
-
-
 async def approved(session: AsyncSession, org_id: int, uuid: str) -> SessionTemplate | None:
     """The organization's approved, active HSM template with this provider id (what a
     flow's `templating` names)."""
@@ -238,15 +233,19 @@ async def approved(session: AsyncSession, org_id: int, uuid: str) -> SessionTemp
 
 
 async def template_ref(session: AsyncSession, message: Message) -> TemplateRef | None:
-    """How the providers name the approved template an HSM message fills; None for any
-    other message (or when its template was deleted meanwhile: it then goes as text, inside
-    the window only)."""
+    """How the providers name the template an HSM message fills, while it is approved and
+    active; None otherwise (the outbox then fails the message)."""
     if not message.is_hsm or message.template_id is None:
         return None
     found = await session.execute(
         select(SessionTemplate, col(Language.locale))
         .join(Language, col(Language.id) == col(SessionTemplate.language_id))
-        .where(col(SessionTemplate.id) == message.template_id)
+        .where(
+            col(SessionTemplate.id) == message.template_id,
+            col(SessionTemplate.organization_id) == message.organization_id,
+            col(SessionTemplate.status) == APPROVED,
+            col(SessionTemplate.is_active).is_(True),
+        )
     )
     row = found.first()
     if row is None:

@@ -90,43 +90,74 @@ async def flush_unique(session: AsyncSession, key: str) -> None:
         raise taken(key) from None
 
 
-# A repetition of at most this many is not counted as unbounded (`\d{6}`).
-BOUNDED_REPEAT = 10
+# Python's `re` backtracks and cannot be stopped part way, so an organization's pattern
+# runs on a person's text only if its worst case stays small on a short text (the caller
+# matches at most `REGEX_TEXT_LIMIT` characters): at most two open-ended repetitions, none
+# inside another repetition, none over alternatives, and no back-references.
+REGEX_TEXT_LIMIT = 200
+MAX_OPEN_REPEATS = 2
+BOUNDED_REPEAT = 10  # a repetition of at most this many counts as bounded (`\d{6}`)
 # (CPython's own regular-expression parser; no type stubs.)
 _RE_PARSER: Any = importlib.import_module("re._parser")
 _RE: Any = importlib.import_module("re._constants")
 
 
 def regex_problem(pattern: str) -> str | None:
-    """Why the pattern may not run on a person's text: it does not compile, or it repeats a
-    repetition (`(a+)+`), which can take exponential time on a crafted message (Python's
-    `re` cannot be stopped part way)."""
+    """Why the pattern may not run on a person's text (see above), or None."""
     try:
+        re.compile(pattern)
         parsed = _RE_PARSER.parse(pattern)
-    except re.error as exc:
+    except (re.error, RecursionError, OverflowError) as exc:
         return f"is not a valid regular expression ({exc})"
-    if _repeats_a_repetition(parsed, inside=False):
-        return "repeats a repetition (like (a+)+), which could take too long to match"
+    problems: list[str] = []
+    open_repeats = _walk(parsed, outer=None, problems=problems)
+    if not problems and open_repeats > MAX_OPEN_REPEATS:
+        problems.append(f"has more than {MAX_OPEN_REPEATS} open-ended repetitions (+, *, {{n,}})")
+    if problems:
+        return f"{problems[0]}, which could take too long to match"
     return None
 
 
-def _repeats_a_repetition(items: Any, *, inside: bool) -> bool:
+def _walk(items: Any, *, outer: Any, problems: list[str]) -> int:
+    """The open-ended repetitions in `items`; what makes the pattern slow goes in
+    `problems`. `outer` is the (low, high) of the repetition `items` sit in."""
+    count = 0
     for op, value in items:
-        if op in (_RE.MAX_REPEAT, _RE.MIN_REPEAT):
+        if op in (_RE.MAX_REPEAT, _RE.MIN_REPEAT, _RE.POSSESSIVE_REPEAT):
             _, high, body = value
             unbounded = high == _RE.MAXREPEAT or high > BOUNDED_REPEAT
-            if (inside and unbounded) or _repeats_a_repetition(body, inside=inside or unbounded):
-                return True
+            if outer is not None and high > 1 and (unbounded or outer[1] > BOUNDED_REPEAT):
+                problems.append("repeats a repetition (like (a+)+)")
+            if unbounded and any(op == _RE.BRANCH for op, _ in _flatten(body)):
+                problems.append("repeats alternatives (like (a|aa)+)")
+            count += unbounded + _walk(
+                body, outer=(0, high) if high > 1 else outer, problems=problems
+            )
+        elif op in (_RE.GROUPREF, _RE.GROUPREF_EXISTS):
+            problems.append("refers back to a group")
+        else:
+            for child in _children(op, value):
+                count += _walk(child, outer=outer, problems=problems)
+    return count
+
+
+def _flatten(items: Any) -> list[tuple[Any, Any]]:
+    found = []
+    for op, value in items:
+        found.append((op, value))
         for child in _children(op, value):
-            if _repeats_a_repetition(child, inside=inside):
-                return True
-    return False
+            found.extend(_flatten(child))
+        if op in (_RE.MAX_REPEAT, _RE.MIN_REPEAT, _RE.POSSESSIVE_REPEAT):
+            found.extend(_flatten(value[2]))
+    return found
 
 
 def _children(op: Any, value: Any) -> list[Any]:
     """The sub-patterns of a group, an alternation or a look-around."""
     if op == _RE.SUBPATTERN:
         return [value[-1]]
+    if op == _RE.ATOMIC_GROUP:
+        return [value]
     if op == _RE.BRANCH:
         return list(value[1])
     if op in (_RE.ASSERT, _RE.ASSERT_NOT):

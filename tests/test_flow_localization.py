@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.utils.chat import Phone, import_and_publish
 from tests.utils.flow_builder import FlowBuilder
-from tests.utils.tenants import Tenant
+from tests.utils.tenants import Tenant, create_tenant
 
 EXPORT = "query($id: ID!) { exportFlowLocalization(id: $id, addTranslation: true) { export_data } }"
 IMPORT = (
@@ -133,5 +133,13 @@ def test_a_sheet_that_does_not_fit_the_flow_changes_nothing(tenant: Tenant) -> N
     # Staff may not; another organization's flow is not found.
     body = tenant.gql(IMPORT, {"l": _csv(rows), "id": flow_id}, role="staff")
     assert body["errors"]
-    body = tenant.gql(EXPORT, {"id": "999999999"})
-    assert body["errors"] and body["data"]["exportFlowLocalization"] is None
+    other = create_tenant(tenant.server)
+    theirs = FlowBuilder("Theirs")
+    theirs.send("hi", "Hello", None)
+    import_and_publish(other, (theirs.build(), ["theirs"]))
+    their_id = other.data("{ flows { id } }")["flows"][0]["id"]
+    for flow in (their_id, "999999999"):
+        body = tenant.gql(EXPORT, {"id": flow})
+        assert body["errors"] and body["data"]["exportFlowLocalization"] is None
+        answer = tenant.data(IMPORT, {"l": _csv(rows), "id": flow})["importFlowLocalization"]
+        assert answer["success"] is False

@@ -10,7 +10,7 @@ from typing import Any
 from tests.utils.chat import Phone, import_and_publish
 from tests.utils.flow_builder import FlowBuilder
 from tests.utils.flow_defs import awaiting_flow
-from tests.utils.tenants import Tenant
+from tests.utils.tenants import Tenant, create_tenant
 
 RESUME = (
     "mutation($f: ID!, $c: ID!, $r: Json!) { resumeContactFlow(flowId: $f, contactId: $c,"
@@ -87,9 +87,15 @@ def test_a_resume_that_cannot_apply_changes_nothing(tenant: Tenant) -> None:
     )
     body = _resume(tenant, other_id, contact_id, {"grade": {"level": "B2"}})
     assert body["data"]["resumeContactFlow"]["success"] is False
-    # A contact of another organization, or none.
-    body = _resume(tenant, flow_id, 999_999_999, {"grade": {"level": "B2"}})
-    assert body["data"]["resumeContactFlow"]["success"] is False
+    # A contact of another organization (waiting in its own copy of the flow), or none.
+    elsewhere = create_tenant(tenant.server)
+    import_and_publish(elsewhere, (awaiting_flow(), ["essay"]))
+    their_phone = Phone(elsewhere)
+    their_phone.say("essay")
+    for contact in (their_phone.contact_id(), 999_999_999):
+        body = _resume(tenant, flow_id, contact, {"grade": {"level": "B2"}})
+        assert body["data"]["resumeContactFlow"]["success"] is False
+    assert their_phone.new_replies() == []  # still waiting
     assert phone.new_replies() == []
     # The wait is still there and still answerable.
     body = _resume(tenant, flow_id, contact_id, {"grade": {"level": "A1"}, "remark": "ok"})

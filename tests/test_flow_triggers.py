@@ -79,7 +79,16 @@ def test_the_regex_flow_takes_a_message_no_keyword_or_run_takes(tenant: Tenant) 
     assert phone.say("560001") == ["Thanks, we noted your pin code"]
     # A pattern that does not compile, or one that could take exponential time on a
     # crafted message, is refused; the one in force stays.
-    for pattern, words in (("(", "not a valid"), ("^(a+)+$", "repeats a repetition")):
+    refusals = (
+        ("(", "not a valid"),
+        ("(?<=a+)b", "not a valid"),  # parses, but does not compile
+        ("^(a+)+$", "repeats a repetition"),
+        ("(.*a){10}x", "repeats a repetition"),
+        ("(a|aa)+b", "repeats alternatives"),
+        ("\\d+\\d+\\d+x", "more than 2 open-ended"),
+        ("(a)\\1", "refers back"),
+    )
+    for pattern, words in refusals:
         result = tenant.data(
             SETTINGS,
             {

@@ -202,15 +202,16 @@ def test_what_an_hsm_send_refuses(tenant: Tenant) -> None:
     phone = unique_phone()
     contact = tenant.create_contact("Not asked", phone=phone)["id"]
 
-    def send(template_id: str, params: list[str], contact_id: str = contact) -> Any:
+    def send(template_id: str, params: list[str | None], contact_id: str = contact) -> Any:
         return tenant.gql(SEND, {"t": template_id, "r": contact_id, "p": params}, role="staff")
 
     # Not opted in: WhatsApp would refuse it.
     body = send(template, ["Asha", "drawing"])
     assert body["errors"][0]["message"] == "Contact is not opted in to receive HSM templates"
     tenant.data(OPTIN, {"phone": phone})
-    # Wrong number of parameters, or a blank one (Glific's words).
-    for params in (["Asha"], ["Asha", " "], ["Asha", "drawing", "extra"]):
+    # Wrong number of parameters, or a blank or null one (Glific's words).
+    wrong: list[list[str | None]] = [["Asha"], ["Asha", " "], [None, "drawing"], ["Asha", "x", "y"]]
+    for params in wrong:
         result = send(template, params)["data"]["sendHsmMessage"]
         assert result["message"] is None
         assert result["errors"] == [
@@ -234,6 +235,11 @@ def test_what_an_hsm_send_refuses(tenant: Tenant) -> None:
     assert send(theirs, ["Asha", "drawing"])["data"]["sendHsmMessage"]["errors"][0]["message"] == (
         "Resource not found"
     )
+    their_phone = unique_phone()
+    their_contact = other.create_contact("Theirs", phone=their_phone)["id"]
+    other.data(OPTIN, {"phone": their_phone})
+    refused = send(template, ["Asha", "drawing"], their_contact)
+    assert refused["errors"][0]["message"] == "Receiver does not exist"
     # Nothing was sent.
     messages = tenant.data(
         "query($id: ID!) { messages(filter: {contactId: $id}) { body } }", {"id": contact}
@@ -344,3 +350,22 @@ def test_a_flow_opens_the_day_with_an_hsm_template(
     text = org.messages(phone)[-1]
     assert (text.is_hsm, text.status) == (False, "error")
     assert text.errors["message"] == outbox.WINDOW_CLOSED
+    # Once the contact opts out, the template is not used either: its text meets the
+    # closed window.
+    org_id = org.tenant.org_id
+
+    async def opt_out(session: AsyncSession) -> None:
+        await session.execute(
+            update(Contact).where(col(Contact.id) == contact_id).values(optout_time=utcnow())
+        )
+
+    org.server.in_transaction(opt_out, org_id=org_id)
+    org.tenant.data(start, {"f": flows["Morning nudge"], "c": str(contact_id)}, role="staff")
+    wait_until(settled(org, phone, 4))
+    after = org.messages(phone)[-1]
+    assert (after.is_hsm, after.status, after.errors["message"]) == (
+        False,
+        "error",
+        outbox.WINDOW_CLOSED,
+    )
+    assert len(fake.requests) == 1  # only the first nudge ever reached the provider
