@@ -96,6 +96,8 @@ FLOW_METHOD = "Switched profile via flow"
 WAKEUP_JOB = "flow_wakeup"
 WEBHOOK_JOB = "flow_webhook"
 EXPIRE_JOB = "flow_expire"
+# start_session's starts, for other contacts and collections (resolvers.group_sends).
+SESSION_JOB = "flow_start_session"
 # How long after a turn its webhook job waits for the inline call to have been made.
 WEBHOOK_FALLBACK_SECONDS = 60.0
 WEBHOOK_TIMEOUT_SECONDS = 20.0
@@ -277,6 +279,20 @@ async def _apply_event(turn: Turn, event: ev.Event, outcome: Outcome) -> None:
                 )
     elif isinstance(event, ev.ContactGroupsRemoved):
         await _remove_groups(turn, event)
+    elif isinstance(event, ev.SessionStartRequested):
+        # Other contacts' runs start in a job of their own: this turn holds only its
+        # contact's lock.
+        await jobs.defer(
+            s,
+            SESSION_JOB,
+            {
+                "org": org_id,
+                "flow": event.flow_uuid,
+                "contacts": sorted(event.contact_ids),
+                "groups": list(event.group_ids),
+                "skip_busy": event.skip_busy,
+            },
+        )
     elif isinstance(event, ev.WaitStarted):
         if event.timeout_at is not None:
             await jobs.defer(

@@ -237,15 +237,30 @@ async def start_group_flow(
     if (await flow_state.org_flows(session, org_id)).get(flow.uuid) is None:
         raise InputErrors.raw("flow", "Flow is not published or not active")
     group = await groups.get_group(session, org_id, raw_group_id, lock=True)
+    await _begin_group_flow(session, org_id, flow, group, user.id, default_results)
+
+
+async def _begin_group_flow(
+    session: AsyncSession,
+    org_id: int,
+    flow: Any,
+    group: Group,
+    user_id: int | None,
+    default_results: dict[str, Any] | None,
+    *,
+    skip_busy: bool = False,
+) -> None:
+    """The collection's message and broadcast, and the job that starts the flow for its
+    members (`skip_busy`: not for those already in a flow)."""
     body = f"Starting flow: {flow.name} for group: {group.label}"
-    own = await _own_message(session, org_id, group, body, "text", user.id)
+    own = await _own_message(session, org_id, group, body, "text", user_id)
     broadcast = await broadcasts.begin(
         session,
         org_id,
         own,
         _members(org_id, int(group.id or 0)),
         flow_id=flow.id,
-        user_id=user.id,
+        user_id=user_id,
         default_results=default_results,
     )
     args = {
@@ -254,8 +269,44 @@ async def start_group_flow(
         "flow": flow.id,
         "results": default_results,
         "broadcast": broadcast.id,
+        "skip_busy": skip_busy,
     }
     await jobs.defer(session, FLOW_JOB, {**args, "after": 0})
+
+
+@jobs.job(flow_runs.SESSION_JOB)
+async def start_session(db: Database, args: dict[str, Any]) -> None:
+    """A flow's start_session: the flow for each collection's members (as startGroupFlow)
+    and for the contacts it names, `CHUNK` contacts per transaction in id order."""
+    org_id = int(args["org"])
+    async with db.transaction(org_id) as session:
+        flow = (await flow_state.org_flows(session, org_id)).record(str(args["flow"]))
+        if flow is None:
+            log.info("start_session: flow %s is not published or not active", args["flow"])
+            return
+        skip_busy = bool(args.get("skip_busy"))
+        for group_id in args.get("groups") or []:
+            group = await session.scalar(
+                select(Group).where(
+                    col(Group.organization_id) == org_id, col(Group.id) == int(group_id)
+                )
+            )
+            if group is not None:
+                await _begin_group_flow(
+                    session, org_id, flow, group, None, None, skip_busy=skip_busy
+                )
+        contacts = [int(c) for c in args.get("contacts") or []]
+        for contact_id in contacts[:CHUNK]:
+            contact = await profiles.lock_contact(session, org_id, contact_id)
+            if contact is None or contact.status != "valid":
+                continue
+            if skip_busy and await flow_state.unfinished_runs(session, contact_id):
+                continue
+            await flow_runs.start_contact_flow(session, org_id, flow.id, contact_id)
+        if len(contacts) > CHUNK:
+            await jobs.defer(
+                session, flow_runs.SESSION_JOB, {**args, "groups": [], "contacts": contacts[CHUNK:]}
+            )
 
 
 @jobs.job(FLOW_JOB)
@@ -276,6 +327,9 @@ async def start_flow_chunk(db: Database, args: dict[str, Any]) -> None:
             contact = await profiles.lock_contact(session, org_id, contact_id)
             if contact is None or contact.status != "valid":  # (blocked since it began)
                 missed.append(contact_id)
+                continue
+            if args.get("skip_busy") and await flow_state.unfinished_runs(session, contact_id):
+                missed.append(contact_id)  # already in a flow (start_session's exclusions)
                 continue
             outcome = await flow_runs.start_contact_flow(
                 session, org_id, flow.id, contact_id, args.get("results")

@@ -23,6 +23,7 @@ from resolvers.flow_engine.events import (
     ResultSaved,
     RunEnded,
     RunStarted,
+    SessionStartRequested,
     WaitStarted,
     WebhookRequested,
 )
@@ -591,6 +592,43 @@ def test_wait_for_result_times_out_and_goes_on_without_it() -> None:
     chat.start(f.uuid)
     # (Glific leaves an unknown @results reference as written.)
     assert texts(chat.timeout()) == ["score @results.score, note @results.note.value"]
+
+
+def test_start_session_asks_for_other_contacts_and_collections() -> None:
+    a, b = uid("n"), uid("n")
+    data = flow(
+        "Notify",
+        [
+            node(
+                a,
+                [
+                    action(
+                        "start_session",
+                        flow={"uuid": "target-flow", "name": "Check in"},
+                        contacts=[{"uuid": "7", "name": "Teacher"}, {"uuid": "10", "name": "Me"}],
+                        groups=[{"uuid": "3", "name": "Class 5"}, {"uuid": "x", "name": "?"}],
+                        exclusions={"in_a_flow": True},
+                        create_contact=False,
+                    ),
+                    action("start_session", flow={"uuid": "target-flow"}, contacts=[]),
+                ],
+                to=b,
+            ),
+            node(b, [send("asked")]),
+        ],
+    )
+    flows = FlowTable()
+    f = flows.add(data)
+    sprint = Chat(flows).start(f.uuid)  # the contact of the run has id 10
+    (asked,) = sprint.of_type(SessionStartRequested)
+    assert (asked.flow_uuid, asked.contact_ids, asked.group_ids, asked.skip_busy) == (
+        "target-flow",
+        (7,),
+        (3,),
+        True,
+    )
+    # The second names nobody: nothing is asked, and the run goes on.
+    assert texts(sprint) == ["asked"]
 
 
 def test_split_by_expression_and_random_routers() -> None:

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from resolvers import group_sends
-from tests.utils.chat import import_and_publish
+from tests.utils.chat import Phone, import_and_publish
 from tests.utils.client_ops_data import receive_text
+from tests.utils.flow_builder import FlowBuilder
 from tests.utils.flow_defs import small_flow
 from tests.utils.tenants import Tenant, create_tenant, restrict_staff, unique_phone
 
@@ -216,3 +217,69 @@ def test_a_flow_starts_for_every_valid_member_once(
     refused = tenant.data(START_FLOW, {"flow": flow_id, "group": group_id})["startGroupFlow"]
     assert refused["success"] is False
     assert refused["errors"] == [{"key": "flow", "message": "Flow is not published or not active"}]
+
+
+def _session_flow(targets: list[str], group: str, exclusions: bool) -> dict[str, Any]:
+    """A flow that starts "Check in" for a teacher and a collection (start_session)."""
+    f = FlowBuilder(f"Notify {'busy-aware' if exclusions else 'all'}")
+    f.actions(
+        "start",
+        [
+            {
+                "type": "start_session",
+                "flow": {"uuid": CHECK_IN["uuid"], "name": "Check in"},
+                "contacts": [{"uuid": t, "name": "Teacher"} for t in targets],
+                "groups": [{"uuid": group, "name": "Class"}],
+                "exclusions": {"in_a_flow": exclusions},
+                "create_contact": False,
+            },
+            {"type": "send_msg", "text": "Your teacher and class are told"},
+        ],
+        None,
+    )
+    return f.build()
+
+
+def _check_in() -> dict[str, Any]:
+    f = FlowBuilder("Check in")
+    f.send("ask", "Check in: how are you today?", "listen")
+    f.wait("listen", [], other=None, result_name="mood", other_name="All Responses")
+    return f.build()
+
+
+CHECK_IN = _check_in()
+
+
+def _checked_in(tenant: Tenant, contact_id: str) -> int:
+    return sum(
+        m["body"] == "Check in: how are you today?"
+        for m in tenant.data(MESSAGES, {"id": contact_id})["messages"]
+    )
+
+
+def test_a_flow_starts_another_flow_for_a_teacher_and_a_class(timed_tenant: Tenant) -> None:
+    tenant = timed_tenant
+    teacher = tenant.create_contact("Teacher", phone=unique_phone())["id"]
+    busy, idle = (tenant.create_contact(n, phone=unique_phone())["id"] for n in ("Busy", "Idle"))
+    group_id = _collection(tenant, busy, idle)
+    aware, everyone = _session_flow([teacher], group_id, True), _session_flow([], group_id, False)
+    import_and_publish(tenant, (CHECK_IN, []), (aware, ["notify"]), (everyone, ["notifyall"]))
+    flow_id = next(
+        f["id"] for f in tenant.data("{ flows { id name } }")["flows"] if f["name"] == "Check in"
+    )
+    # "Busy" is already in a flow.
+    tenant.data(
+        "mutation($f: ID!, $c: ID!) { startContactFlow(flowId: $f, contactId: $c) { success } }",
+        {"f": flow_id, "c": busy},
+        role="staff",
+    )
+    assert _checked_in(tenant, busy) == 1
+    phone = Phone(tenant, "9876543210_2")
+    assert phone.say("notify") == ["Your teacher and class are told"]
+    _until(lambda: _checked_in(tenant, teacher) == 1 and _checked_in(tenant, idle) == 1)
+    time.sleep(1.0)  # the jobs have run out: the busy one was left alone, nobody twice
+    assert [_checked_in(tenant, c) for c in (teacher, idle, busy)] == [1, 1, 1]
+    # The collection's message says so; without exclusions everyone is started again.
+    assert phone.say("notifyall") == ["Your teacher and class are told"]
+    _until(lambda: _checked_in(tenant, busy) == 2 and _checked_in(tenant, idle) == 2)
+    assert _checked_in(tenant, teacher) == 1

@@ -31,6 +31,7 @@ ACTION_REQUIRED: dict[str, tuple[str, ...]] = {
     "wait_for_time": ("delay",),
     "wait_for_result": ("delay",),
     "call_webhook": ("url", "method", "headers", "result_name"),
+    "start_session": ("flow",),
 }
 
 # Glific action types this engine does not run: a warning when publishing, an EngineError
@@ -38,7 +39,6 @@ ACTION_REQUIRED: dict[str, tuple[str, ...]] = {
 UNSUPPORTED_ACTIONS = frozenset(
     {
         "send_broadcast",
-        "start_session",
         "call_classifier",
         "link_google_sheet",
         "open_ticket",

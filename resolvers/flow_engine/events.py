@@ -134,6 +134,18 @@ class ContactGroupsAdded(Event):
 
 
 @dataclass(frozen=True)
+class SessionStartRequested(Event):
+    """start_session: start the flow `flow_uuid` for other contacts and the members of
+    collections, outside this turn (the caller defers it); `skip_busy`: leave alone those
+    already in a flow (Glific's `exclusions.in_a_flow`)."""
+
+    flow_uuid: str
+    contact_ids: tuple[int, ...] = ()
+    group_ids: tuple[int, ...] = ()
+    skip_busy: bool = False
+
+
+@dataclass(frozen=True)
 class ContactGroupsRemoved(Event):
     groups: tuple[GroupRef, ...]
     all_groups: bool = False

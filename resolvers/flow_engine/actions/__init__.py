@@ -18,6 +18,7 @@ from resolvers.flow_engine.actions import (
     set_contact_name,
     set_contact_profile,
     set_run_result,
+    start_session,
     wait_for_result,
     wait_for_time,
 )
@@ -48,6 +49,7 @@ ACTIONS: dict[str, Execute] = {
     "wait_for_time": wait_for_time.execute,
     "wait_for_result": wait_for_result.execute,
     "call_webhook": call_webhook.execute,
+    "start_session": start_session.execute,
 }
 
 __all__ = [
