@@ -98,6 +98,8 @@ WEBHOOK_JOB = "flow_webhook"
 EXPIRE_JOB = "flow_expire"
 # start_session's starts, for other contacts and collections (resolvers.group_sends).
 SESSION_JOB = "flow_start_session"
+# send_broadcast's messages to other contacts (resolvers.group_sends).
+BROADCAST_JOB = "flow_send_broadcast"
 # How long after a turn its webhook job waits for the inline call to have been made.
 WEBHOOK_FALLBACK_SECONDS = 60.0
 WEBHOOK_TIMEOUT_SECONDS = 20.0
@@ -279,6 +281,19 @@ async def _apply_event(turn: Turn, event: ev.Event, outcome: Outcome) -> None:
                 )
     elif isinstance(event, ev.ContactGroupsRemoved):
         await _remove_groups(turn, event)
+    elif isinstance(event, ev.BroadcastRequested):
+        # Written in a job of their own, as start_session's starts are.
+        await jobs.defer(
+            s,
+            BROADCAST_JOB,
+            {
+                "org": org_id,
+                "text": event.text,
+                "contacts": sorted(event.contact_ids),
+                "attachment": list(event.attachment) if event.attachment else None,
+                "flow": _run_flow_id(turn, event.run_uuid),
+            },
+        )
     elif isinstance(event, ev.SessionStartRequested):
         # Other contacts' runs start in a job of their own: this turn holds only its
         # contact's lock.

@@ -355,3 +355,44 @@ async def group_messages(session: AsyncSession, group_ids: list[int]) -> dict[in
     for row in rows:
         out[int(row.group_id or 0)].append(row)
     return out
+
+
+@jobs.job(flow_runs.BROADCAST_JOB)
+async def send_broadcast(db: Database, args: dict[str, Any]) -> None:
+    """A flow's send_broadcast: its message to each valid contact it names, `CHUNK` per
+    transaction in id order, through the outbox (which refuses it outside the contact's
+    24-hour window, as it does a flow's replies)."""
+    org_id = int(args["org"])
+    contacts = [int(c) for c in args.get("contacts") or []]
+    media = args.get("attachment")
+    async with db.transaction(org_id) as session:
+        sender = await providers.sender_of(session, org_id)
+        org_contact_id = await session.scalar(
+            select(col(Organization.contact_id)).where(col(Organization.id) == org_id)
+        )
+        for contact_id in contacts[:CHUNK]:
+            contact = await profiles.lock_contact(session, org_id, contact_id)
+            if contact is None or contact.status != "valid":
+                continue
+            body = (
+                str(args.get("text") or "")
+                .replace("@staff.name", contact.name or "")
+                .replace("@staff.phone", contact.phone or "")
+            )
+            message = outbound_message(
+                org_id,
+                contact,
+                uuid=str(uuid.uuid4()),
+                sender_id=org_contact_id,
+                flow_id=args.get("flow"),
+                type=media[0] if media else "text",
+                media_url=media[1] if media else None,
+                body=body,
+                **outbox.starting_status(contact, sender),
+            )
+            session.add(message)
+            await outbox.queue(session, org_id, contact, message, sender, body)
+        if len(contacts) > CHUNK:
+            await jobs.defer(
+                session, flow_runs.BROADCAST_JOB, {**args, "contacts": contacts[CHUNK:]}
+            )

@@ -8,6 +8,7 @@ from typing import Any
 
 from resolvers.flow_engine import Input, Limits, Session, interrupt
 from resolvers.flow_engine.events import (
+    BroadcastRequested,
     ContactFieldChanged,
     ContactGroupsAdded,
     ContactGroupsRemoved,
@@ -629,6 +630,37 @@ def test_start_session_asks_for_other_contacts_and_collections() -> None:
     )
     # The second names nobody: nothing is asked, and the run goes on.
     assert texts(sprint) == ["asked"]
+
+
+def test_send_broadcast_substitutes_the_run_and_leaves_staff_for_each_recipient() -> None:
+    a = uid("n")
+    data = flow(
+        "Alert",
+        [
+            node(
+                a,
+                [
+                    action(
+                        "send_broadcast",
+                        text="@contact.name needs help, @staff.name",
+                        contacts=[{"uuid": "7", "name": "Teacher"}, {"uuid": "8", "name": "Head"}],
+                        attachments=["image:https://example.org/a.png"],
+                    ),
+                    action("send_broadcast", text="to nobody", contacts=[]),
+                ],
+            )
+        ],
+    )
+    flows = FlowTable()
+    f = flows.add(data)
+    sprint = Chat(flows).start(f.uuid)
+    (asked,) = sprint.of_type(BroadcastRequested)
+    assert (asked.text, asked.contact_ids, asked.attachment) == (
+        "Asha needs help, @staff.name",
+        (7, 8),
+        ("image", "https://example.org/a.png"),
+    )
+    assert texts(sprint) == []  # nothing to the contact of the run
 
 
 def test_split_by_expression_and_random_routers() -> None:

@@ -283,3 +283,40 @@ def test_a_flow_starts_another_flow_for_a_teacher_and_a_class(timed_tenant: Tena
     assert phone.say("notifyall") == ["Your teacher and class are told"]
     _until(lambda: _checked_in(tenant, busy) == 2 and _checked_in(tenant, idle) == 2)
     assert _checked_in(tenant, teacher) == 1
+
+
+def test_a_flow_tells_a_teacher_who_needs_help(timed_tenant: Tenant) -> None:
+    tenant = timed_tenant
+    teacher = _talking(tenant, "Anita Teacher")  # wrote in: inside the window
+    blocked = _talking(tenant, "Blocked Teacher")
+    tenant.data(BLOCK, {"id": blocked})
+    f = FlowBuilder("Help")
+    f.actions(
+        "tell",
+        [
+            {
+                "type": "send_broadcast",
+                "text": "@contact.name asked for help, @staff.name",
+                "contacts": [{"uuid": teacher, "name": "T"}, {"uuid": blocked, "name": "B"}],
+                "attachments": [],
+            },
+            {"type": "send_msg", "text": "A teacher will call you"},
+        ],
+        None,
+    )
+    import_and_publish(tenant, (f.build(), ["help"]))
+    phone = Phone(tenant, "9876543210_3")
+    assert phone.say("help") == ["A teacher will call you"]
+
+    def told() -> list[str]:
+        return [
+            m["body"]
+            for m in tenant.data(MESSAGES, {"id": teacher})["messages"]
+            if m["flow"] == "OUTBOUND"
+        ]
+
+    _until(told)
+    assert told() == ["Glific Simulator Three asked for help, Anita Teacher"]
+    assert [
+        m for m in tenant.data(MESSAGES, {"id": blocked})["messages"] if m["flow"] == "OUTBOUND"
+    ] == []

@@ -32,13 +32,13 @@ ACTION_REQUIRED: dict[str, tuple[str, ...]] = {
     "wait_for_result": ("delay",),
     "call_webhook": ("url", "method", "headers", "result_name"),
     "start_session": ("flow",),
+    "send_broadcast": ("text", "contacts"),
 }
 
 # Glific action types this engine does not run: a warning when publishing, an EngineError
 # (and the Failure path, when the node has one) at run time.
 UNSUPPORTED_ACTIONS = frozenset(
     {
-        "send_broadcast",
         "call_classifier",
         "link_google_sheet",
         "open_ticket",

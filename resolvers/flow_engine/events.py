@@ -134,6 +134,17 @@ class ContactGroupsAdded(Event):
 
 
 @dataclass(frozen=True)
+class BroadcastRequested(Event):
+    """send_broadcast: the same message to other contacts (staff, say), sent after this
+    turn. `text` has the run's variables substituted; `@staff.name` and `@staff.phone` are
+    left for the caller to fill for each recipient."""
+
+    text: str
+    contact_ids: tuple[int, ...]
+    attachment: tuple[str, str] | None = None  # (media type, url)
+
+
+@dataclass(frozen=True)
 class SessionStartRequested(Event):
     """start_session: start the flow `flow_uuid` for other contacts and the members of
     collections, outside this turn (the caller defers it); `skip_busy`: leave alone those

@@ -11,6 +11,7 @@ from resolvers.flow_engine.actions import (
     call_webhook,
     enter_flow,
     remove_contact_groups,
+    send_broadcast,
     send_interactive_msg,
     send_msg,
     set_contact_field,
@@ -50,6 +51,7 @@ ACTIONS: dict[str, Execute] = {
     "wait_for_result": wait_for_result.execute,
     "call_webhook": call_webhook.execute,
     "start_session": start_session.execute,
+    "send_broadcast": send_broadcast.execute,
 }
 
 __all__ = [

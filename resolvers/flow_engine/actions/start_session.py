@@ -13,7 +13,8 @@ from resolvers.flow_engine.definition import Action
 from resolvers.flow_engine.events import SessionStartRequested
 
 
-def _ids(raw: object) -> tuple[int, ...]:
+def contact_ids(raw: object) -> tuple[int, ...]:
+    """The contact ids a list of `{uuid, name}` names (in their `uuid`), once each."""
     found: list[int] = []
     for item in raw if isinstance(raw, list) else ():
         ident = str(item.get("uuid") or "").strip() if isinstance(item, Mapping) else ""
@@ -28,7 +29,7 @@ def execute(action: Action, ctx: ActionContext) -> ActionResult:
     if not isinstance(target, str) or not target:
         ctx.error("start_session names no flow")
         return None
-    contacts = tuple(c for c in _ids(action.get("contacts")) if c != ctx.contact.id)
+    contacts = tuple(c for c in contact_ids(action.get("contacts")) if c != ctx.contact.id)
     groups = tuple(ref.id for ref in group_refs(action.get("groups")) if ref.id is not None)
     if not contacts and not groups:
         ctx.error("start_session names no contacts or collections")
