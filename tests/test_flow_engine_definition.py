@@ -126,6 +126,17 @@ def test_enter_flow_to_a_flow_that_does_not_exist_is_critical() -> None:
     assert not critical(validate(data, flow_exists=lambda u: u == target))
 
 
+def test_start_session_of_a_flow_that_does_not_exist_is_critical() -> None:
+    a = uid("n")
+    target = uid("f")
+    start = action(
+        "start_session", flow={"uuid": target, "name": "Check in"}, contacts=[{"uuid": "7"}]
+    )
+    data = flow("Notify", [node(a, [start])])
+    assert any(target in m for m in critical(validate(data, flow_exists=lambda u: False)))
+    assert not critical(validate(data, flow_exists=lambda u: u == target))
+
+
 def test_a_loop_with_no_wait_is_critical_but_a_loop_through_a_wait_is_not() -> None:
     a, b, c = uid("n"), uid("n"), uid("n")
     looping = flow("Loop", [node(a, [send("a")], to=b), node(b, [send("b")], to=a)])

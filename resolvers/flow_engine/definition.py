@@ -536,6 +536,12 @@ def validate(
                     problems.append(
                         Problem(action.uuid, f"sub-flow {target} does not exist", "Critical")
                     )
+            if action.type == "start_session":
+                target = fl.get("uuid") if isinstance(fl, Mapping) else None
+                if not isinstance(target, str) or not flow_exists(target):
+                    problems.append(
+                        Problem(action.uuid, f"flow {target} to start does not exist", "Critical")
+                    )
             if action.type == "call_webhook" and str(action.get("url")) in DEPRECATED_WEBHOOKS:
                 problems.append(
                     Problem(action.uuid, f"webhook {action.get('url')} is deprecated", "Critical")
