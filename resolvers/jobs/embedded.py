@@ -150,7 +150,7 @@ _CLAIM = _direct(
         """
     UPDATE job_queue
     SET status = 'doing', worker = :worker, heartbeat_at = :now, attempts = attempts + 1
-    WHERE id = (
+    WHERE id IN (
         SELECT j.id FROM job_queue AS j
         WHERE j.status = 'todo' AND j.run_at <= :now
           AND NOT EXISTS (
@@ -159,7 +159,7 @@ _CLAIM = _direct(
                 AND (o.status = 'doing' OR (o.status = 'todo' AND o.id < j.id))
           )
         ORDER BY j.run_at, j.id
-        LIMIT 1
+        LIMIT :slots
     )
     RETURNING id, name, args, attempts
     """,
@@ -285,10 +285,11 @@ class EmbeddedRunner:
                     await self._sweep()
                     next_sweep = time.monotonic() + self.lease / 3
                 while len(self._running) < self.concurrency:
-                    claimed = await self._claim()
-                    if claimed is None:
+                    claimed = await self._claim(self.concurrency - len(self._running))
+                    if not claimed:
                         break
-                    self._launch(claimed)
+                    for job in claimed:
+                        self._launch(job)
                 if len(self._running) < self.concurrency:
                     after = await self._next_run_in()
                     if after is not None:
@@ -299,22 +300,30 @@ class EmbeddedRunner:
                 async with asyncio.timeout(max(delay, 0.0)):
                     await self._wake.wait()
 
-    async def _claim(self) -> _Claimed | None:
+    async def _claim(self, slots: int) -> list[_Claimed]:
+        """Up to `slots` due jobs, at most one per lock (the claim's own condition), in one
+        write transaction."""
         now = utcnow()
         if not self._succeeded:
             # Nothing due: no write transaction (it would take the database's one writer).
             async with self.db.session() as session:
                 if not await read_rows(session, _DUE, {"now": now}):
-                    return None
+                    return []
         # The jobs that succeeded since the last claim are recorded in its transaction (one
         # write transaction fewer per job; a job of the same lock becomes claimable in it).
+        params = {"now": now, "worker": self.worker, "slots": slots}
         async with self._recording_succeeded(now) as session:
-            rows = await write_rows(session, _CLAIM, {"now": now, "worker": self.worker})
-        if not rows:
-            return None
-        row = rows[0]
-        args = row.args if isinstance(row.args, dict) else json.loads(row.args)
-        return _Claimed(row.id, row.name, args, row.attempts)
+            rows = await write_rows(session, _CLAIM, params)
+        claimed = [
+            _Claimed(
+                row.id,
+                row.name,
+                row.args if isinstance(row.args, dict) else json.loads(row.args),
+                row.attempts,
+            )
+            for row in rows
+        ]
+        return sorted(claimed, key=lambda job: job.id)
 
     @contextlib.asynccontextmanager
     async def _recording_succeeded(self, now: datetime) -> AsyncIterator[AsyncSession]:
