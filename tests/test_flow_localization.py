@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.utils.chat import Phone, import_and_publish
 from tests.utils.flow_builder import FlowBuilder
+from tests.utils.load import Call, burst
 from tests.utils.tenants import Tenant, create_tenant
 
 EXPORT = "query($id: ID!) { exportFlowLocalization(id: $id, addTranslation: true) { export_data } }"
@@ -143,3 +144,20 @@ def test_a_sheet_that_does_not_fit_the_flow_changes_nothing(tenant: Tenant) -> N
         assert body["errors"] and body["data"]["exportFlowLocalization"] is None
         answer = tenant.data(IMPORT, {"l": _csv(rows), "id": flow})["importFlowLocalization"]
         assert answer["success"] is False
+
+
+def test_sheets_imported_at_once_both_land(tenant: Tenant) -> None:
+    flow_id, _ = _setup(tenant)
+    rows = _rows(tenant, flow_id)
+    only_greet, only_ask = [r[:] for r in rows], [r[:] for r in rows]
+    only_greet[2][3], only_ask[2][3] = "नमस्ते", ""
+    only_ask[3][3] = "कितना?"
+    token = tenant.token("manager")
+    calls = [
+        Call(IMPORT, {"l": _csv(sheet), "id": flow_id}, token) for sheet in (only_greet, only_ask)
+    ]
+    answers = burst(tenant.server.base_url, calls)
+    assert all(a.body["data"]["importFlowLocalization"]["success"] for a in answers), answers
+    # Each import reads the draft the other wrote (the flow is locked): neither is lost.
+    final = _rows(tenant, flow_id)
+    assert (final[2][3], final[3][3]) == ("नमस्ते", "कितना?")

@@ -10,6 +10,7 @@ from typing import Any
 from tests.utils.chat import Phone, import_and_publish
 from tests.utils.flow_builder import FlowBuilder
 from tests.utils.flow_defs import awaiting_flow
+from tests.utils.load import Call, burst
 from tests.utils.tenants import Tenant, create_tenant
 
 RESUME = (
@@ -101,3 +102,29 @@ def test_a_resume_that_cannot_apply_changes_nothing(tenant: Tenant) -> None:
     body = _resume(tenant, flow_id, contact_id, {"grade": {"level": "A1"}, "remark": "ok"})
     assert body["data"]["resumeContactFlow"]["success"] is True
     assert [m.body for m in phone.new_replies()] == ["Your level is A1 (ok)"]
+
+
+def test_answers_arriving_at_once_resume_the_run_once(tenant: Tenant) -> None:
+    import_and_publish(tenant, (awaiting_flow(), ["essay"]))
+    flow_id = tenant.data("{ flows { id } }")["flows"][0]["id"]
+    phone = Phone(tenant)
+    phone.say("essay")
+    contact_id = phone.contact_id()
+    token = tenant.token("manager")
+    calls = [
+        Call(
+            RESUME,
+            {
+                "f": flow_id,
+                "c": str(contact_id),
+                "r": json.dumps({"grade": {"level": f"L{n}"}, "remark": "x"}),
+            },
+            token,
+        )
+        for n in range(6)
+    ]
+    answers = burst(tenant.server.base_url, calls)
+    results = [a.body["data"]["resumeContactFlow"] for a in answers]
+    assert sum(r["success"] for r in results) == 1, results
+    replies = [m.body or "" for m in phone.new_replies()]
+    assert len(replies) == 1 and replies[0].startswith("Your level is L"), replies

@@ -17,13 +17,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, utcnow
-from resolvers import outbox
+from models import Contact, Message, utcnow
+from resolvers import outbox, providers
 from tests.test_jobs import wait_until
 from tests.test_whatsapp import Org, settled, wa_server
 from tests.utils.chat import import_and_publish
 from tests.utils.fake_provider import FakeProvider
 from tests.utils.flow_builder import FlowBuilder
+from tests.utils.load import Call, burst
 from tests.utils.server import LiveServer
 from tests.utils.tenants import Tenant, create_tenant, unique_phone
 
@@ -113,6 +114,20 @@ def test_templates_are_kept_per_organization_with_their_placeholders_checked(
     }
     assert tenant.data(DELETE, {"id": text["id"]})["deleteSessionTemplate"]["errors"] is None
     assert tenant.data(LIST, {"f": {}})["countSessionTemplates"] == 1
+
+
+def test_templates_created_at_once_with_one_label_keep_one(tenant: Tenant) -> None:
+    given = {"label": "Weekly", "body": "See you next week", "languageId": tenant.language_id("en")}
+    token = tenant.token("staff")
+    answers = burst(tenant.server.base_url, [Call(CREATE, {"i": given}, token)] * 6)
+    made = [a.body["data"]["createSessionTemplate"] for a in answers]
+    assert sum(m["errors"] is None for m in made) == 1, made
+    assert all(
+        m["errors"] == [{"key": "label", "message": "Label: has already been taken"}]
+        for m in made
+        if m["errors"] is not None
+    )
+    assert tenant.data(LIST, {"f": {"label": "Weekly"}})["countSessionTemplates"] == 1
 
 
 def _opted_in_outside_the_window(org: Org, phone: str) -> int:
@@ -369,3 +384,48 @@ def test_a_flow_opens_the_day_with_an_hsm_template(
         outbox.WINDOW_CLOSED,
     )
     assert len(fake.requests) == 1  # only the first nudge ever reached the provider
+
+
+def test_a_queued_template_is_checked_again_when_it_goes(
+    wa_server: LiveServer, fake: FakeProvider
+) -> None:
+    org = Org(wa_server, fake, sender="gupshup")
+    phone = unique_phone()
+    contact_id = _opted_in_outside_the_window(org, phone)
+    template = _nudge(org.tenant)
+    org_id = org.tenant.org_id
+
+    def queue_hsm(opted_out: bool) -> None:
+        """An HSM already in the outbox, as sendHsmMessage leaves it, while the contact
+        opts out (or not) before it goes."""
+
+        async def write(session: AsyncSession) -> None:
+            contact = await session.get(Contact, contact_id)
+            assert contact is not None
+            contact.optout_time = utcnow() if opted_out else None
+            message = Message(
+                organization_id=org_id,
+                contact_id=contact_id,
+                flow="outbound",
+                body="Hi Asha, today's activity is drawing. Reply to start.",
+                uuid=str(uuid.uuid4()),
+                is_hsm=True,
+                template_id=int(template),
+                params=["Asha", "drawing"],
+            )
+            session.add(message)
+            sender = await providers.sender_of(session, org_id)
+            await outbox.queue(session, org_id, contact, message, sender, message.body)
+
+        wa_server.in_transaction(write, org_id=org_id)
+
+    fake.reset()
+    queue_hsm(opted_out=True)
+    wait_until(settled(org, phone, 2))
+    assert org.messages(phone)[-1].errors["message"] == outbox.NOT_OPTED_IN
+    # Opted in again, but the template was deactivated meanwhile.
+    org.tenant.data(UPDATE, {"id": template, "i": {"isActive": False}}, role="staff")
+    queue_hsm(opted_out=False)
+    wait_until(settled(org, phone, 3))
+    assert org.messages(phone)[-1].errors["message"] == outbox.TEMPLATE_GONE
+    assert fake.requests == []  # neither reached the provider
