@@ -34,6 +34,14 @@ from models.send_slot import SendSlot, epoch_now
 from models.session_template import SessionTemplate
 from models.tag import Tag
 from models.user import User, UserToken
+from models.wa_group import (
+    ContactWaGroup,
+    WaGroup,
+    WaGroupCollection,
+    WaGroupFlowRun,
+    WaManagedPhone,
+    WaMessage,
+)
 
 metadata = SQLModel.metadata
 
@@ -53,6 +61,7 @@ __all__ = [
     "Contact",
     "ContactGroup",
     "ContactHistory",
+    "ContactWaGroup",
     "ContactsField",
     "Database",
     "Flow",
@@ -83,6 +92,11 @@ __all__ = [
     "UserGroup",
     "UserJob",
     "UserToken",
+    "WaGroup",
+    "WaGroupCollection",
+    "WaGroupFlowRun",
+    "WaManagedPhone",
+    "WaMessage",
     "WhatsappProvider",
     "bound",
     "epoch_now",
