@@ -429,16 +429,24 @@ async def save_run(session: AsyncSession, row: RunRow) -> None:
 
 
 def run_of(row: RunRow, parents: dict[int, str]) -> Run:
-    state = row.state or {}
-    wait = state.get("wait")
-    return Run(
+    return _run(
+        row.state or {},
         uuid=row.run_uuid,
         flow_uuid=row.flow_uuid,
         flow_version=row.flow_version,
         node_uuid=row.node_uuid,
-        status=state.get("status", "active"),
         results=dict(row.results or {}),
         parent_uuid=parents.get(row.parent_id) if row.parent_id is not None else None,
+        started_at=row.inserted_at,
+        draft=row.status == "draft",
+    )
+
+
+def _run(state: dict[str, Any], **columns: Any) -> Run:
+    """A Run from its `state_of` map and the values kept beside it."""
+    wait = state.get("wait")
+    return Run(
+        status=state.get("status", "active"),
         wait=(
             Wait(
                 kind=wait["kind"],
@@ -450,8 +458,45 @@ def run_of(row: RunRow, parents: dict[int, str]) -> Run:
         ),
         uuids_seen=list(state.get("uuids_seen", [])),
         recent_outbound=[tuple(x) for x in state.get("recent_outbound", [])],
-        started_at=row.inserted_at,
-        draft=row.status == "draft",
+        **columns,
+    )
+
+
+def session_to_json(session: Session) -> dict[str, Any]:
+    """A whole session as one JSON value (a WhatsApp group's flow run keeps it in one row;
+    a contact's runs are rows of their own)."""
+    return {
+        "runs": [
+            {
+                "uuid": run.uuid,
+                "flow_uuid": run.flow_uuid,
+                "flow_version": run.flow_version,
+                "node_uuid": run.node_uuid,
+                "results": run.results,
+                "parent_uuid": run.parent_uuid,
+                "started_at": _iso(run.started_at),
+                "state": state_of(run),
+            }
+            for run in session.runs
+        ]
+    }
+
+
+def session_from_json(value: dict[str, Any]) -> Session:
+    return Session(
+        runs=[
+            _run(
+                run.get("state") or {},
+                uuid=run["uuid"],
+                flow_uuid=run["flow_uuid"],
+                flow_version=int(run.get("flow_version") or 0),
+                node_uuid=run.get("node_uuid"),
+                results=dict(run.get("results") or {}),
+                parent_uuid=run.get("parent_uuid"),
+                started_at=_parse_dt(run.get("started_at")),
+            )
+            for run in value.get("runs", [])
+        ]
     )
 
 

@@ -33,6 +33,7 @@ ACTION_REQUIRED: dict[str, tuple[str, ...]] = {
     "call_webhook": ("url", "method", "headers", "result_name"),
     "start_session": ("flow",),
     "send_broadcast": ("text", "contacts"),
+    "set_wa_group_field": ("value", "field"),
 }
 
 # Glific action types this engine does not run: a warning when publishing, an EngineError
@@ -42,13 +43,18 @@ UNSUPPORTED_ACTIONS = frozenset(
         "call_classifier",
         "link_google_sheet",
         "open_ticket",
-        "set_wa_group_field",
     }
 )
 
 # Glific's retired FUNCTION webhooks (publishing a flow that calls one is refused).
 DEPRECATED_WEBHOOKS = frozenset(
     {"speech_to_text_with_bhasini", "text_to_speech_with_bhasini", "nmt_tts_with_bhasini"}
+)
+
+# What a flow run for a WhatsApp group may do (Glific: messages to the group, the group's
+# fields, results, sub-flows and timers). Anything about a contact is skipped there.
+WA_GROUP_ACTIONS = frozenset(
+    {"send_msg", "set_wa_group_field", "set_run_result", "enter_flow", "wait_for_time"}
 )
 
 # Actions after which the run waits (for time, a webhook): a loop through one of them is

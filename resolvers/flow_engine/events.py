@@ -60,6 +60,15 @@ class ContactFieldChanged(Event):
 
 
 @dataclass(frozen=True)
+class WaGroupFieldChanged(Event):
+    """`fields[key]` of the WhatsApp group a group flow runs for (set_wa_group_field)."""
+
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
 class ContactNameChanged(Event):
     name: str
 

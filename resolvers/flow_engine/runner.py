@@ -27,7 +27,13 @@ from resolvers.flow_engine.actions import (
 )
 from resolvers.flow_engine.actions.base import stamp
 from resolvers.flow_engine.actions.wait_for_time import seconds
-from resolvers.flow_engine.definition import UNSUPPORTED_ACTIONS, Exit, Flow, Node
+from resolvers.flow_engine.definition import (
+    UNSUPPORTED_ACTIONS,
+    WA_GROUP_ACTIONS,
+    Exit,
+    Flow,
+    Node,
+)
 from resolvers.flow_engine.events import (
     EngineError,
     Event,
@@ -226,8 +232,11 @@ class _Sprint:
 
     def act(self, kind: str, action: Any, ctx: ActionContext, node: Node) -> ActionResult:
         execute = ACTIONS.get(kind)
-        if execute is None:
-            reason = "not supported" if kind in UNSUPPORTED_ACTIONS else "unknown"
+        if execute is None or (self.contact.wa_group and kind not in WA_GROUP_ACTIONS):
+            if execute is not None:
+                reason = "not for a WhatsApp group flow"
+            else:
+                reason = "not supported" if kind in UNSUPPORTED_ACTIONS else "unknown"
             ctx.error(f"action type {kind} is {reason}; skipped")
             return Outcome("Failure") if node.router is not None else None
         return execute(action, ctx)

@@ -47,7 +47,11 @@ class ContactView:
     """The contact at the start of a sprint. Actions change this copy as they emit their
     events, so later actions in the same sprint see what earlier ones did (a field set after
     a Switch Profile lands on the new profile). `profiles` is oldest first (by id); `menu()`
-    gives the switch menu's order."""
+    gives the switch menu's order.
+
+    `wa_group`: the flow runs for a WhatsApp group, which stands in for the contact (`name`
+    its label, `phone` its provider id, `fields` its fields; `@wa_group` instead of
+    `@contact`)."""
 
     id: int
     name: str | None
@@ -64,6 +68,7 @@ class ContactView:
     bsp_status: str = "none"
     last_message_at: datetime | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    wa_group: bool = False
 
     def menu(self) -> list[ProfileView]:
         """The active profiles in menu order (default first, then oldest): position i

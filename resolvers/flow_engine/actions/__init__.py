@@ -19,6 +19,7 @@ from resolvers.flow_engine.actions import (
     set_contact_name,
     set_contact_profile,
     set_run_result,
+    set_wa_group_field,
     start_session,
     wait_for_result,
     wait_for_time,
@@ -52,6 +53,7 @@ ACTIONS: dict[str, Execute] = {
     "call_webhook": call_webhook.execute,
     "start_session": start_session.execute,
     "send_broadcast": send_broadcast.execute,
+    "set_wa_group_field": set_wa_group_field.execute,
 }
 
 __all__ = [

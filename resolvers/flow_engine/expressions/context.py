@@ -20,6 +20,10 @@
   name, lowercase), `current_month`, `current_year`, in the organization's timezone.
 - `organization`: `{"id", "name"}`.
 
+In a WhatsApp group's flow (`ContactView.wa_group`) there is no `contact`: `wa_group` holds
+the group's id, label, bsp_id and fields (Glific's `get_vars_to_parse`), and `fields` is the
+group's.
+
 The runner may add `ctx["input"] = {"text": ...}` for `@input.text`.
 """
 
@@ -56,6 +60,18 @@ def bindings(
         results["parent"] = dict(parent.results)
     if child is not None and "child" not in results:
         results["child"] = dict(child.results)
+    if contact.wa_group:
+        group_values = wa_group_map(contact)
+        return {
+            "wa_group": group_values,
+            "fields": group_values["fields"],
+            "results": results,
+            "parent": dict(parent.results) if parent is not None else {},
+            "child": dict(child.results) if child is not None else {},
+            "flow": {"name": flow_name, "uuid": flow_uuid},
+            "calendar": calendar(org, now),
+            "organization": {"id": org.id, "name": org.name},
+        }
     contact_values = contact_map(org, contact)
     return {
         "contact": contact_values,
@@ -79,6 +95,16 @@ def _latest_child(session: Session, run: Run) -> Run | None:
 
 def language_of(org: OrgView, language_id: int) -> LanguageView | None:
     return next((lang for lang in org.languages if lang.id == language_id), None)
+
+
+def wa_group_map(group: ContactView) -> dict[str, Any]:
+    """`@wa_group` in a WhatsApp group's flow: id, label, bsp_id and fields."""
+    return {
+        "id": group.id,
+        "label": group.name,
+        "bsp_id": group.phone,
+        "fields": dict(group.fields),
+    }
 
 
 def contact_map(org: OrgView, contact: ContactView) -> dict[str, Any]:
