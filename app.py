@@ -53,6 +53,7 @@ from schema.web_app import web_app_route
 from settings import Settings, get_settings
 from webhook import provider_cli, senders, terminal_chat
 from webhook.gupshup import gupshup_callback
+from webhook.maytapi import maytapi_callback
 from webhook.meta import meta_notification, meta_verification
 from webhook.simulator import simulator_message
 
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         *flow_editor_routes(database),
         Route("/api/v1/simulator/message", simulator_message(database), methods=["POST"]),
         Route("/gupshup", gupshup_callback(database), methods=["POST"]),
+        Route("/maytapi", maytapi_callback(database), methods=["POST"]),
         Route("/webhook/whatsapp", meta_verification(database), methods=["GET"]),
         Route("/webhook/whatsapp", meta_notification(database), methods=["POST"]),
         WebSocketRoute(

@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     meta_phone_number_id: str = ""
     meta_api_url: str = "https://graph.facebook.com"
     meta_api_version: str = "v21.0"
+    # Maytapi (WhatsApp groups; never 1:1 replies): the product id, its API token and URL.
+    maytapi_product_id: str = ""
+    maytapi_token: str = ""
+    maytapi_api_url: str = "https://api.maytapi.com"
     # Take the client address from X-Forwarded-For (its first entry) for the allow-list:
     # only behind a proxy that sets it.
     trust_forwarded_for: bool = False

@@ -34,7 +34,16 @@ class MetaCredentials:
     api_version: str = "v21.0"
 
 
-Credentials = GupshupCredentials | MetaCredentials
+@dataclass(frozen=True)
+class MaytapiCredentials:
+    """Maytapi (WhatsApp groups): the product id names the account in its API paths."""
+
+    product_id: str
+    token: str
+    api_url: str = "https://api.maytapi.com"
+
+
+Credentials = GupshupCredentials | MetaCredentials | MaytapiCredentials
 
 
 @dataclass(frozen=True)
@@ -125,3 +134,67 @@ def register_media_fetcher(provider: str, fetcher: MediaFetcher) -> None:
 
 def media_fetcher_for(provider: str) -> MediaFetcher | None:
     return _media_fetchers.get(provider)
+
+
+@dataclass(frozen=True)
+class GroupOutboundMessage:
+    """One stored WhatsApp-group message, as a group transport needs it: `phone_id` is the
+    provider's number for the managed phone that sends it, `to` the group's provider id
+    (`...@g.us`); `type` is "text" or a media type (then `media_url`, `caption`)."""
+
+    phone_id: int
+    to: str
+    type: str
+    body: str = ""
+    media_url: str | None = None
+    caption: str | None = None
+
+
+# WhatsApp groups go through their own provider (Maytapi): a second registry, same rules.
+GroupTransport = Callable[
+    [httpx2.AsyncClient, MaytapiCredentials, GroupOutboundMessage], Awaitable[SendResult]
+]
+_group_transports: dict[str, GroupTransport] = {}
+
+
+def register_group_transport(provider: str, transport: GroupTransport) -> None:
+    _group_transports[provider] = transport
+
+
+def group_transport_for(provider: str) -> GroupTransport | None:
+    return _group_transports.get(provider)
+
+
+# Lists a provider account's phones and each phone's groups (Maytapi's listPhones and
+# getGroups), for resolvers.wa_sync. Raises `GroupSyncError` when the provider refuses.
+@dataclass(frozen=True)
+class ManagedPhoneInfo:
+    phone_id: int
+    number: str
+    status: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    bsp_id: str
+    name: str
+    participants: tuple[str, ...] = ()  # phone digits
+    admins: tuple[str, ...] = ()
+
+
+class GroupSyncError(Exception):
+    """The provider did not list the phones or groups; the text says why."""
+
+
+PhoneLister = Callable[[httpx2.AsyncClient, MaytapiCredentials], Awaitable[list[ManagedPhoneInfo]]]
+GroupLister = Callable[[httpx2.AsyncClient, MaytapiCredentials, int], Awaitable[list[GroupInfo]]]
+_group_listers: dict[str, tuple[PhoneLister, GroupLister]] = {}
+
+
+def register_group_listers(provider: str, phones: PhoneLister, groups: GroupLister) -> None:
+    _group_listers[provider] = (phones, groups)
+
+
+def group_listers_for(provider: str) -> tuple[PhoneLister, GroupLister] | None:
+    return _group_listers.get(provider)

@@ -15,23 +15,32 @@ from sqlmodel import col
 
 from models import WhatsappProvider, guarded, prepared, read_rows, records, utcnow
 from models.records import complete
-from resolvers.delivery import Credentials, GupshupCredentials, MetaCredentials
+from resolvers.delivery import (
+    Credentials,
+    GupshupCredentials,
+    MaytapiCredentials,
+    MetaCredentials,
+)
 from resolvers.errors import InputErrors
 from resolvers.querying import ListOpts
 from settings import Settings
 
 GUPSHUP = "gupshup"
 META = "meta"
-PROVIDERS = (GUPSHUP, META)
+# WhatsApp groups only (resolvers.wa_messages): never the provider of 1:1 replies.
+MAYTAPI = "maytapi"
+PROVIDERS = (GUPSHUP, META, MAYTAPI)
 # What each provider's account needs, besides its app key (Gupshup's app name, Meta's phone
 # number id); the rest of `credentials` is optional.
 REQUIRED: dict[str, tuple[str, ...]] = {
     GUPSHUP: ("api_key", "source_number"),
     META: ("access_token", "app_secret", "verify_token"),
+    MAYTAPI: ("token",),
 }
 OPTIONAL: dict[str, tuple[str, ...]] = {
     GUPSHUP: ("api_url",),
     META: ("api_url", "api_version"),
+    MAYTAPI: ("api_url",),
 }
 
 
@@ -56,11 +65,21 @@ class ProviderAccount:
                 source_number=str(c.get("source_number", "")),
                 **({"api_url": str(c["api_url"])} if c.get("api_url") else {}),
             )
+        if self.provider == MAYTAPI:
+            return self.maytapi_credentials()
         return MetaCredentials(
             access_token=str(c.get("access_token", "")),
             phone_number_id=self.app_key,
             **({"api_url": str(c["api_url"])} if c.get("api_url") else {}),
             **({"api_version": str(c["api_version"])} if c.get("api_version") else {}),
+        )
+
+    def maytapi_credentials(self) -> MaytapiCredentials:
+        api_url = str(self.credentials.get("api_url") or "")
+        return MaytapiCredentials(
+            product_id=self.app_key,
+            token=str(self.credentials.get("token", "")),
+            **({"api_url": api_url} if api_url else {}),
         )
 
     def admits(self, address: str | None) -> bool:
@@ -95,13 +114,14 @@ def _check(
     credentials: dict[str, Any],
     allowed_sources: list[str],
     rate_limit: int,
+    sends_replies: bool = False,
 ) -> None:
     errors: list[tuple[str, str]] = []
     if provider not in PROVIDERS:
         errors.append(("provider", f"must be one of {', '.join(PROVIDERS)}, not {provider!r}"))
         raise InputErrors(errors)
     if not app_key.strip():
-        name = "app name" if provider == GUPSHUP else "phone number id"
+        name = {GUPSHUP: "app name", MAYTAPI: "product id"}.get(provider, "phone number id")
         errors.append(("app_key", f"the {name} is required"))
     for key in REQUIRED[provider]:
         if not str(credentials.get(key) or "").strip():
@@ -113,6 +133,13 @@ def _check(
             ipaddress.ip_network(source, strict=False)
         except ValueError:
             errors.append(("allowed_sources", f"{source!r} is not an IP address or range"))
+    if provider == MAYTAPI and sends_replies:
+        errors.append(
+            (
+                "sends_replies",
+                "Maytapi carries WhatsApp group messages only; it cannot send 1:1 replies",
+            )
+        )
     if not 1 <= rate_limit <= 10_000:
         errors.append(("rate_limit", "must be between 1 and 10000 messages per second"))
     if errors:
@@ -134,7 +161,7 @@ async def set_provider(
     it becomes the one the organization's replies go through (any other stops)."""
     sources = [s.strip() for s in allowed_sources or [] if s.strip()]
     creds = {k: v for k, v in credentials.items() if v not in (None, "")}
-    _check(provider, app_key, creds, sources, rate_limit)
+    _check(provider, app_key, creds, sources, rate_limit, sends_replies)
     taken = await session.scalar(
         select(col(WhatsappProvider.organization_id)).where(
             col(WhatsappProvider.provider) == provider,
@@ -276,6 +303,12 @@ async def apply_environment(session: AsyncSession, org_id: int, settings: Settin
                 "api_url": settings.meta_api_url,
                 "api_version": settings.meta_api_version,
             },
+            [],
+        )
+    if settings.maytapi_product_id:
+        wanted[MAYTAPI] = (
+            settings.maytapi_product_id,
+            {"token": settings.maytapi_token, "api_url": settings.maytapi_api_url},
             [],
         )
     for account in known.values():

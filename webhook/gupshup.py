@@ -48,23 +48,35 @@ def client_address(request: Request, trust_forwarded_for: bool) -> str | None:
     return request.client.host if request.client else None
 
 
-def gupshup_callback(db: Database) -> Callable[[Request], Awaitable[Response]]:
-    settings = settings_for(db)
+async def callback_account(
+    db: Database, request: Request, provider: str, key: str | None, key_name: str, thing: str
+) -> providers.ProviderAccount | Response:
+    """The account an unsigned callback (Gupshup's, Maytapi's) is for, found by `key` (the
+    payload's `key_name`, naming `thing`: "Gupshup app"), or the error answer: 400 without a
+    key, 404 for one no organization has, 403 from an address the account's allow-list does
+    not hold."""
+    if not key:
+        return error(400, f"{key_name} is missing: the {thing} the callback is for")
+    async with db.session(all_organizations=True) as session:
+        account = await providers.account_for_callback(session, provider, key)
+    if account is None:
+        return error(404, f"No organization has the {thing} {key[:100]!r}")
+    if not account.admits(client_address(request, settings_for(db).trust_forwarded_for)):
+        return error(403, f"This address may not post {thing.split()[0]} callbacks")
+    return account
 
+
+def gupshup_callback(db: Database) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
             body = decode_json(await request.body(), "a Gupshup callback")
         except PayloadError as exc:
             return error(400, exc.message)
-        app = app_name(body)
-        if not app:
-            return error(400, "app is missing: the Gupshup app the callback is for")
-        async with db.session(all_organizations=True) as session:
-            account = await providers.account_for_callback(session, providers.GUPSHUP, app)
-        if account is None:
-            return error(404, f"No organization has the Gupshup app {app[:100]!r}")
-        if not account.admits(client_address(request, settings.trust_forwarded_for)):
-            return error(403, "This address may not post Gupshup callbacks")
+        account = await callback_account(
+            db, request, providers.GUPSHUP, app_name(body), "app", "Gupshup app"
+        )
+        if isinstance(account, Response):
+            return account
         org_id = account.organization_id
         try:
             kind = callback_kind(body)

@@ -5,6 +5,7 @@ accounts (secrets are written, never printed).
         --source-number 919999999999 [--allowed-sources 1.2.3.0/24,5.6.7.8] --sends-replies
     python -m app provider set meta --org glific --phone-number-id 1234 --access-token T \\
         --app-secret S --verify-token V --sends-replies
+    python -m app provider set maytapi --org glific --product-id PRODUCT --token T
     python -m app provider list [--org glific]
     python -m app provider remove meta --org glific
 """
@@ -36,6 +37,8 @@ def add_parser(sub: Any) -> None:
     put.add_argument("--access-token", help="Meta: the access token")
     put.add_argument("--app-secret", help="Meta: the app secret (signs callbacks)")
     put.add_argument("--verify-token", help="Meta: the webhook verify token")
+    put.add_argument("--product-id", help="Maytapi: the product id (WhatsApp groups)")
+    put.add_argument("--token", help="Maytapi: the API token")
     put.add_argument("--api-url", help="the provider's API base URL")
     put.add_argument("--api-version", help="Meta: the Graph API version (v21.0)")
     put.add_argument("--allowed-sources", help="Gupshup: comma-separated IPs or CIDR ranges")
@@ -65,6 +68,8 @@ def _credentials(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         keys = {"api_key": args.api_key, "source_number": args.source_number}
         keys["api_url"] = args.api_url
         return args.app_name or "", keys
+    if args.provider == providers.MAYTAPI:
+        return args.product_id or "", {"token": args.token, "api_url": args.api_url}
     keys = {
         "access_token": args.access_token,
         "app_secret": args.app_secret,
