@@ -19,6 +19,8 @@ from schema.fields.search import SearchMutation, SearchQuery
 from schema.fields.tags import TagMutation, TagQuery
 from schema.fields.templates import TemplateMutation, TemplateQuery
 from schema.fields.users import UserMutation, UserQuery
+from schema.fields.wa_groups import WaGroupMutation, WaGroupQuery
+from schema.fields.wa_messages import WaMessageMutation
 from schema.subscriptions import Subscription
 
 RootQueryType = merge_types(
@@ -38,6 +40,7 @@ RootQueryType = merge_types(
         FlowQuery,
         MessageQuery,
         SearchQuery,
+        WaGroupQuery,
     ),
 )
 RootMutationType = merge_types(
@@ -58,6 +61,8 @@ RootMutationType = merge_types(
         TemplateMutation,
         OrganizationMutation,
         MediaMutation,
+        WaGroupMutation,
+        WaMessageMutation,
     ),
 )
 RootSubscriptionType = merge_types("RootSubscriptionType", (Subscription,))

@@ -16,7 +16,6 @@ from schema.types.organization import (
     OrganizationServicesResult,
     Provider,
     QualityRatingResult,
-    WaManagedPhone,
 )
 from schema.types.user import AccessRole, OrganizationResult
 
@@ -151,13 +150,6 @@ class OrganizationQuery:
     )
     def attachments_enabled(self) -> bool | None:
         return True
-
-    @strawberry.field(
-        permission_classes=[Staff],
-        description="Phones that run WhatsApp groups (Maytapi in Glific); none here.",
-    )
-    def wa_managed_phones(self, opts: Opts | None = None) -> list[WaManagedPhone | None] | None:
-        return []
 
     @strawberry.field(permission_classes=[Staff])
     def providers(

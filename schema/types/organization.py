@@ -117,12 +117,3 @@ class QualityRatingResult:
     current_limit: str | None = None
     previous_limit: str | None = None
     event: str | None = None
-
-
-@strawberry.type(name="WaManagedPhone", description="Glific's WhatsApp-group phones; none here.")
-class WaManagedPhone:
-    id: strawberry.ID | None = None
-    label: str | None = None
-    phone: str | None = None
-    phone_id: int | None = None
-    status: str | None = None

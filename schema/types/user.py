@@ -213,11 +213,12 @@ class Group:
         row: Any = self
         return len(await info.context.fetch(CONTACTS_OF_GROUP.name, row.id))
 
-    @strawberry.field(
-        metadata={COLUMNS: ()}, description="Always 0 here (no WhatsApp groups are kept)."
-    )
-    def wa_groups_count(self) -> int | None:
-        return 0
+    @strawberry.field(metadata={COLUMNS: ("id",)}, description="The WA groups it holds.")
+    async def wa_groups_count(self, info: Info) -> int | None:
+        from schema.types.wa_group import WA_GROUPS_COUNT  # (it imports this module)
+
+        row: Any = self
+        return int(await info.context.fetch(WA_GROUPS_COUNT.name, row.id) or 0)
 
     messages: list[Annotated[Message, strawberry.lazy("schema.types.message")] | None] | None = (
         related(MESSAGES_OF_GROUP, "id", description="Messages sent to the collection as a whole.")
