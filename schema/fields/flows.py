@@ -16,6 +16,7 @@ from resolvers import (
     flow_runs,
     flows,
     group_sends,
+    wa_group_flows,
 )
 from resolvers.errors import InputErrors
 from schema.fields.common import ctx_of, lookup, payload, query_row, query_rows, read
@@ -296,6 +297,33 @@ class FlowMutation:
             lambda s: group_sends.start_group_flow(
                 s, ctx.org_id, ctx.user, flow_id, group_id, _results(default_results)
             ),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[Staff],
+        description="Start a published flow for a WhatsApp group now, ending the flow it is "
+        "in (resolvers.wa_group_flows).",
+    )
+    async def start_wa_group_flow(
+        self, info: Info, flow_id: strawberry.ID, wa_group_id: strawberry.ID
+    ) -> CommonFlowResult:
+        org_id = ctx_of(info).org_id
+        return await _done(
+            info, lambda s: wa_group_flows.start_wa_group_flow(s, org_id, flow_id, wa_group_id)
+        )
+
+    @strawberry.mutation(
+        permission_classes=[Manager],
+        description="Start a published flow for every WhatsApp group of a collection (by a "
+        "job, each group in a transaction of its own).",
+    )
+    async def start_wa_group_collection_flow(
+        self, info: Info, flow_id: strawberry.ID, group_id: strawberry.ID
+    ) -> CommonFlowResult:
+        org_id = ctx_of(info).org_id
+        return await _done(
+            info,
+            lambda s: wa_group_flows.start_wa_group_collection_flow(s, org_id, flow_id, group_id),
         )
 
     @strawberry.mutation(

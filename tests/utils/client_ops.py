@@ -85,7 +85,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "contacts_field__*.graphql",
         "profiles__*.graphql",
         "languages__*.graphql",
-        # Messages and searches, but for WhatsApp groups (not kept here).
+        # Messages and searches (the WhatsApp groups' too).
         "messages__by_id.graphql",
         "messages__clear.graphql",
         "messages__count.graphql",
@@ -97,8 +97,10 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         "messages__update.graphql",
         "messages__send_hsm_message.graphql",
         "messages__send_hsm_message_to_group.graphql",
-        "searches__[!w]*.graphql",
+        "messages__wa_group_message.graphql",
+        "searches__*.graphql",
         "flows__group_flow.graphql",
+        "flows__wa_group_collection_flow.graphql",
         "flows__contact_resume.graphql",
         "flows__broadcast_stats.graphql",
         "flows__*_l10n.graphql",

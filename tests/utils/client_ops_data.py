@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import FlowLabel, Language, Location, User, UserGroup, UserJob
-from resolvers import groups, inbound
+from resolvers import groups, inbound, providers
 from resolvers.conversation import InboundMessage
 from resolvers.flow_engine import Input
 from tests.utils.client_ops import Operation, ShapeRules
@@ -82,6 +82,10 @@ def shape_rules(operation: Operation) -> ShapeRules:
             nulls.append(f"{root}[[]].group")  # a contact's conversation has no group
             for never in ("media", "location", "contextMessage", "whatsappFormResponse"):
                 nulls.append(f"{root}[[]].messages[[]].{never}")  # texts: none of these
+        if root == "waSearch":
+            # (The document names it `search`.) A WhatsApp group's conversation is in no
+            # collection view.
+            nulls.append("search[[]].group")
         if root in ("createAndSendMessage", "createMessage", "updateMessage", "message"):
             nulls.append(f"{root}.message.media")  # a text has no media
         if root == "searchMulti":
@@ -136,6 +140,7 @@ class World:
     _saved_search_ids: list[str] = field(default_factory=list)
     _awaiting_flow_id: str | None = None
     _hsm_template_id: str | None = None
+    _wa_group_id: str | None = None
 
     # -- lazily made objects --------------------------------------------------------------
 
@@ -239,6 +244,48 @@ class World:
                 {"p": self.phone},
             )
         return self._hsm_template_id
+
+    def wa_group_id(self) -> str:
+        """A WhatsApp group (as Maytapi makes one: a member's message in it), put in the
+        world's collection."""
+        if self._wa_group_id is None:
+            product = f"prod-{secrets.token_hex(6)}"
+
+            async def account(session: AsyncSession) -> None:
+                await providers.set_provider(
+                    session, self.tenant.org_id, providers.MAYTAPI, product, {"token": "t"}
+                )
+
+            self.tenant.server.in_transaction(account)
+            member = unique_phone()
+            said = self.tenant.client.post(
+                "/maytapi",
+                json={
+                    "product_id": product,
+                    "phone_id": 1150,
+                    "type": "message",
+                    "conversation": "120363213149844251@g.us",
+                    "conversation_name": "Class 5 parents",
+                    "receiver": unique_phone(),
+                    "user": {"id": f"{member}@c.us", "name": "Parent", "phone": member},
+                    "message": {"type": "text", "text": "Good morning", "id": f"m-{product}"},
+                },
+            )
+            assert said.status_code == 200, said.text
+            found = self.tenant.data("{ waGroups { id } }")["waGroups"]
+            self._wa_group_id = str(found[0]["id"])
+            self.tenant.data(
+                "mutation($i: UpdateCollectionWaGroupInput!) { updateCollectionWaGroup(input:"
+                " $i) { waGroupsDeleted } }",
+                {
+                    "i": {
+                        "groupId": self.group_id,
+                        "addWaGroupIds": [self._wa_group_id],
+                        "deleteWaGroupIds": [],
+                    }
+                },
+            )
+        return self._wa_group_id
 
     def broadcast_id(self) -> str:
         """The broadcast of a text sent to the world's collection."""
@@ -721,6 +768,14 @@ PER_OPERATION: dict[tuple[str, str], Rule] = {
     ("createSavedSearch", "input"): lambda w: _saved_search_input(),
     ("updateSavedSearch", "input"): lambda w: _saved_search_input(),
     ("collectionStats", "organizationId"): lambda w: str(w.tenant.org_id),
+    ("sendMessageInWaGroup", "input"): lambda w: {
+        "message": "Tomorrow's class starts at 9.",
+        "type": "TEXT",
+        "waGroupId": w.wa_group_id(),
+    },
+    ("startWaGroupCollectionFlow", "flowId"): lambda w: (w.wa_group_id(), w.flow_id)[1],
+    ("startWaGroupCollectionFlow", "groupId"): lambda w: w.group_id,
+    ("waSearch", "filter"): lambda w: {"id": w.wa_group_id()},
     ("updateLanguage", "input"): _renamed_language,
 }
 
