@@ -20,6 +20,7 @@ from sqlmodel import col
 from models import (
     Contact,
     ContactGroup,
+    ContactWaGroup,
     Location,
     Organization,
     Read,
@@ -248,9 +249,19 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None
             in_ids(ContactGroup.group_id, flt["exclude_groups"])
         )
         stmt = stmt.where(col(Contact.id).not_in(members))
-    # Tags and WhatsApp groups are not modelled yet: no contact carries one, so asking for
-    # contacts that do matches nothing, and excluding them removes nothing.
-    if flt.get("include_tags") or flt.get("include_wa_groups"):
+    if flt.get("include_wa_groups"):
+        members = select(col(ContactWaGroup.contact_id)).where(
+            in_ids(ContactWaGroup.wa_group_id, flt["include_wa_groups"])
+        )
+        stmt = stmt.where(col(Contact.id).in_(members))
+    if flt.get("exclude_wa_groups"):
+        members = select(col(ContactWaGroup.contact_id)).where(
+            in_ids(ContactWaGroup.wa_group_id, flt["exclude_wa_groups"])
+        )
+        stmt = stmt.where(col(Contact.id).not_in(members))
+    # Tags are not modelled on contacts: no contact carries one, so asking for contacts
+    # that do matches nothing, and excluding them removes nothing.
+    if flt.get("include_tags"):
         stmt = stmt.where(false())
     date_range = flt.get("date_range") or {}
     if date_range:
@@ -342,7 +353,8 @@ async def list_contacts(
 
 
 def _long_id_lists(flt: dict[str, Any]) -> bool:
-    return len(flt.get("include_groups") or ()) + len(flt.get("exclude_groups") or ()) > 64
+    keys = ("include_groups", "exclude_groups", "include_wa_groups", "exclude_wa_groups")
+    return sum(len(flt.get(key) or ()) for key in keys) > 64
 
 
 async def count_contacts(

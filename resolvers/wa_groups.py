@@ -108,6 +108,38 @@ async def groups_of_wa_groups(session: AsyncSession, ids: list[int]) -> dict[int
     return out
 
 
+async def wa_groups_of_contacts(
+    session: AsyncSession, ids: list[int]
+) -> dict[int, list[WaGroup]]:
+    """{contact id: the WA groups it is a member of}, for `Contact.waGroups`."""
+    rows = await session.execute(
+        select(col(ContactWaGroup.contact_id), WaGroup)
+        .join(WaGroup, col(WaGroup.id) == col(ContactWaGroup.wa_group_id))
+        .where(col(ContactWaGroup.contact_id).in_(ids))
+        .order_by(col(WaGroup.label), col(WaGroup.id))
+    )
+    out: dict[int, list[WaGroup]] = {i: [] for i in ids}
+    for contact_id, wa_group in rows:
+        out[contact_id].append(wa_group)
+    return out
+
+
+async def wa_groups_of_collections(
+    session: AsyncSession, ids: list[int]
+) -> dict[int, list[WaGroup]]:
+    """{collection id: the WA groups it holds}, for `Group.waGroups`."""
+    rows = await session.execute(
+        select(col(WaGroupCollection.group_id), WaGroup)
+        .join(WaGroup, col(WaGroup.id) == col(WaGroupCollection.wa_group_id))
+        .where(col(WaGroupCollection.group_id).in_(ids))
+        .order_by(col(WaGroup.label), col(WaGroup.id))
+    )
+    out: dict[int, list[WaGroup]] = {i: [] for i in ids}
+    for group_id, wa_group in rows:
+        out[group_id].append(wa_group)
+    return out
+
+
 async def wa_groups_counts(session: AsyncSession, group_ids: list[int]) -> dict[int, int]:
     """{collection id: how many WA groups it holds}, for `Group.waGroupsCount`."""
     rows = await session.execute(

@@ -638,3 +638,54 @@ def test_glific_clients_wa_search_document_runs(tenant: Tenant, server: LiveServ
             "messages": [],
         },
     ]
+
+
+CONTACTS = """query($f: ContactFilter) { contacts(filter: $f, opts: {order: ASC}) {
+  name waGroups { label } } countContacts(filter: $f) }"""
+COLLECTION_GROUPS = """query($id: ID!) { group(id: $id) { group { waGroups { label } } } }"""
+
+
+def test_contacts_filter_by_wa_group_and_show_their_groups(tenant: Tenant) -> None:
+    world = wa_world(tenant)
+
+    async def join(session: AsyncSession) -> None:
+        from models import ContactWaGroup
+
+        for name, label in (("Asha", "Class 5A"), ("Ravi", "Class 5A"), ("Ravi", "Teachers")):
+            session.add(
+                ContactWaGroup(
+                    organization_id=tenant.org_id,
+                    contact_id=int(world.members[name]),
+                    wa_group_id=int(world.groups[label]),
+                )
+            )
+
+    tenant.server.in_transaction(join, org_id=tenant.org_id)
+    a5, teachers = world.groups["Class 5A"], world.groups["Teachers"]
+
+    def found(flt: dict[str, Any]) -> tuple[list[tuple[str, list[str]]], int]:
+        data = tenant.data(CONTACTS, {"f": flt}, role="staff")
+        named = [
+            (c["name"], [g["label"] for g in c["waGroups"]])
+            for c in data["contacts"]
+            if c["name"] in world.members
+        ]
+        return named, data["countContacts"]
+
+    assert found({"includeWaGroups": [a5]}) == (
+        [("Asha", ["Class 5A"]), ("Ravi", ["Class 5A", "Teachers"])],
+        2,
+    )
+    assert found({"includeWaGroups": [teachers]}) == ([("Ravi", ["Class 5A", "Teachers"])], 1)
+    left, _ = found({"excludeWaGroups": [teachers]})
+    assert [name for name, _ in left] == ["Asha", "Field phone"]
+    # Another organization's group id selects nobody here.
+    assert found({"includeWaGroups": ["999999"]}) == ([], 0)
+
+    school = collection(tenant, "School")
+    tenant.data(
+        UPDATE,
+        {"i": {"groupId": school, "addWaGroupIds": [a5, teachers], "deleteWaGroupIds": []}},
+    )
+    shown = tenant.data(COLLECTION_GROUPS, {"id": school}, role="staff")["group"]["group"]
+    assert [g["label"] for g in shown["waGroups"]] == ["Class 5A", "Teachers"]

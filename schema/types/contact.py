@@ -15,6 +15,7 @@ from schema.loaders import (
     LANGUAGE,
     PROFILE,
     PROFILES_OF_CONTACT,
+    WA_GROUPS_OF_CONTACT,
 )
 from schema.scalars import JsonValue
 from schema.types.common import COLUMNS, InputError, contextual, related
@@ -23,6 +24,7 @@ from schema.types.profile import Profile
 
 if TYPE_CHECKING:
     from schema.types.user import Group
+    from schema.types.wa_group import WaGroup
 
 
 @strawberry.type(name="ContactHistory")
@@ -82,6 +84,9 @@ class Contact:
         GROUPS_OF_CONTACT, "id"
     )
     history: list[ContactHistory | None] | None = related(HISTORY_OF_CONTACT, "id")
+    wa_groups: (
+        list[Annotated[WaGroup, strawberry.lazy("schema.types.wa_group")] | None] | None
+    ) = related(WA_GROUPS_OF_CONTACT, "id", description="The WhatsApp groups it is in.")
 
 
 @strawberry.type(name="ContactResult")

@@ -20,6 +20,7 @@ from schema.loaders import (
     MESSAGES_OF_GROUP,
     ORGANIZATION,
     USERS_OF_GROUP,
+    WA_GROUPS_OF_GROUP,
 )
 from schema.scalars import JsonValue, RoleLabel
 from schema.types.common import COLUMNS, InputError, related
@@ -29,6 +30,7 @@ from schema.types.organization import OutOfOffice, Provider, RegxFlow, Setting
 if TYPE_CHECKING:
     from schema.types.contact import Contact
     from schema.types.message import Message
+    from schema.types.wa_group import WaGroup
 
 ContactRef = Annotated["Contact", strawberry.lazy("schema.types.contact")]
 
@@ -212,6 +214,10 @@ class Group:
     async def contacts_count(self, info: Info) -> int | None:
         row: Any = self
         return len(await info.context.fetch(CONTACTS_OF_GROUP.name, row.id))
+
+    wa_groups: (
+        list[Annotated[WaGroup, strawberry.lazy("schema.types.wa_group")] | None] | None
+    ) = related(WA_GROUPS_OF_GROUP, "id", description="The WhatsApp groups it holds.")
 
     @strawberry.field(metadata={COLUMNS: ("id",)}, description="The WA groups it holds.")
     async def wa_groups_count(self, info: Info) -> int | None:
