@@ -3,9 +3,9 @@ groups"): its managed phones (`listPhones`), each active phone's groups (`getGro
 members as contacts and the memberships (`is_admin`). A membership Maytapi no longer lists is
 removed.
 
-The HTTP calls are made outside any transaction; each phone's groups are written in a short
-transaction of their own, so a sync that fails part way keeps what it wrote for the phones
-before (running it again finishes the job: every write is an upsert).
+The HTTP calls are made outside any transaction; each group is written with its members in a
+short transaction of its own, so a sync that fails part way keeps what it wrote before
+(running it again finishes the job: every write is an upsert).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 
 import httpx2
 from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import ContactWaGroup, Database, saved_id
@@ -90,27 +91,36 @@ async def _write_groups(
     credentials: MaytapiCredentials,
     groups: list[GroupInfo],
 ) -> None:
+    """Each group with its members in a transaction of its own: a phone in hundreds of
+    large groups never holds the database's writer for long (on SQLite, every other write,
+    a webhook's acknowledgement too, waits for it)."""
     async with db.transaction(org_id) as session:
-        managed = await upsert_managed_phone(
-            session, org_id, phone_id, number, credentials.product_id
+        managed_id = saved_id(
+            await upsert_managed_phone(session, org_id, phone_id, number, credentials.product_id)
         )
-        for info in groups:
-            group = await upsert_group(session, org_id, info.bsp_id, info.name, saved_id(managed))
-            group_id = saved_id(group)
-            admins = set(info.admins)
-            kept: set[int] = set()
-            for member in dict.fromkeys(info.participants):
-                try:
-                    contact_id = await upsert_contact(session, org_id, member, member)
-                except InputErrors:
-                    log.info("group %s member %s is no phone number", info.bsp_id, member)
-                    continue
-                await add_member(session, org_id, contact_id, group_id, member in admins)
-                kept.add(contact_id)
-            await session.execute(
-                delete(ContactWaGroup).where(
-                    col(ContactWaGroup.organization_id) == org_id,
-                    col(ContactWaGroup.wa_group_id) == group_id,
-                    col(ContactWaGroup.contact_id).not_in(kept),
-                )
-            )
+    for info in groups:
+        async with db.transaction(org_id) as session:
+            await _write_group(session, org_id, managed_id, info)
+
+
+async def _write_group(
+    session: AsyncSession, org_id: int, managed_id: int, info: GroupInfo
+) -> None:
+    group_id = saved_id(await upsert_group(session, org_id, info.bsp_id, info.name, managed_id))
+    admins = set(info.admins)
+    kept: set[int] = set()
+    for member in dict.fromkeys(info.participants):
+        try:
+            contact_id = await upsert_contact(session, org_id, member, member)
+        except InputErrors:
+            log.info("group %s member %s is no phone number", info.bsp_id, member)
+            continue
+        await add_member(session, org_id, contact_id, group_id, member in admins)
+        kept.add(contact_id)
+    await session.execute(
+        delete(ContactWaGroup).where(
+            col(ContactWaGroup.organization_id) == org_id,
+            col(ContactWaGroup.wa_group_id) == group_id,
+            col(ContactWaGroup.contact_id).not_in(kept),
+        )
+    )
