@@ -1,5 +1,6 @@
 """Message events for GraphQL subscriptions: "message N of organization O was received / sent
-/ changed status", published once the transaction that wrote the message has committed.
+/ changed status", published once the transaction that wrote the message has committed. The
+WhatsApp-group topics do the same for a group message (a `wa_messages` row).
 
 Publishing. Code that writes a message inside a transaction calls `collect(session, ...)`;
 the event waits on the session and is published by a SQLAlchemy `after_commit` hook, so it
@@ -50,6 +51,11 @@ SENT_MESSAGE = "sent_message"
 SENT_SIMULATOR_MESSAGE = "sent_simulator_message"
 SENT_GROUP_MESSAGE = "sent_group_message"
 UPDATE_MESSAGE_STATUS = "update_message_status"
+# WhatsApp groups (resolvers.wa_messages): these events name a `wa_messages` row, not a message.
+RECEIVED_WA_GROUP_MESSAGE = "received_wa_group_message"
+SENT_WA_GROUP_MESSAGE = "sent_wa_group_message"
+SENT_WA_GROUP_COLLECTION_MESSAGE = "sent_wa_group_collection_message"
+UPDATE_WA_MESSAGE_STATUS = "update_wa_message_status"
 TOPICS = frozenset(
     {
         RECEIVED_MESSAGE,
@@ -58,6 +64,10 @@ TOPICS = frozenset(
         SENT_SIMULATOR_MESSAGE,
         SENT_GROUP_MESSAGE,
         UPDATE_MESSAGE_STATUS,
+        RECEIVED_WA_GROUP_MESSAGE,
+        SENT_WA_GROUP_MESSAGE,
+        SENT_WA_GROUP_COLLECTION_MESSAGE,
+        UPDATE_WA_MESSAGE_STATUS,
     }
 )
 

@@ -108,9 +108,7 @@ async def groups_of_wa_groups(session: AsyncSession, ids: list[int]) -> dict[int
     return out
 
 
-async def wa_groups_of_contacts(
-    session: AsyncSession, ids: list[int]
-) -> dict[int, list[WaGroup]]:
+async def wa_groups_of_contacts(session: AsyncSession, ids: list[int]) -> dict[int, list[WaGroup]]:
     """{contact id: the WA groups it is a member of}, for `Contact.waGroups`."""
     rows = await session.execute(
         select(col(ContactWaGroup.contact_id), WaGroup)

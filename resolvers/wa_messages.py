@@ -37,6 +37,7 @@ from models import (
     ContactWaGroup,
     Database,
     Group,
+    Read,
     WaGroup,
     WaGroupCollection,
     WaManagedPhone,
@@ -44,7 +45,7 @@ from models import (
     saved_id,
     utcnow,
 )
-from resolvers import contacts, jobs, providers
+from resolvers import contacts, events, jobs, providers
 from resolvers.config import settings_for
 from resolvers.delivery import (
     GroupOutboundMessage,
@@ -53,7 +54,7 @@ from resolvers.delivery import (
     group_transport_for,
 )
 from resolvers.errors import InputErrors, not_found
-from resolvers.querying import to_int_id
+from resolvers.querying import by_id, one_or, to_int_id
 
 log = logging.getLogger(__name__)
 
@@ -345,6 +346,14 @@ async def receive(db: Database, org_id: int, message: GroupInbound) -> int | Non
             .on_conflict_do_nothing(index_elements=["bsp_id", "organization_id"])
             .returning(col(WaMessage.id))
         )
+        if stored is not None:
+            # What the managed phone said from the handset is the organization's own message.
+            topic = (
+                events.SENT_WA_GROUP_MESSAGE
+                if message.from_me
+                else events.RECEIVED_WA_GROUP_MESSAGE
+            )
+            events.collect(session, org_id, topic, int(stored))
         if stored is not None and group is not None:
             group.last_communication_at = now
             if not message.from_me:
@@ -368,6 +377,7 @@ async def record_acks(db: Database, org_id: int, acks: list[GroupAck]) -> int:
             if RANK[status] > RANK.get(message.bsp_status or "", -1):
                 message.bsp_status = status
                 message.updated_at = utcnow()
+                _status_changed(session, message)
                 moved += 1
     return moved
 
@@ -378,7 +388,7 @@ async def record_error(db: Database, org_id: int, error: GroupSendError) -> bool
         message = await _by_bsp_id(session, org_id, error.bsp_id)
         if message is None:
             return False
-        _fail(message, error.payload)
+        _fail(session, message, error.payload)
     return True
 
 
@@ -410,11 +420,21 @@ async def _by_bsp_id(session: AsyncSession, org_id: int, bsp_id: str) -> WaMessa
     )
 
 
-def _fail(message: WaMessage, error: dict[str, Any]) -> None:
+def _fail(session: AsyncSession, message: WaMessage, error: dict[str, Any]) -> None:
+    """The message failed with `error` (published when that changes anything)."""
+    if (message.status, message.bsp_status, message.errors) == (FAILED, BSP_ERROR, error):
+        return
     message.status = FAILED
     message.bsp_status = BSP_ERROR
     message.errors = error
     message.updated_at = utcnow()
+    _status_changed(session, message)
+
+
+def _status_changed(session: AsyncSession, message: WaMessage) -> None:
+    events.collect(
+        session, message.organization_id, events.UPDATE_WA_MESSAGE_STATUS, saved_id(message)
+    )
 
 
 # --- outbound --------------------------------------------------------------------------------
@@ -498,6 +518,7 @@ async def send_in_group(
     group.last_communication_at = now
     group.updated_at = now
     await session.flush()
+    events.collect(session, org_id, events.SENT_WA_GROUP_MESSAGE, saved_id(message))
     await jobs.defer(
         session,
         SEND_JOB,
@@ -538,7 +559,9 @@ async def send_to_collection(
         message = "Cannot send message: No WhatsApp group found in the collection"
         raise InputErrors([("group_id", message)])
     for wa_group_id in wa_group_ids:
-        await send_in_group(
+        # One event per group message: the collection's conversation (resolvers.wa_groups)
+        # lists each of them, so the live screen shows what a re-read shows.
+        sent = await send_in_group(
             session,
             org_id,
             wa_group_id=wa_group_id,
@@ -548,6 +571,7 @@ async def send_to_collection(
             caption=caption,
             group_id=group_id,
         )
+        events.collect(session, org_id, events.SENT_WA_GROUP_COLLECTION_MESSAGE, saved_id(sent))
     return len(wa_group_ids)
 
 
@@ -590,10 +614,12 @@ async def _prepare(db: Database, org_id: int, message_id: int) -> _Step | None:
             None,
         )
         if account is None:
-            _fail(message, {"message": NOT_ACTIVE})
+            _fail(session, message, {"message": NOT_ACTIVE})
             return None
         if group is None or phone is None:
-            _fail(message, {"message": "The message has no WhatsApp group or managed phone"})
+            _fail(
+                session, message, {"message": "The message has no WhatsApp group or managed phone"}
+            )
             return None
         return _Step(
             outbound=GroupOutboundMessage(
@@ -642,14 +668,15 @@ async def _record(db: Database, org_id: int, message_id: int, result: SendResult
             message.bsp_id = result.provider_message_id
             message.sent_at = now
             message.errors = {}
+            _status_changed(session, message)
             return False
         error = dict(result.error or {})
         if result.outcome == "failed":
-            _fail(message, error)
+            _fail(session, message, error)
             return False
         if message.send_attempts >= max_attempts:
             gave_up = f"gave up after {message.send_attempts} attempts"
-            _fail(message, {"message": gave_up, "last_error": error})
+            _fail(session, message, {"message": gave_up, "last_error": error})
             return False
         message.errors = error
         return True
@@ -667,7 +694,20 @@ async def send_job(db: Database, args: dict[str, Any]) -> None:
         raise SendRetry(f"WA group message {message_id}: {result.error}")
 
 
-# --- the API's mutations (schema.fields.wa_messages) -----------------------------------------
+# --- the API (schema.fields.wa_messages, schema.subscriptions) -------------------------------
+
+ENTITY = "WAGroup.WAMessage"
+
+
+def wa_message_read(org_id: int, raw_id: Any) -> Read[Any]:
+    """One group message of the organization (what a subscription event names); a miss is
+    Glific's `Elixir.Glific.WAGroup.WAMessage` / `Resource not found`."""
+    try:
+        mid = to_int_id(raw_id)
+    except InputErrors:
+        mid = 0
+    return Read(by_id(WaMessage), {"id": mid, "org": org_id}, one_or(lambda: not_found(ENTITY)))
+
 
 MEDIA_NOT_KEPT = "Message media is not kept on this server; send a text, or a flow's media message"
 

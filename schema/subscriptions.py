@@ -9,27 +9,33 @@ organization, as Glific's do.
 
 `simulatorRelease`, `bspBalance` and `collectionCount` are accepted (the web app subscribes
 to them) and stay silent: nothing here publishes those events. `sentGroupMessage` carries a
-collection's own message (resolvers.group_sends)."""
+collection's own message (resolvers.group_sends).
+
+The WhatsApp-group fields (`receivedWaGroupMessage`, `sentWaGroupMessage`,
+`updateWaMessageStatus`, `sentWaGroupCollectionMessage`) yield a `WaMessage`, read the same
+way (resolvers.wa_messages publishes their events)."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from models import Read
 from models.errors import DatabaseUnavailable
-from resolvers import events, messages
+from resolvers import events, messages, wa_messages
 from resolvers.errors import GENERIC_ERROR, UNAUTHORIZED, ClientError
 from schema.context import Context
 from schema.fields.common import ctx_of, query_row
 from schema.scalars import JsonValue
 from schema.types.message import Message
+from schema.types.wa_group import WaMessage
 
 AUTH_MISMATCH = "Auth Credentials mismatch"
 
@@ -45,7 +51,15 @@ def _checked(info: Info, organization_id: strawberry.ID) -> Context:
     return ctx
 
 
-async def _messages(ctx: Context, info: Info, *topics: str) -> AsyncGenerator[Any, None]:
+# Reads one row of the organization by id: a message, or a group message.
+Reader = Callable[[int, Any], Read[Any]]
+
+
+async def _messages(
+    ctx: Context, info: Info, reader: Reader | None, *topics: str
+) -> AsyncGenerator[Any, None]:
+    """The events' rows, read with `reader` (a message's `message_read` when None, looked
+    up for each event)."""
     org_id = ctx.org_id
     async for event in events.subscribe(ctx.db, org_id, topics):
         # A socket's context outlives its events: nothing read for one event (rows, loader
@@ -53,7 +67,8 @@ async def _messages(ctx: Context, info: Info, *topics: str) -> AsyncGenerator[An
         await ctx.reset_reads()
         try:
             found, errors = await query_row(
-                info, functools.partial(messages.message_read, org_id, event.message_id)
+                info,
+                functools.partial(reader or messages.message_read, org_id, event.message_id),
             )
         except (ClientError, DatabaseUnavailable):
             raise
@@ -66,12 +81,21 @@ async def _messages(ctx: Context, info: Info, *topics: str) -> AsyncGenerator[An
 
 
 async def _refused_or(
-    info: Info, organization_id: strawberry.ID, *topics: str
+    info: Info,
+    organization_id: strawberry.ID,
+    *topics: str,
+    reader: Reader | None = None,
 ) -> AsyncIterator[Any]:
     """The checks run when the subscription is made, so a refusal is the protocol's `error`
     answer to `subscribe` rather than a first event."""
     ctx = _checked(info, organization_id)
-    return _messages(ctx, info, *topics)
+    return _messages(ctx, info, reader, *topics)
+
+
+async def _wa_messages(
+    info: Info, organization_id: strawberry.ID, topic: str
+) -> AsyncIterator[Any]:
+    return await _refused_or(info, organization_id, topic, reader=wa_messages.wa_message_read)
 
 
 async def _silent(info: Info, organization_id: strawberry.ID) -> AsyncIterator[Any]:
@@ -121,6 +145,37 @@ class Subscription:
         self, info: Info, organization_id: strawberry.ID
     ) -> AsyncIterator[Message | None]:
         return await _refused_or(info, organization_id, events.SENT_SIMULATOR_MESSAGE)
+
+    @strawberry.subscription(
+        description="A message said in a WhatsApp group (or to a managed phone) was stored."
+    )
+    async def received_wa_group_message(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[WaMessage | None]:
+        return await _wa_messages(info, organization_id, events.RECEIVED_WA_GROUP_MESSAGE)
+
+    @strawberry.subscription(
+        description="An outbound WhatsApp group message was stored (to be sent, or said from "
+        "the managed phone itself)."
+    )
+    async def sent_wa_group_message(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[WaMessage | None]:
+        return await _wa_messages(info, organization_id, events.SENT_WA_GROUP_MESSAGE)
+
+    @strawberry.subscription(
+        description="A message to a collection of WhatsApp groups was stored (one per group)."
+    )
+    async def sent_wa_group_collection_message(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[WaMessage | None]:
+        return await _wa_messages(info, organization_id, events.SENT_WA_GROUP_COLLECTION_MESSAGE)
+
+    @strawberry.subscription(description="A WhatsApp group message's status or errors changed.")
+    async def update_wa_message_status(
+        self, info: Info, organization_id: strawberry.ID
+    ) -> AsyncIterator[WaMessage | None]:
+        return await _wa_messages(info, organization_id, events.UPDATE_WA_MESSAGE_STATUS)
 
     @strawberry.subscription(description="Accepted; silent (simulator leases expire quietly).")
     async def simulator_release(

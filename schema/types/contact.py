@@ -84,9 +84,9 @@ class Contact:
         GROUPS_OF_CONTACT, "id"
     )
     history: list[ContactHistory | None] | None = related(HISTORY_OF_CONTACT, "id")
-    wa_groups: (
-        list[Annotated[WaGroup, strawberry.lazy("schema.types.wa_group")] | None] | None
-    ) = related(WA_GROUPS_OF_CONTACT, "id", description="The WhatsApp groups it is in.")
+    wa_groups: list[Annotated[WaGroup, strawberry.lazy("schema.types.wa_group")] | None] | None = (
+        related(WA_GROUPS_OF_CONTACT, "id", description="The WhatsApp groups it is in.")
+    )
 
 
 @strawberry.type(name="ContactResult")

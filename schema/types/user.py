@@ -215,9 +215,9 @@ class Group:
         row: Any = self
         return len(await info.context.fetch(CONTACTS_OF_GROUP.name, row.id))
 
-    wa_groups: (
-        list[Annotated[WaGroup, strawberry.lazy("schema.types.wa_group")] | None] | None
-    ) = related(WA_GROUPS_OF_GROUP, "id", description="The WhatsApp groups it holds.")
+    wa_groups: list[Annotated[WaGroup, strawberry.lazy("schema.types.wa_group")] | None] | None = (
+        related(WA_GROUPS_OF_GROUP, "id", description="The WhatsApp groups it holds.")
+    )
 
     @strawberry.field(metadata={COLUMNS: ("id",)}, description="The WA groups it holds.")
     async def wa_groups_count(self, info: Info) -> int | None:
