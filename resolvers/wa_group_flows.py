@@ -133,12 +133,25 @@ async def _start_for_collection(db: Database, args: dict[str, Any]) -> None:
 async def _wake_up(db: Database, args: dict[str, Any]) -> None:
     """A group's run waiting for time goes on (idempotent: a run no longer waiting for
     that time is left alone)."""
-    org_id = int(args["org"])
+    org_id, run_id = int(args["org"]), int(args["run"])
     async with db.transaction(org_id) as session:
-        row = await session.get(WaGroupFlowRun, int(args["run"]), with_for_update=True)
-        if row is None or row.organization_id != org_id or row.status != "active":
+        wa_group_id = await session.scalar(
+            select(col(WaGroupFlowRun.wa_group_id)).where(
+                col(WaGroupFlowRun.id) == run_id, col(WaGroupFlowRun.organization_id) == org_id
+            )
+        )
+        if wa_group_id is None:
             return
-        group = await fetch_for_write(session, WaGroup, org_id, row.wa_group_id, wa_groups.WA_GROUP)
+        # The group's lock first, as a start takes it (then the runs'): a wake-up and a
+        # start at the same moment wait for each other instead of deadlocking.
+        group = await fetch_for_write(
+            session, WaGroup, org_id, wa_group_id, wa_groups.WA_GROUP, lock=True
+        )
+        row = await session.get(
+            WaGroupFlowRun, run_id, with_for_update=True, populate_existing=True
+        )
+        if row is None or row.status != "active":
+            return
         runs = session_from_json(row.session)
         active = runs.active_run()
         if active is None or active.wait is None or active.wait.kind != "time":
