@@ -15,6 +15,7 @@ interleave."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -101,9 +102,8 @@ async def start_wa_group_collection_flow(
     collection, each in a transaction of its own, by a job once this one commits."""
     flow, _ = await _published(session, org_id, flow_id)
     collection = await fetch_for_write(session, Group, org_id, group_id, wa_groups.GROUP)
-    await jobs.defer(
-        session, COLLECTION_JOB, {"org": org_id, "flow": flow.id, "group": collection.id}
-    )
+    asked = {"org": org_id, "flow": flow.id, "group": collection.id, "at": utcnow().isoformat()}
+    await jobs.defer(session, COLLECTION_JOB, asked)
 
 
 @jobs.job(COLLECTION_JOB)
@@ -120,9 +120,21 @@ async def _start_for_collection(db: Database, args: dict[str, Any]) -> None:
                 .order_by(col(WaGroupCollection.wa_group_id))
             )
         )
+    asked_at = datetime.fromisoformat(args["at"])
     for wa_group_id in ids:
         try:
             async with db.transaction(org_id) as session:
+                # A job run again (after a crash or an error part way) skips the groups
+                # it started the flow for already.
+                if await session.scalar(
+                    select(col(WaGroupFlowRun.id)).where(
+                        col(WaGroupFlowRun.organization_id) == org_id,
+                        col(WaGroupFlowRun.wa_group_id) == wa_group_id,
+                        col(WaGroupFlowRun.flow_id) == int(args["flow"]),
+                        col(WaGroupFlowRun.inserted_at) >= asked_at,
+                    )
+                ):
+                    continue
                 await start_wa_group_flow(session, org_id, args["flow"], wa_group_id)
         except InputErrors as exc:
             # The flow was unpublished or the group deleted meanwhile: the others go on.

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -134,29 +134,19 @@ async def upsert_managed_phone(
     status: str | None = None,
 ) -> WaManagedPhone:
     """The organization's managed phone `phone_id`, created on first sight; locked until the
-    transaction ends. A given number, label or status replaces the stored one."""
+    transaction ends. A given number, label or status replaces the stored one.
+
+    Lock order: a transaction that locks a group and its phone takes the group's lock first
+    (`send_in_group`, `receive`), else two of them deadlock on PostgreSQL."""
     now = utcnow()
-    await session.execute(
-        _insert(session)(WaManagedPhone)
-        .values(
-            organization_id=org_id,
-            phone_id=phone_id,
-            phone=digits(number),
-            product_id=product_id,
-            label=label,
-            status=status,
-            inserted_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["organization_id", "phone_id"])
-    )
+    await _insert_phone(session, org_id, phone_id, number, product_id, label, status, now)
     phone = await session.scalar(
         select(WaManagedPhone)
         .where(
             col(WaManagedPhone.organization_id) == org_id,
             col(WaManagedPhone.phone_id) == phone_id,
         )
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     assert phone is not None  # inserted above or already there
     changes = {
@@ -172,9 +162,52 @@ async def upsert_managed_phone(
     return phone
 
 
+async def managed_phone_id(
+    session: AsyncSession, org_id: int, phone_id: int, number: str, product_id: str
+) -> int:
+    """The row id of the managed phone `phone_id`, created on first sight, without locking
+    it (for a caller that locks a group before the phone)."""
+    await _insert_phone(session, org_id, phone_id, number, product_id, None, None, utcnow())
+    found = await session.scalar(
+        select(col(WaManagedPhone.id)).where(
+            col(WaManagedPhone.organization_id) == org_id,
+            col(WaManagedPhone.phone_id) == phone_id,
+        )
+    )
+    assert found is not None
+    return int(found)
+
+
+async def _insert_phone(
+    session: AsyncSession,
+    org_id: int,
+    phone_id: int,
+    number: str,
+    product_id: str,
+    label: str | None,
+    status: str | None,
+    now: Any,
+) -> None:
+    await session.execute(
+        _insert(session)(WaManagedPhone)
+        .values(
+            organization_id=org_id,
+            phone_id=phone_id,
+            phone=digits(number),
+            product_id=product_id,
+            label=label,
+            status=status,
+            inserted_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["organization_id", "phone_id"])
+    )
+
+
 async def upsert_contact(session: AsyncSession, org_id: int, phone: str, name: str) -> int:
     """The id of the organization's contact with this phone, created (resolvers.contacts)
-    when there is none. InputErrors for a phone that is no phone number."""
+    when there is none, named `name` (no name when it is empty: never the number, which
+    staff may not see). InputErrors for a phone that is no phone number."""
     try:
         found = await contacts.contact_by_phone(session, org_id, phone)
         return int(found.id)
@@ -182,9 +215,8 @@ async def upsert_contact(session: AsyncSession, org_id: int, phone: str, name: s
         pass
     try:
         async with session.begin_nested():
-            made = await contacts.create_contact(
-                session, org_id, {"phone": phone, "name": (name or phone)[:255]}
-            )
+            params = {"phone": phone, **({"name": name[:255]} if name.strip() else {})}
+            made = await contacts.create_contact(session, org_id, params)
             return saved_id(made)
     except InputErrors:
         # Created meanwhile by a concurrent transaction (the unique phone), or not a number.
@@ -210,13 +242,13 @@ async def upsert_group(
     that reported it; locked until the transaction ends (its messages are numbered under
     this lock). A new non-empty label replaces the stored one."""
     now = utcnow()
-    label = (label or bsp_id)[:255]
+    label = label[:255]
     await session.execute(
         _insert(session)(WaGroup)
         .values(
             organization_id=org_id,
             bsp_id=bsp_id,
-            label=label,
+            label=label or bsp_id[:255],
             wa_managed_phone_id=managed_phone_id,
             is_org_read=True,
             fields={},
@@ -228,10 +260,10 @@ async def upsert_group(
     group = await session.scalar(
         select(WaGroup)
         .where(col(WaGroup.organization_id) == org_id, col(WaGroup.bsp_id) == bsp_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     assert group is not None
-    if group.label != label:
+    if label and group.label != label:
         group.label = label
         group.updated_at = now
     return group
@@ -297,18 +329,18 @@ async def receive(db: Database, org_id: int, message: GroupInbound) -> int | Non
         log.warning("Maytapi message %s without a sender phone skipped", message.bsp_id[:100])
         return None
     async with db.transaction(org_id, urgent=True) as session:
-        phone = await upsert_managed_phone(
+        phone_row_id = await managed_phone_id(
             session, org_id, message.phone_id, message.receiver, message.product_id
         )
         group = None
         if not message.is_dm:
             group = await upsert_group(
-                session,
-                org_id,
-                message.conversation,
-                message.conversation_name,
-                saved_id(phone),
+                session, org_id, message.conversation, message.conversation_name, phone_row_id
             )
+        # (Locked after the group: upsert_managed_phone's lock order.)
+        phone = await upsert_managed_phone(
+            session, org_id, message.phone_id, message.receiver, message.product_id
+        )
         if message.from_me:
             contact_id = await managed_phone_contact(session, org_id, phone)
         else:
@@ -366,13 +398,24 @@ async def record_acks(db: Database, org_id: int, acks: list[GroupAck]) -> int:
     """Maytapi's delivery acks: each named message's provider status moves forward only
     (sent < delivered < read; a failed message stays failed). The number moved."""
     moved = 0
+    wanted = sorted({ack.bsp_id for ack in acks if ack.ack_type in ACKS})
+    if not wanted:
+        return 0
     async with db.transaction(org_id, urgent=True) as session:
+        # One statement for the callback's messages, locked in id order.
+        found = {
+            m.bsp_id: m
+            for m in await session.scalars(
+                select(WaMessage)
+                .where(col(WaMessage.organization_id) == org_id, col(WaMessage.bsp_id).in_(wanted))
+                .order_by(col(WaMessage.id))
+                .with_for_update()
+            )
+        }
         for ack in acks:
             status = ACKS.get(ack.ack_type)
-            if status is None:
-                continue
-            message = await _by_bsp_id(session, org_id, ack.bsp_id)
-            if message is None or message.status == FAILED:
+            message = found.get(ack.bsp_id)
+            if status is None or message is None or message.status == FAILED:
                 continue
             if RANK[status] > RANK.get(message.bsp_status or "", -1):
                 message.bsp_status = status
@@ -477,7 +520,7 @@ async def send_in_group(
     group = await session.scalar(
         select(WaGroup)
         .where(col(WaGroup.organization_id) == org_id, col(WaGroup.id) == wa_group_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     if group is None:
         raise not_found("Groups.WAGroup")
@@ -487,7 +530,7 @@ async def send_in_group(
             col(WaManagedPhone.organization_id) == org_id,
             col(WaManagedPhone.id) == (wa_managed_phone_id or group.wa_managed_phone_id),
         )
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     if phone is None:
         raise InputErrors.field("wa_managed_phone_id", "does not exist")
@@ -663,6 +706,19 @@ async def _record(db: Database, org_id: int, message_id: int, result: SendResult
         now = utcnow()
         message.updated_at = now
         if result.outcome == "sent":
+            if result.provider_message_id:
+                # Maytapi posts what our phone said back to us (`fromMe`, the same id), and
+                # that copy may have been stored (`receive`) before this answer is: it is
+                # this message, so it goes and this row keeps the id (else the unique id
+                # fails this transaction and the job sends the text again).
+                await session.execute(
+                    delete(WaMessage).where(
+                        col(WaMessage.organization_id) == org_id,
+                        col(WaMessage.bsp_id) == result.provider_message_id,
+                        col(WaMessage.flow) == "outbound",
+                        col(WaMessage.id) != message_id,
+                    )
+                )
             message.status = "sent"
             message.bsp_status = "sent"
             message.bsp_id = result.provider_message_id

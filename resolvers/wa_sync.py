@@ -111,7 +111,8 @@ async def _write_group(
     kept: set[int] = set()
     for member in dict.fromkeys(info.participants):
         try:
-            contact_id = await upsert_contact(session, org_id, member, member)
+            # Maytapi lists numbers only: the member gets no name (as in Glific).
+            contact_id = await upsert_contact(session, org_id, member, "")
         except InputErrors:
             log.info("group %s member %s is no phone number", info.bsp_id, member)
             continue

@@ -171,6 +171,10 @@ def test_a_group_message_is_stored_with_its_sender_group_and_membership_once(
     assert [m.message_number for m in org.messages()] == [1, 2]
     renamed = org.group("120363213149844251@g.us")
     assert renamed is not None and renamed.label == "Renamed group"
+    # A callback without the group's name keeps the one it has.
+    org.post(org.message(sender=sender, text="nameless", name=""))
+    kept = org.group("120363213149844251@g.us")
+    assert kept is not None and kept.label == "Renamed group"
 
 
 def test_two_identical_callbacks_at_the_same_moment_give_one_row(server: LiveServer) -> None:
@@ -292,6 +296,26 @@ def test_acks_only_move_a_message_forward_and_an_error_fails_it(server: LiveServ
     assert failed.errors["data"]["message"] == "Could not deliver"
     ack("out-2", "seen")  # failed is final
     assert statuses()["out-2"] == ("failed", "error")
+
+    # Acks for several messages in one callback; more than Maytapi ever sends in one is
+    # refused whole (each would hold the database's writer while it is looked up).
+    org.post(org.message(sender=unique_phone(), from_me=True, message_id="out-3"))
+    many = {
+        "product_id": org.product,
+        "phone_id": org.phone_id,
+        "type": "ack",
+        "data": [{"msgId": "out-3", "ackType": "seen"}] * 101,
+    }
+    refused = org.post(many)
+    assert refused.status_code == 400
+    assert "at most 100 acks" in refused.json()["error"]["message"]
+    assert statuses()["out-3"] == ("sent", "sent")
+    many["data"] = [
+        {"msgId": "out-3", "ackType": "delivered"},
+        {"msgId": "out-1", "ackType": "seen"},
+    ]
+    assert org.post(many).status_code == 200
+    assert statuses()["out-3"] == ("sent", "delivered")
 
 
 def test_a_phone_status_callback_updates_the_managed_phone(server: LiveServer) -> None:

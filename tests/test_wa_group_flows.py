@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import WaGroup, WaGroupFlowRun
+from models import WaGroup, WaGroupFlowRun, utcnow
+from resolvers import wa_group_flows
 from tests.test_jobs import wait_until
 from tests.test_wa_group_messages import GROUP, SendingOrg, fake, wa_server
 from tests.utils.chat import import_and_publish
@@ -204,11 +205,59 @@ def test_bad_starts_are_refused_and_start_nothing(wa_server: LiveServer, fake: F
         {"key": "Elixir.Glific.Groups.WAGroup", "message": "Resource not found"}
     ]
     # Another organization's group is as unknown as a missing one.
+    # (With a published flow of its own, so that the group is what is refused.)
     stranger = create_tenant(wa_server)
-    theirs = stranger.gql(START, {"f": flow_id, "g": group})
-    assert theirs["data"]["startWaGroupFlow"]["success"] is False
+    own = weekly_flow()
+    import_and_publish(stranger, (own, []))
+    own_id = next(
+        f["id"]
+        for f in stranger.data(FLOWS, {"n": own["name"]})["flows"]
+        if f["uuid"] == own["uuid"]
+    )
+    theirs = stranger.data(START, {"f": own_id, "g": group})["startWaGroupFlow"]
+    assert theirs == {
+        "success": False,
+        "errors": [{"key": "Elixir.Glific.Groups.WAGroup", "message": "Resource not found"}],
+    }
     assert errors({"f": flow_id, "g": "999999"}, START_COLLECTION) == [
         {"key": "Elixir.Glific.Groups.Group", "message": "Resource not found"}
     ]
     assert _runs(org, org.wa_group_id) == []
     assert _said(org, org.wa_group_id) == []
+
+
+def test_a_collection_start_run_again_does_not_start_a_group_twice(
+    wa_server: LiveServer, fake: FakeMaytapi
+) -> None:
+    """The job that starts a flow for a collection's groups may run again (it is retried
+    after an error part way, or after a crash): the groups it reached already are skipped."""
+    org = SendingOrg(wa_server, fake)
+    first, second = org.wa_group_id, _second_group(org)
+    collection = org.tenant.data(CREATE_COLLECTION, {"i": {"label": f"Block {uuid.uuid4()}"}})[
+        "createGroup"
+    ]["group"]["id"]
+    org.tenant.data(
+        FILL_COLLECTION,
+        {
+            "i": {
+                "groupId": collection,
+                "addWaGroupIds": [str(first), str(second)],
+                "deleteWaGroupIds": [],
+            }
+        },
+    )
+    flow_id = _flow_id(org, flow(f"Notice {uuid.uuid4().hex[:6]}", [node(uid("n"), [send("Hi")])]))
+    args = {
+        "org": org.org_id,
+        "flow": int(flow_id),
+        "group": int(collection),
+        "at": utcnow().isoformat(),
+    }
+
+    async def start_job() -> None:
+        await wa_group_flows._start_for_collection(wa_server.db, args)
+
+    for _ in range(2):
+        wa_server.run(start_job)
+    for wa_group_id in (first, second):
+        assert [run.status for run in _runs(org, wa_group_id)] == ["completed"]

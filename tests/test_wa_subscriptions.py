@@ -78,10 +78,12 @@ def signed_in(sockets: list[Socket], org: MaytapiOrg, role: str = "staff") -> So
     return socket
 
 
-def watching(sockets: list[Socket], org: MaytapiOrg) -> tuple[Socket, dict[str, str]]:
+def watching(
+    sockets: list[Socket], org: MaytapiOrg, role: str = "manager"
+) -> tuple[Socket, dict[str, str]]:
     """A socket subscribed to every WA-group field and to the 1:1 message fields: {subscription
-    id: field}."""
-    socket = signed_in(sockets, org)
+    id: field}. (A manager's: staff are not shown `bspId`, which holds the sender's number.)"""
+    socket = signed_in(sockets, org, role)
     fields = {}
     for field in WA_SUBSCRIPTIONS:
         fields[socket.subscribe(field, org.org_id, WA_FIELDS)] = field
@@ -116,11 +118,14 @@ def test_a_callback_reaches_received_wa_group_message_once_and_only_this_organiz
 ) -> None:
     org = MaytapiOrg(wa_server)
     socket, fields = watching(sockets, org)
+    staff, staff_fields = watching(sockets, org, role="staff")
     other = other_org_watching(sockets, wa_server)
 
     sender = unique_phone()
     callback = org.message(sender=sender, text="hello group", name="Class 5")
     assert org.post(callback).status_code == 200
+    [(_, seen_by_staff)] = next_events(staff, staff_fields, 1)
+    assert seen_by_staff["bspId"] is None and seen_by_staff["body"] == "hello group"
     [(field, message)] = next_events(socket, fields, 1)
     assert field == "receivedWaGroupMessage"
     group = org.group("120363213149844251@g.us")

@@ -106,12 +106,20 @@ def parse_message(body: Any) -> GroupInbound:
     )
 
 
+MAX_ACKS = 100
+
+
 def parse_acks(body: Any) -> list[GroupAck]:
     """`{"type": "ack", "data": [{"msgId", "ackType"}, ...]}`; entries without both (a
     reaction, a poll vote) are left out."""
     data = body_object(body)
+    entries = get_list(data, "data", "data")
+    if len(entries) > MAX_ACKS:
+        # Maytapi reports a handful at a time; more is not Maytapi, and would hold the
+        # database's writer while each is looked up.
+        raise PayloadError(f"data: at most {MAX_ACKS} acks in one callback, not {len(entries)}")
     acks = []
-    for index, item in enumerate(get_list(data, "data", "data")):
+    for index, item in enumerate(entries):
         entry = item_object(item, f"data[{index}]")
         msg_id, ack_type = entry.get("msgId"), entry.get("ackType")
         if isinstance(msg_id, str) and msg_id and isinstance(ack_type, str):

@@ -16,7 +16,7 @@ from schema.enums import MessageFlowEnum, MessageStatusEnum, MessageTypeEnum
 from schema.inputs import DateRangeInput
 from schema.loaders import CONTACT, GROUP, ORGANIZATION, Loader
 from schema.scalars import Gid, JsonValue
-from schema.types.common import COLUMNS, InputError, related
+from schema.types.common import COLUMNS, InputError, contextual, related
 from schema.types.message import MessageMedia
 from schema.types.user import Group, Organization
 
@@ -69,13 +69,19 @@ class WaGroup:
     )
 
 
+def _bsp_id_seen_by(row: Any, context: Any) -> str | None:
+    """Maytapi's message id ends with the sender's number (`..._<phone>@c.us`), which a
+    staff user is never shown."""
+    return None if context.is_staff else row.bsp_id
+
+
 @strawberry.type(name="WaMessage")
 class WaMessage:
     id: strawberry.ID | None
     body: str | None
     flow: MessageFlowEnum | None
     message_number: int | None
-    bsp_id: str | None
+    bsp_id: str | None = contextual(_bsp_id_seen_by, columns=("bsp_id",))
     send_at: datetime | None
     status: str | None
     errors: JsonValue | None

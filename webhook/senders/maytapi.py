@@ -117,17 +117,27 @@ async def list_phones(
         raise GroupSyncError("Maytapi's listPhones did not answer a list of phones")
     phones = []
     for item in decoded:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), int):
-            continue
+        if not isinstance(item, dict) or not _phone_id_ok(item.get("id")):
+            continue  # not a phone this database can keep (a bool, or out of range)
         phones.append(
             ManagedPhoneInfo(
                 phone_id=int(item["id"]),
-                number=_digits(item.get("number") or ""),
-                status=str(item["status"]) if item.get("status") else None,
-                name=str(item["name"]) if item.get("name") else None,
+                number=_digits(item.get("number") or "")[:64],
+                status=str(item["status"])[:32] if item.get("status") else None,
+                name=str(item["name"])[:255] if item.get("name") else None,
             )
         )
     return phones
+
+
+def _phone_id_ok(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
+def _member(whatsapp_id: str) -> str:
+    """A member's number, from a personal WhatsApp id (`...@c.us`); "" for anything else
+    (a privacy-hidden `...@lid` participant is no phone number)."""
+    return _digits(whatsapp_id) if whatsapp_id.endswith("@c.us") else ""
 
 
 async def list_groups(
@@ -141,16 +151,17 @@ async def list_groups(
         raise GroupSyncError("Maytapi's getGroups did not answer a list of groups")
     groups = []
     for item in data:
-        if not isinstance(item, dict) or not str(item.get("id") or "").endswith("@g.us"):
+        group_id = str(item.get("id") or "") if isinstance(item, dict) else ""
+        if not group_id.endswith("@g.us") or len(group_id) > 255:
             continue
         members = [p for p in item.get("participants") or [] if isinstance(p, str)]
         admins = [p for p in item.get("admins") or [] if isinstance(p, str)]
         groups.append(
             GroupInfo(
-                bsp_id=str(item["id"]),
-                name=str(item.get("name") or item["id"])[:255],
-                participants=tuple(d for d in (_digits(p) for p in members) if d),
-                admins=tuple(d for d in (_digits(p) for p in admins) if d),
+                bsp_id=group_id,
+                name=str(item.get("name") or group_id)[:255],
+                participants=tuple(d for d in (_member(p) for p in members) if d),
+                admins=tuple(d for d in (_member(p) for p in admins) if d),
             )
         )
     return groups
