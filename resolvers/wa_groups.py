@@ -7,7 +7,8 @@ live here too.
 Conversations (`wa_search`) are WA groups, newest communication first
 (`last_communication_at DESC NULLS LAST, id DESC`), paged by the group options, each with its
 latest messages (not direct messages to a managed phone), newest first: one ROW_NUMBER()
-query for the whole page of groups. The message limit defaults to 20 and is capped at 250;
+query for the whole page of groups (at most MAX_GROUPS, also when no limit is given). The
+message limit defaults to 20 and is capped at 250;
 the offset skips that many of a group's newest messages, except for a single group
 (`filter.id`), where, as in Glific, it is the message number the page starts at. With
 `search_group` the conversations are the collections holding WA groups, each with the
@@ -45,6 +46,9 @@ from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, to_int_id
 WA_GROUP = "Groups.WAGroup"
 GROUP = "Groups.Group"
 DEFAULT_MESSAGES, MAX_MESSAGES = 20, 250
+# Conversations in one answer at most (and when the client names no limit): a page's
+# messages are ranked for its groups only.
+MAX_GROUPS = 500
 
 _GROUP_COLUMNS = {
     "id": WaGroup.id,
@@ -317,7 +321,7 @@ async def wa_search(
     group_opts: ListOpts,
     message_opts: ListOpts,
 ) -> list[WaConversation]:
-    group_limit = _limit(group_opts, None, None, "waGroupOpts")
+    group_limit = _limit(group_opts, MAX_GROUPS, MAX_GROUPS, "waGroupOpts")
     message_limit = _limit(message_opts, DEFAULT_MESSAGES, MAX_MESSAGES, "waMessageOpts")
     assert message_limit is not None
     if flt.get("search_group"):
@@ -438,7 +442,7 @@ async def wa_search_multi(
     """The WA search box: groups whose label holds the term, and group messages whose body
     holds it, each newest first."""
     term = str(flt.get("term") or "")
-    group_limit = _limit(group_opts, None, None, "waGroupOpts")
+    group_limit = _limit(group_opts, MAX_GROUPS, MAX_GROUPS, "waGroupOpts")
     message_limit = _limit(message_opts, DEFAULT_MESSAGES, MAX_MESSAGES, "waMessageOpts")
     groups = select(WaGroup).where(col(WaGroup.organization_id) == org_id)
     messages = select(WaMessage).where(

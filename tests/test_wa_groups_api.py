@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -689,3 +690,17 @@ def test_contacts_filter_by_wa_group_and_show_their_groups(tenant: Tenant) -> No
     )
     shown = tenant.data(COLLECTION_GROUPS, {"id": school}, role="staff")["group"]["group"]
     assert [g["label"] for g in shown["waGroups"]] == ["Class 5A", "Teachers"]
+
+
+def test_wa_search_answers_at_most_max_groups(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no group limit, or a larger one, a page holds at most MAX_GROUPS conversations
+    (their messages are ranked for the page's groups only)."""
+    from resolvers import wa_groups
+
+    wa_world(tenant)
+    monkeypatch.setattr(wa_groups, "MAX_GROUPS", 2)
+    assert len(search(tenant, groups={"offset": 0})) == 2
+    assert len(search(tenant, groups=page(3))) == 2
+    assert len(search(tenant, groups=page(1))) == 1
