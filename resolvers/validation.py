@@ -163,3 +163,29 @@ def _children(op: Any, value: Any) -> list[Any]:
     if op in (_RE.ASSERT, _RE.ASSERT_NOT):
         return [value[1]]
     return []
+
+
+# --- text a database can store -------------------------------------------------------------
+
+NUL_ERROR = "String values cannot contain the NUL character (\\u0000)"
+SURROGATE_ERROR = "String values cannot contain unpaired UTF-16 surrogates (\\ud800-\\udfff)"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text(value: Any) -> str | None:
+    """Why a string, or any string inside lists and maps, cannot be stored as text: NUL
+    (PostgreSQL refuses it in text and jsonb) or a lone surrogate (not encodable as UTF-8).
+    None when everything can be stored."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            found = _UNSTORABLE.search(item)
+            if found is not None:
+                return NUL_ERROR if found.group() == "\x00" else SURROGATE_ERROR
+    return None

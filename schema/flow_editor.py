@@ -35,7 +35,7 @@ from resolvers import flow_editor as fe
 from resolvers.config import settings_for
 from resolvers.contacts import viewer_for
 from resolvers.errors import GENERIC_ERROR, UNAUTHORIZED, InputErrors
-from schema.scalars import unstorable_text
+from resolvers.validation import unstorable_text
 from schema.view import bearer_token, load_json
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from graphql import StringValueNode, ValueNode
 from strawberry.types.scalar import ScalarDefinition
 
 from resolvers.roles import ROLE_ORDER, role_labels, role_of_label
+from resolvers.validation import unstorable_text
 
 JsonValue = NewType("JsonValue", object)
 RoleLabel = NewType("RoleLabel", str)
@@ -39,30 +39,6 @@ def _finite(text: str) -> float:
     if math.isinf(number):
         raise ValueError(f"is not valid JSON (the number {text[:40]} is too large)")
     return number
-
-
-NUL_ERROR = "String values cannot contain the NUL character (\\u0000)"
-SURROGATE_ERROR = "String values cannot contain unpaired UTF-16 surrogates (\\ud800-\\udfff)"
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def unstorable_text(value: Any) -> str | None:
-    """Why a string, or any string inside lists and maps, cannot be stored as text: NUL
-    (PostgreSQL refuses it in text and jsonb) or a lone surrogate (not encodable as UTF-8).
-    None when everything can be stored."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-        elif isinstance(item, str):
-            found = _UNSTORABLE.search(item)
-            if found is not None:
-                return NUL_ERROR if found.group() == "\x00" else SURROGATE_ERROR
-    return None
 
 
 def _check_strings(decoded: Any) -> None:

@@ -192,3 +192,57 @@ def test_group_filters_with_70000_ids(tenant: Tenant) -> None:
     # Both at once, and ids that cannot be ids at all.
     both = run({"includeGroups": [*ids, "abc", "-1"], "excludeGroups": ids[1:-1]})
     assert both == {"contacts": [{"name": "Asha"}], "countContacts": 1}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/gupshup", {"app": "Pune\u0000App", "type": "message", "payload": {}}),
+        ("/maytapi", {"product_id": "prod\u0000", "type": "message"}),
+        ("/maytapi", {"product_id": "p", "type": "message", "message": {"text": "a\ud800"}}),
+    ],
+)
+def test_webhook_bodies_with_text_no_database_keeps(
+    server: LiveServer, path: str, body: dict[str, Any]
+) -> None:
+    """A NUL character or a lone surrogate anywhere in a provider's callback is refused
+    before anything is looked up (PostgreSQL refuses such text: it was a 500)."""
+    response = server.client.post(
+        path, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+    clean(response)
+    assert response.status_code == 400
+    assert "cannot be kept" in response.json()["error"]["message"]
+
+
+def test_a_simulator_message_with_a_nul_is_refused(tenant: Tenant) -> None:
+    body = {
+        "type": "message",
+        "payload": {
+            "id": "sim-nul",
+            "type": "text",
+            "payload": {"text": "hi\u0000"},
+            "sender": {"phone": "9876543210_1", "name": "Sim"},
+        },
+    }
+    response = tenant.client.post(
+        "/api/v1/simulator/message", json=body, headers={"authorization": tenant.token()}
+    )
+    clean(response)
+    assert response.status_code == 400
+
+
+def test_callbacks_whose_account_key_cannot_be_read_are_refused(server: LiveServer) -> None:
+    """An app name too long to be one (400, was a 500: the key was read outside the
+    request's checks) and a Meta phone number id holding a NUL (no account: 404)."""
+    long_app = server.client.post("/gupshup", json={"app": "a" * 300, "type": "message"})
+    clean(long_app)
+    assert long_app.status_code == 400
+    assert "app is longer than 255" in long_app.json()["error"]["message"]
+    meta = {
+        "object": "whatsapp_business_account",
+        "entry": [{"changes": [{"value": {"metadata": {"phone_number_id": "12\u00003"}}}]}],
+    }
+    unknown = server.client.post("/webhook/whatsapp", json=meta)
+    clean(unknown)
+    assert unknown.status_code == 404

@@ -70,11 +70,10 @@ def gupshup_callback(db: Database) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
             body = decode_json(await request.body(), "a Gupshup callback")
+            key = app_name(body)
         except PayloadError as exc:
             return error(400, exc.message)
-        account = await callback_account(
-            db, request, providers.GUPSHUP, app_name(body), "app", "Gupshup app"
-        )
+        account = await callback_account(db, request, providers.GUPSHUP, key, "app", "Gupshup app")
         if isinstance(account, Response):
             return account
         org_id = account.organization_id

@@ -45,10 +45,11 @@ def maytapi_callback(db: Database) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
             body = body_object(decode_json(await request.body(), "a Maytapi callback"))
+            key = product_id(body)
         except PayloadError as exc:
             return error(400, exc.message)
         account = await callback_account(
-            db, request, providers.MAYTAPI, product_id(body), "product_id", "Maytapi product"
+            db, request, providers.MAYTAPI, key, "product_id", "Maytapi product"
         )
         if isinstance(account, Response):
             return account

@@ -23,6 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from models import Database
 from resolvers import inbound, message_status, providers
 from resolvers.conversation import InboundMessage
+from resolvers.validation import unstorable_text
 from webhook.gupshup import error
 from webhook.meta_payload import parse_notification, verify_signature
 from webhook.payload_fields import PayloadError, decode_json
@@ -43,7 +44,8 @@ def phone_number_ids(raw: bytes) -> set[str]:
             value = change.get("value") if isinstance(change, dict) else None
             metadata = value.get("metadata") if isinstance(value, dict) else None
             number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
-            if isinstance(number, str) and number:
+            # (Text no database keeps names no account.)
+            if isinstance(number, str) and number and unstorable_text(number) is None:
                 found.add(number[:255])
     return found
 

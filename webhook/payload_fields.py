@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from resolvers.validation import unstorable_text
+
 # Longest id, phone or name kept from a payload: the columns they land in hold 255.
 MAX_ID_LENGTH = 255
 
@@ -55,13 +57,18 @@ def decode_json(raw: bytes, expected: str = "a Gupshup message") -> Any:
     if not raw.strip():
         raise PayloadError(f"The request body is empty; expected {expected} as JSON")
     try:
-        return json.loads(raw.decode("utf-8"))
+        decoded = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise PayloadError("The request body is not UTF-8 text") from None
     except RecursionError:
         raise PayloadError("The request body is nested too deeply") from None
     except ValueError as exc:
         raise PayloadError(f"Unable to parse the request body as JSON: {exc}") from None
+    # (PostgreSQL refuses such text: refused here, before anything is looked up or stored.)
+    unstorable = unstorable_text(decoded)
+    if unstorable is not None:
+        raise PayloadError(f"The request body cannot be kept: {unstorable}")
+    return decoded
 
 
 def body_object(body: Any) -> Mapping[str, Any]:

@@ -34,7 +34,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from schema.scalars import unstorable_text
+from resolvers.validation import unstorable_text
 
 
 def camel(name: str) -> str:
