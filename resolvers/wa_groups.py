@@ -34,12 +34,14 @@ from models import (
     Contact,
     ContactWaGroup,
     Group,
+    UserGroup,
     WaGroup,
     WaGroupCollection,
     WaManagedPhone,
     WaMessage,
     saved_id,
 )
+from resolvers.contacts import Viewer
 from resolvers.errors import ClientError, InputErrors, not_found
 from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, to_int_id
 
@@ -156,8 +158,26 @@ async def wa_groups_counts(session: AsyncSession, group_ids: list[int]) -> dict[
 # --- WA groups --------------------------------------------------------------------------------
 
 
-def _groups_filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
-    stmt = stmt.where(col(WaGroup.organization_id) == org_id)
+def _my_collections(viewer: Viewer) -> Any:
+    return select(col(UserGroup.group_id)).where(col(UserGroup.user_id) == viewer.user_id)
+
+
+def _visible(stmt: Any, viewer: Viewer | None) -> Any:
+    """A restricted staff user sees only the WA groups of the collections assigned to them,
+    as they see only those collections' contacts (Glific's WA group queries do not narrow
+    them: a deliberate difference, for the members' privacy)."""
+    if viewer is None or not viewer.restricted:
+        return stmt
+    mine = select(col(WaGroupCollection.wa_group_id)).where(
+        col(WaGroupCollection.group_id).in_(_my_collections(viewer))
+    )
+    return stmt.where(col(WaGroup.id).in_(mine))
+
+
+def _groups_filtered(
+    stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None = None
+) -> Any:
+    stmt = _visible(stmt.where(col(WaGroup.organization_id) == org_id), viewer)
     include = int_ids(flt.get("include_groups"))
     if include:
         stmt = stmt.where(
@@ -183,10 +203,14 @@ def _groups_filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
 
 
 async def list_wa_groups(
-    session: AsyncSession, org_id: int, flt: dict[str, Any], opts: ListOpts
+    session: AsyncSession,
+    org_id: int,
+    flt: dict[str, Any],
+    opts: ListOpts,
+    viewer: Viewer | None = None,
 ) -> list[WaGroup]:
     stmt = apply_opts(
-        _groups_filtered(select(WaGroup), org_id, flt),
+        _groups_filtered(select(WaGroup), org_id, flt, viewer),
         opts,
         columns=_GROUP_COLUMNS,
         default_field="label",
@@ -195,20 +219,30 @@ async def list_wa_groups(
     return list((await session.scalars(stmt)).all())
 
 
-async def count_wa_groups(session: AsyncSession, org_id: int, flt: dict[str, Any]) -> int:
-    stmt = _groups_filtered(select(func.count()).select_from(WaGroup), org_id, flt)
+async def count_wa_groups(
+    session: AsyncSession, org_id: int, flt: dict[str, Any], viewer: Viewer | None = None
+) -> int:
+    stmt = _groups_filtered(select(func.count()).select_from(WaGroup), org_id, flt, viewer)
     return int((await session.execute(stmt)).scalar_one())
 
 
 async def get_wa_group(
-    session: AsyncSession, org_id: int, raw_id: Any, *, lock: bool = False
+    session: AsyncSession,
+    org_id: int,
+    raw_id: Any,
+    *,
+    lock: bool = False,
+    viewer: Viewer | None = None,
 ) -> WaGroup:
     try:
         wa_group_id = to_int_id(raw_id)
     except InputErrors:
         raise not_found(WA_GROUP) from None
-    stmt = select(WaGroup).where(
-        col(WaGroup.organization_id) == org_id, col(WaGroup.id) == wa_group_id
+    stmt = _visible(
+        select(WaGroup).where(
+            col(WaGroup.organization_id) == org_id, col(WaGroup.id) == wa_group_id
+        ),
+        viewer,
     )
     if lock:
         stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
@@ -320,15 +354,23 @@ async def wa_search(
     flt: dict[str, Any],
     group_opts: ListOpts,
     message_opts: ListOpts,
+    viewer: Viewer | None = None,
 ) -> list[WaConversation]:
     group_limit = _limit(group_opts, MAX_GROUPS, MAX_GROUPS, "waGroupOpts")
     message_limit = _limit(message_opts, DEFAULT_MESSAGES, MAX_MESSAGES, "waMessageOpts")
     assert message_limit is not None
     if flt.get("search_group"):
         return await _collection_conversations(
-            session, org_id, flt, group_limit, group_opts.offset, message_limit, message_opts
+            session,
+            org_id,
+            flt,
+            group_limit,
+            group_opts.offset,
+            message_limit,
+            message_opts,
+            viewer,
         )
-    stmt = select(WaGroup).where(col(WaGroup.organization_id) == org_id)
+    stmt = _visible(select(WaGroup).where(col(WaGroup.organization_id) == org_id), viewer)
     if flt.get("id") is not None:
         stmt = stmt.where(col(WaGroup.id).in_(int_ids([flt["id"]])))
     if flt.get("ids") is not None:
@@ -405,11 +447,14 @@ async def _collection_conversations(
     offset: int,
     message_limit: int,
     message_opts: ListOpts,
+    viewer: Viewer | None = None,
 ) -> list[WaConversation]:
     """Collections holding WA groups, newest communication first, each with the messages
     sent to the collection as a whole."""
     holding = select(col(WaGroupCollection.group_id))
     stmt = select(Group).where(col(Group.organization_id) == org_id, col(Group.id).in_(holding))
+    if viewer is not None and viewer.restricted:
+        stmt = stmt.where(col(Group.id).in_(_my_collections(viewer)))
     chosen: list[int] | None = None
     if flt.get("include_groups") is not None:
         chosen = int_ids(flt["include_groups"])
@@ -438,16 +483,20 @@ async def wa_search_multi(
     flt: dict[str, Any],
     group_opts: ListOpts,
     message_opts: ListOpts,
+    viewer: Viewer | None = None,
 ) -> WaSearchCup:
     """The WA search box: groups whose label holds the term, and group messages whose body
     holds it, each newest first."""
     term = str(flt.get("term") or "")
     group_limit = _limit(group_opts, MAX_GROUPS, MAX_GROUPS, "waGroupOpts")
     message_limit = _limit(message_opts, DEFAULT_MESSAGES, MAX_MESSAGES, "waMessageOpts")
-    groups = select(WaGroup).where(col(WaGroup.organization_id) == org_id)
+    groups = _visible(select(WaGroup).where(col(WaGroup.organization_id) == org_id), viewer)
     messages = select(WaMessage).where(
         col(WaMessage.organization_id) == org_id, col(WaMessage.wa_group_id).is_not(None)
     )
+    if viewer is not None and viewer.restricted:
+        seen = _visible(select(col(WaGroup.id)), viewer)
+        messages = messages.where(col(WaMessage.wa_group_id).in_(seen))
     if term:
         groups = groups.where(ilike(col(WaGroup.label), term))
         messages = messages.where(ilike(col(WaMessage.body), term))

@@ -704,3 +704,39 @@ def test_wa_search_answers_at_most_max_groups(
     assert len(search(tenant, groups={"offset": 0})) == 2
     assert len(search(tenant, groups=page(3))) == 2
     assert len(search(tenant, groups=page(1))) == 1
+
+
+def test_restricted_staff_see_only_the_wa_groups_of_their_collections(tenant: Tenant) -> None:
+    """A staff user restricted to some collections sees only those collections' contacts;
+    likewise only the WhatsApp groups in those collections, with their messages (Glific
+    does not narrow WA groups: a deliberate difference, for the members' privacy)."""
+    from tests.utils.tenants import restrict_staff
+
+    world = wa_world(tenant)
+    restrict_staff(tenant)  # the collection "My families"
+    every = tenant.data("{ groups { id label } }")["groups"]
+    mine_id = next(g["id"] for g in every if g["label"] == "My families")
+    tenant.data(
+        UPDATE,
+        {
+            "i": {
+                "groupId": mine_id,
+                "addWaGroupIds": [world.groups["Class 5A"]],
+                "deleteWaGroupIds": [],
+            }
+        },
+    )
+    listed = tenant.data(GROUPS, {"f": {}, "o": None}, role="staff")
+    assert [g["label"] for g in listed["waGroups"]] == ["Class 5A"]
+    assert listed["waGroupsCount"] == 1
+    assert labels(search(tenant, role="staff")) == ["Class 5A"]
+    assert len(search(tenant, role="manager")) == 4  # managers are never restricted
+    hidden = tenant.data(ONE, {"id": world.groups["Class 5B"]}, role="staff")["waGroup"]
+    assert hidden["errors"] == NOT_FOUND
+    box = tenant.data(MULTI, {"g": page(10), "m": page(10), "f": {"term": ""}}, role="staff")[
+        "waSearchMulti"
+    ]
+    assert {g["label"] for g in box["waGroups"]} == {"Class 5A"}
+    assert {m["waGroup"]["label"] for m in box["waMessages"]} == {"Class 5A"}
+    collections = search(tenant, {"searchGroup": True}, role="staff")
+    assert [c["group"]["label"] for c in collections] == ["My families"]

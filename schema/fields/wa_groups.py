@@ -37,7 +37,9 @@ class WaGroupQuery:
     @strawberry.field(permission_classes=[Staff])
     async def wa_group(self, info: Info, id: strawberry.ID) -> WaGroupResult | None:
         ctx = ctx_of(info)
-        found, errors = await lookup(info, lambda s: wa_groups.get_wa_group(s, ctx.org_id, id))
+        found, errors = await lookup(
+            info, lambda s: wa_groups.get_wa_group(s, ctx.org_id, id, viewer=ctx.viewer)
+        )
         return WaGroupResult(wa_group=found, errors=errors)
 
     @strawberry.field(permission_classes=[Staff])
@@ -47,7 +49,7 @@ class WaGroupQuery:
         ctx = ctx_of(info)
         flt = to_params(filter) or {}
         found = await read(
-            info, lambda s: wa_groups.list_wa_groups(s, ctx.org_id, flt, to_opts(opts))
+            info, lambda s: wa_groups.list_wa_groups(s, ctx.org_id, flt, to_opts(opts), ctx.viewer)
         )
         return cast(Any, await ahead(info, found))
 
@@ -55,7 +57,7 @@ class WaGroupQuery:
     async def wa_groups_count(self, info: Info, filter: WaGroupFilter | None = None) -> int | None:
         ctx = ctx_of(info)
         flt = to_params(filter) or {}
-        return await read(info, lambda s: wa_groups.count_wa_groups(s, ctx.org_id, flt))
+        return await read(info, lambda s: wa_groups.count_wa_groups(s, ctx.org_id, flt, ctx.viewer))
 
     # Staff too, unlike Glific (manager): Glific's web app asks for them in the chat
     # screen's status bar, whoever is signed in, and an error there breaks the screen.
@@ -114,7 +116,7 @@ class WaGroupQuery:
         found: list[wa_groups.WaConversation] = await read(
             info,
             lambda s: wa_groups.wa_search(
-                s, ctx.org_id, flt, to_opts(wa_group_opts), to_opts(wa_message_opts)
+                s, ctx.org_id, flt, to_opts(wa_group_opts), to_opts(wa_message_opts), ctx.viewer
             ),
         )
         await ahead(info, [c.wa_group for c in found if c.wa_group is not None], "waGroup")
@@ -139,7 +141,7 @@ class WaGroupQuery:
         found: wa_groups.WaSearchCup = await read(
             info,
             lambda s: wa_groups.wa_search_multi(
-                s, ctx.org_id, flt, to_opts(wa_group_opts), to_opts(wa_message_opts)
+                s, ctx.org_id, flt, to_opts(wa_group_opts), to_opts(wa_message_opts), ctx.viewer
             ),
         )
         await ahead(info, found.wa_groups, "waGroups")
