@@ -281,8 +281,13 @@ async def count_wa_managed_phones(session: AsyncSession, org_id: int, flt: dict[
     return int((await session.execute(stmt)).scalar_one())
 
 
-def _members_filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
+def _members_filtered(
+    stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None = None
+) -> Any:
     stmt = stmt.where(col(ContactWaGroup.organization_id) == org_id)
+    if viewer is not None and viewer.restricted:
+        seen = _visible(select(col(WaGroup.id)), viewer)
+        stmt = stmt.where(col(ContactWaGroup.wa_group_id).in_(seen))
     if flt.get("wa_group_id") is not None:
         stmt = stmt.where(col(ContactWaGroup.wa_group_id).in_(int_ids([flt["wa_group_id"]])))
     span = flt.get("date_range") or {}
@@ -295,10 +300,14 @@ def _members_filtered(stmt: Any, org_id: int, flt: dict[str, Any]) -> Any:
 
 
 async def list_contact_wa_groups(
-    session: AsyncSession, org_id: int, flt: dict[str, Any], opts: ListOpts
+    session: AsyncSession,
+    org_id: int,
+    flt: dict[str, Any],
+    opts: ListOpts,
+    viewer: Viewer | None = None,
 ) -> list[ContactWaGroup]:
     stmt = apply_opts(
-        _members_filtered(select(ContactWaGroup), org_id, flt),
+        _members_filtered(select(ContactWaGroup), org_id, flt, viewer),
         opts,
         columns=_MEMBER_COLUMNS,
         default_field="id",
@@ -307,8 +316,11 @@ async def list_contact_wa_groups(
     return list((await session.scalars(stmt)).all())
 
 
-async def count_contact_wa_groups(session: AsyncSession, org_id: int, flt: dict[str, Any]) -> int:
-    stmt = _members_filtered(select(func.count()).select_from(ContactWaGroup), org_id, flt)
+async def count_contact_wa_groups(
+    session: AsyncSession, org_id: int, flt: dict[str, Any], viewer: Viewer | None = None
+) -> int:
+    counted = select(func.count()).select_from(ContactWaGroup)
+    stmt = _members_filtered(counted, org_id, flt, viewer)
     return int((await session.execute(stmt)).scalar_one())
 
 

@@ -740,3 +740,21 @@ def test_restricted_staff_see_only_the_wa_groups_of_their_collections(tenant: Te
     assert {m["waGroup"]["label"] for m in box["waMessages"]} == {"Class 5A"}
     collections = search(tenant, {"searchGroup": True}, role="staff")
     assert [c["group"]["label"] for c in collections] == ["My families"]
+
+    async def join(session: AsyncSession) -> None:
+        from models import ContactWaGroup
+
+        for label in ("Class 5A", "Teachers"):
+            session.add(
+                ContactWaGroup(
+                    organization_id=tenant.org_id,
+                    contact_id=int(world.members["Ravi"]),
+                    wa_group_id=int(world.groups[label]),
+                )
+            )
+
+    tenant.server.in_transaction(join, org_id=tenant.org_id)
+    members = tenant.data(MEMBERS, {"f": {}}, role="staff")
+    assert [m["waGroup"]["label"] for m in members["listContactWaGroup"]] == ["Class 5A"]
+    assert members["countContactWaGroup"] == 1
+    assert tenant.data(MEMBERS, {"f": {}}, role="manager")["countContactWaGroup"] == 2

@@ -87,7 +87,10 @@ class WaGroupQuery:
         ctx = ctx_of(info)
         flt = to_params(filter) or {}
         found = await read(
-            info, lambda s: wa_groups.list_contact_wa_groups(s, ctx.org_id, flt, to_opts(opts))
+            info,
+            lambda s: wa_groups.list_contact_wa_groups(
+                s, ctx.org_id, flt, to_opts(opts), ctx.viewer
+            ),
         )
         return cast(Any, await ahead(info, found))
 
@@ -97,7 +100,9 @@ class WaGroupQuery:
     ) -> int | None:
         ctx = ctx_of(info)
         flt = to_params(filter) or {}
-        return await read(info, lambda s: wa_groups.count_contact_wa_groups(s, ctx.org_id, flt))
+        return await read(
+            info, lambda s: wa_groups.count_contact_wa_groups(s, ctx.org_id, flt, ctx.viewer)
+        )
 
     @strawberry.field(
         permission_classes=[Staff],
