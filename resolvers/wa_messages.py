@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,15 +38,20 @@ from models import (
     Database,
     Group,
     Read,
+    UserGroup,
     WaGroup,
     WaGroupCollection,
     WaManagedPhone,
     WaMessage,
+    guarded,
+    prepared,
+    records,
     saved_id,
     utcnow,
 )
 from resolvers import contacts, events, jobs, providers
 from resolvers.config import settings_for
+from resolvers.contacts import Viewer
 from resolvers.delivery import (
     GroupOutboundMessage,
     MaytapiCredentials,
@@ -755,14 +760,40 @@ async def send_job(db: Database, args: dict[str, Any]) -> None:
 ENTITY = "WAGroup.WAMessage"
 
 
-def wa_message_read(org_id: int, raw_id: Any) -> Read[Any]:
-    """One group message of the organization (what a subscription event names); a miss is
-    Glific's `Elixir.Glific.WAGroup.WAMessage` / `Resource not found`."""
+# A group message that a staff user restricted to some collections may see: one said in a
+# WhatsApp group of their collections (resolvers.wa_groups shows them only those groups).
+_SEEN_BY_RESTRICTED = prepared(
+    guarded(
+        records(WaMessage).where(
+            col(WaMessage.id) == bindparam("id"),
+            col(WaMessage.organization_id) == bindparam("org"),
+            col(WaMessage.wa_group_id).in_(
+                select(col(WaGroupCollection.wa_group_id)).where(
+                    col(WaGroupCollection.group_id).in_(
+                        select(col(UserGroup.group_id)).where(
+                            col(UserGroup.user_id) == bindparam("user")
+                        )
+                    )
+                )
+            ),
+        )
+    )
+)
+
+
+def wa_message_read(org_id: int, raw_id: Any, viewer: Viewer | None = None) -> Read[Any]:
+    """One group message of the organization (what a subscription event names), if the
+    viewer may see it; a miss is Glific's `Elixir.Glific.WAGroup.WAMessage` / `Resource not
+    found`."""
     try:
         mid = to_int_id(raw_id)
     except InputErrors:
         mid = 0
-    return Read(by_id(WaMessage), {"id": mid, "org": org_id}, one_or(lambda: not_found(ENTITY)))
+    missing = one_or(lambda: not_found(ENTITY))
+    if viewer is not None and viewer.restricted:
+        params = {"id": mid, "org": org_id, "user": viewer.user_id}
+        return Read(_SEEN_BY_RESTRICTED, params, missing)
+    return Read(by_id(WaMessage), {"id": mid, "org": org_id}, missing)
 
 
 MEDIA_NOT_KEPT = "Message media is not kept on this server; send a text, or a flow's media message"

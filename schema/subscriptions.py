@@ -95,7 +95,10 @@ async def _refused_or(
 async def _wa_messages(
     info: Info, organization_id: strawberry.ID, topic: str
 ) -> AsyncIterator[Any]:
-    return await _refused_or(info, organization_id, topic, reader=wa_messages.wa_message_read)
+    # A restricted staff user hears of their collections' groups only (resolvers.wa_groups).
+    viewer = ctx_of(info).viewer
+    reader = functools.partial(wa_messages.wa_message_read, viewer=viewer)
+    return await _refused_or(info, organization_id, topic, reader=reader)
 
 
 async def _silent(info: Info, organization_id: strawberry.ID) -> AsyncIterator[Any]:

@@ -380,3 +380,39 @@ def test_a_wa_subscription_must_name_the_users_own_organization_with_staff(
 
     wa_server.run(publish_for_other)
     assert watcher.quiet()
+
+
+def test_a_restricted_staff_user_hears_only_of_their_collections_groups(
+    wa_server: LiveServer, sockets: list[Socket]
+) -> None:
+    """As the group lists, the live events: a staff user restricted to some collections is
+    told of messages in those collections' WhatsApp groups only."""
+    from tests.utils.tenants import restrict_staff
+
+    org = MaytapiOrg(wa_server)
+    theirs, other = "120363000000000011@g.us", "120363000000000022@g.us"
+    for group in (theirs, other):
+        assert (
+            org.post(org.message(sender=unique_phone(), group=group, name=group)).status_code == 200
+        )
+    restrict_staff(org.tenant)  # the collection "My families"
+    every = org.tenant.data("{ groups { id label } }")["groups"]
+    families = next(g["id"] for g in every if g["label"] == "My families")
+    wa_group = org.group(theirs)
+    assert wa_group is not None
+    org.tenant.data(
+        "mutation($i: UpdateCollectionWaGroupInput!) { updateCollectionWaGroup(input: $i) {"
+        " waGroupsDeleted } }",
+        {"i": {"groupId": families, "addWaGroupIds": [str(wa_group.id)], "deleteWaGroupIds": []}},
+    )
+    socket, fields = watching(sockets, org, role="staff")
+    assert (
+        org.post(org.message(sender=unique_phone(), group=other, text="not yours")).status_code
+        == 200
+    )
+    assert (
+        org.post(org.message(sender=unique_phone(), group=theirs, text="yours")).status_code == 200
+    )
+    [(field, message)] = next_events(socket, fields, 1)
+    assert (field, message["body"]) == ("receivedWaGroupMessage", "yours")
+    assert socket.quiet()
