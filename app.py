@@ -5,6 +5,7 @@ schema together.
     python -m app migrate | seed
     python -m app worker                      # run jobs only (resolvers.jobs)
     python -m app create-user --org SHORTCODE --phone P --password W --role manager
+    python -m app org-flag --org SHORTCODE interactive-re-response on
     python -m app chat --phone 919876543210 [--org SHORTCODE] [--name NAME]
 """
 
@@ -39,6 +40,7 @@ from resolvers import (
     events,
     flow_runs,  # noqa: F401  (registers the flow timer job)
     media,
+    organization_view,
     seed,
 )
 from resolvers.errors import DomainError, InputErrors
@@ -280,6 +282,17 @@ async def _seed(settings: Settings) -> seed.SeedResult:
 SHORTCODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 
+async def _org_flag(settings: Settings, args: argparse.Namespace) -> str:
+    db = Database(settings.database_url, settings=settings)
+    try:
+        async with db.transaction(all_organizations=True) as session:
+            return await organization_view.set_operator_flag(
+                session, args.org, args.flag, args.state == "on"
+            )
+    finally:
+        await db.dispose()
+
+
 async def _create_user(settings: Settings, args: argparse.Namespace) -> str:
     if not SHORTCODE.fullmatch(args.org):
         raise DomainError(
@@ -409,6 +422,10 @@ def main(argv: list[str] | None = None) -> int:
     ch.add_argument("--phone", required=True, help="the phone you chat as")
     ch.add_argument("--org", help="organization shortcode (default: the seeded organization)")
     ch.add_argument("--name", help="your WhatsApp name (a new contact's name)")
+    of = sub.add_parser("org-flag", help="switch an organization's feature flag")
+    of.add_argument("--org", required=True, help="organization shortcode")
+    of.add_argument("flag", choices=sorted(organization_view.OPERATOR_FLAGS))
+    of.add_argument("state", choices=["on", "off"])
     provider_cli.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -437,6 +454,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "create-user":
             asyncio.run(_migrate(settings))
             print(asyncio.run(_create_user(settings, args)))
+        elif args.command == "org-flag":
+            asyncio.run(_migrate(settings))
+            print(asyncio.run(_org_flag(settings, args)))
         elif args.command == "provider":
             asyncio.run(_migrate(settings))
             print(asyncio.run(provider_cli.run(settings, args)))

@@ -267,6 +267,12 @@ async def organization_row(session: AsyncSession, org_id: int) -> Any:
     return found
 
 
+# The organization's flag (in its `fields`) that lets a reply answer an older button
+# (Glific's FunWithFlags `is_interactive_re_response_enabled`); set by `python -m app
+# org-flag`.
+INTERACTIVE_RE_RESPONSE = "interactive_re_response_enabled"
+
+
 async def org_view(session: AsyncSession, org_id: int) -> OrgView:
     org = await organization_row(session, org_id)
     languages = await all_languages(session)
@@ -279,6 +285,11 @@ async def org_view(session: AsyncSession, org_id: int) -> OrgView:
         timezone=org.timezone,
         name=org.name,
         contact_id=org.contact_id,
+        interactive_re_response=bool(
+            (org.fields or {}).get(INTERACTIVE_RE_RESPONSE)
+            if isinstance(org.fields, dict)
+            else False
+        ),
     )
 
 

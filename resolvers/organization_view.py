@@ -85,6 +85,26 @@ async def get_organization(
     return org
 
 
+# Flags an operator sets from the command line (`python -m app org-flag`), as Glific's team
+# switches FunWithFlags flags: the CLI's name -> the key in the organization's `fields`.
+OPERATOR_FLAGS = {"interactive-re-response": "interactive_re_response_enabled"}
+
+
+async def set_operator_flag(session: AsyncSession, shortcode: str, flag: str, on: bool) -> str:
+    """Switch one of OPERATOR_FLAGS for the organization `shortcode`; what was done."""
+    key = OPERATOR_FLAGS.get(flag)
+    if key is None:
+        raise InputErrors.raw("flag", f"unknown flag {flag!r}; known: {', '.join(OPERATOR_FLAGS)}")
+    org = await session.scalar(
+        select(Organization).where(col(Organization.shortcode) == shortcode).with_for_update()
+    )
+    if org is None:
+        raise InputErrors.raw("org", f"no organization has the shortcode {shortcode!r}")
+    org.fields = {**(org.fields or {}), key: on}
+    org.updated_at = utcnow()
+    return f"{flag} is {'on' if on else 'off'} for {shortcode}"
+
+
 def services(org: Organization) -> dict[str, bool]:
     flags = dict.fromkeys(SERVICE_FLAGS, False)
     flags["contact_profile_enabled"] = bool(org.is_contact_profile_enabled)

@@ -221,3 +221,19 @@ def test_production_refuses_placeholder_secrets(
 def test_production_with_real_secrets_migrates(db: Path) -> None:
     result = run_cli(db, "migrate", env={"ENVIRONMENT": "production", **REAL_SECRETS})
     assert result.returncode == 0, result.stderr
+
+
+def test_org_flag_switches_interactive_re_response(db: Path) -> None:
+    phone = unique_phone()
+    made = run_cli(
+        db, "create-user", "--org", "flagged", "--phone", phone, "--password", "Fl4gPass!"
+    )
+    assert made.returncode == 0, made.stderr
+    on = run_cli(db, "org-flag", "--org", "flagged", "interactive-re-response", "on")
+    assert on.returncode == 0, on.stderr
+    assert on.stdout.strip() == "interactive-re-response is on for flagged"
+    [(fields,)] = rows(db, "SELECT fields FROM organizations WHERE shortcode = 'flagged'")
+    assert '"interactive_re_response_enabled": true' in str(fields)
+    unknown = run_cli(db, "org-flag", "--org", "nosuch", "interactive-re-response", "off")
+    assert unknown.returncode == 2
+    assert "no organization has the shortcode 'nosuch'" in unknown.stderr

@@ -547,8 +547,25 @@ def resume(
     run = session.active_run()
     if run is None:
         return sprint.result()
+    if org.interactive_re_response and input is not None and input.id and signal is None:
+        _answer_again(flows, run, input.id)
     sprint.drive(sprint.resume(run, signal=signal, response=response))
     return sprint.result()
+
+
+def _answer_again(flows: Flows, run: Run, node_uuid: str) -> None:
+    """Glific's interactive re-response: a reply whose id is an interactive message's node in
+    the run's flow (a button of an older message) moves the waiting run to where that
+    message leads, so the reply answers it. Any other id leaves the run where it is."""
+    if run.wait is None or run.wait.kind != "msg":
+        return
+    flow = flows.get(run.flow_uuid)
+    node = flow.node(node_uuid) if flow is not None else None
+    if flow is None or node is None or not node.exits:
+        return
+    destination = node.exits[0].destination_uuid
+    if destination is not None and flow.node(destination) is not None:
+        run.node_uuid = destination
 
 
 def interrupt(env: Environment, session: Session, reason: str) -> Sprint:

@@ -92,6 +92,9 @@ class OrgView:
     name: str = ""
     # The organization's own contact: the sender of its replies.
     contact_id: int | None = None
+    # Glific's `is_interactive_re_response_enabled`: a reply to an older interactive message
+    # answers that message (runner.resume).
+    interactive_re_response: bool = False
 
 
 # --- what wakes a session -------------------------------------------------------------------
