@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from resolvers.contacts import Viewer
 
 
-async def _members(
+async def members_through(
     session: AsyncSession, key: Any, link: Any, model: Any, ids: list[int], *order: Any
 ) -> dict[int, list[Any]]:
     """Rows of `model` reached through the join table column `link`, grouped by `key`."""
@@ -36,25 +36,25 @@ async def _members(
 
 
 async def groups_for_contacts(session: AsyncSession, ids: list[int]) -> dict[int, list[Group]]:
-    return await _members(
+    return await members_through(
         session, ContactGroup.contact_id, ContactGroup.group_id, Group, ids, Group.label, Group.id
     )
 
 
 async def groups_for_users(session: AsyncSession, ids: list[int]) -> dict[int, list[Group]]:
-    return await _members(
+    return await members_through(
         session, UserGroup.user_id, UserGroup.group_id, Group, ids, Group.label, Group.id
     )
 
 
 async def users_for_groups(session: AsyncSession, ids: list[int]) -> dict[int, list[User]]:
-    return await _members(
+    return await members_through(
         session, UserGroup.group_id, UserGroup.user_id, User, ids, User.name, User.id
     )
 
 
 async def contacts_for_groups(session: AsyncSession, ids: list[int]) -> dict[int, list[Contact]]:
-    return await _members(
+    return await members_through(
         session,
         ContactGroup.group_id,
         ContactGroup.contact_id,

@@ -43,6 +43,7 @@ from models import (
 )
 from resolvers.contacts import Viewer
 from resolvers.errors import ClientError, InputErrors, not_found
+from resolvers.groups import members_through
 from resolvers.querying import ListOpts, apply_opts, ilike, int_ids, to_int_id
 
 WA_GROUP = "Groups.WAGroup"
@@ -89,59 +90,55 @@ async def wa_phones_by_ids(session: AsyncSession, ids: list[int]) -> dict[int, W
 
 
 async def contacts_of_wa_groups(session: AsyncSession, ids: list[int]) -> dict[int, list[Contact]]:
-    rows = await session.execute(
-        select(col(ContactWaGroup.wa_group_id), Contact)
-        .join(Contact, col(Contact.id) == col(ContactWaGroup.contact_id))
-        .where(col(ContactWaGroup.wa_group_id).in_(ids))
-        .order_by(col(Contact.name), col(Contact.id))
+    return await members_through(
+        session,
+        col(ContactWaGroup.wa_group_id),
+        col(ContactWaGroup.contact_id),
+        Contact,
+        ids,
+        col(Contact.name),
+        col(Contact.id),
     )
-    out: dict[int, list[Contact]] = {i: [] for i in ids}
-    for wa_group_id, contact in rows:
-        out[wa_group_id].append(contact)
-    return out
 
 
 async def groups_of_wa_groups(session: AsyncSession, ids: list[int]) -> dict[int, list[Group]]:
-    rows = await session.execute(
-        select(col(WaGroupCollection.wa_group_id), Group)
-        .join(Group, col(Group.id) == col(WaGroupCollection.group_id))
-        .where(col(WaGroupCollection.wa_group_id).in_(ids))
-        .order_by(col(Group.label), col(Group.id))
+    return await members_through(
+        session,
+        col(WaGroupCollection.wa_group_id),
+        col(WaGroupCollection.group_id),
+        Group,
+        ids,
+        col(Group.label),
+        col(Group.id),
     )
-    out: dict[int, list[Group]] = {i: [] for i in ids}
-    for wa_group_id, group in rows:
-        out[wa_group_id].append(group)
-    return out
 
 
 async def wa_groups_of_contacts(session: AsyncSession, ids: list[int]) -> dict[int, list[WaGroup]]:
     """{contact id: the WA groups it is a member of}, for `Contact.waGroups`."""
-    rows = await session.execute(
-        select(col(ContactWaGroup.contact_id), WaGroup)
-        .join(WaGroup, col(WaGroup.id) == col(ContactWaGroup.wa_group_id))
-        .where(col(ContactWaGroup.contact_id).in_(ids))
-        .order_by(col(WaGroup.label), col(WaGroup.id))
+    return await members_through(
+        session,
+        col(ContactWaGroup.contact_id),
+        col(ContactWaGroup.wa_group_id),
+        WaGroup,
+        ids,
+        col(WaGroup.label),
+        col(WaGroup.id),
     )
-    out: dict[int, list[WaGroup]] = {i: [] for i in ids}
-    for contact_id, wa_group in rows:
-        out[contact_id].append(wa_group)
-    return out
 
 
 async def wa_groups_of_collections(
     session: AsyncSession, ids: list[int]
 ) -> dict[int, list[WaGroup]]:
     """{collection id: the WA groups it holds}, for `Group.waGroups`."""
-    rows = await session.execute(
-        select(col(WaGroupCollection.group_id), WaGroup)
-        .join(WaGroup, col(WaGroup.id) == col(WaGroupCollection.wa_group_id))
-        .where(col(WaGroupCollection.group_id).in_(ids))
-        .order_by(col(WaGroup.label), col(WaGroup.id))
+    return await members_through(
+        session,
+        col(WaGroupCollection.group_id),
+        col(WaGroupCollection.wa_group_id),
+        WaGroup,
+        ids,
+        col(WaGroup.label),
+        col(WaGroup.id),
     )
-    out: dict[int, list[WaGroup]] = {i: [] for i in ids}
-    for group_id, wa_group in rows:
-        out[group_id].append(wa_group)
-    return out
 
 
 async def wa_groups_counts(session: AsyncSession, group_ids: list[int]) -> dict[int, int]:

@@ -449,7 +449,7 @@ async def record_phone_status(db: Database, org_id: int, phone_id: int, status: 
                 col(WaManagedPhone.organization_id) == org_id,
                 col(WaManagedPhone.phone_id) == phone_id,
             )
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
         if phone is None:
             return False

@@ -60,23 +60,16 @@ def bindings(
         results["parent"] = dict(parent.results)
     if child is not None and "child" not in results:
         results["child"] = dict(child.results)
-    if contact.wa_group:
-        group_values = wa_group_map(contact)
-        return {
-            "wa_group": group_values,
-            "fields": group_values["fields"],
-            "results": results,
-            "parent": dict(parent.results) if parent is not None else {},
-            "child": dict(child.results) if child is not None else {},
-            "flow": {"name": flow_name, "uuid": flow_uuid},
-            "calendar": calendar(org, now),
-            "organization": {"id": org.id, "name": org.name},
-        }
-    contact_values = contact_map(org, contact)
+    # `@wa_group` stands in for `@contact` in a WhatsApp group's flow.
+    who, values = (
+        ("wa_group", wa_group_map(contact))
+        if contact.wa_group
+        else ("contact", contact_map(org, contact))
+    )
     return {
-        "contact": contact_values,
+        who: values,
         # Glific rewrites a router operand's `@fields.x` to `@contact.fields.x`.
-        "fields": contact_values["fields"],
+        "fields": values["fields"],
         "results": results,
         "parent": dict(parent.results) if parent is not None else {},
         "child": dict(child.results) if child is not None else {},
