@@ -18,7 +18,7 @@ from sqlmodel import col
 from models import WaGroup, WaGroupFlowRun, utcnow
 from resolvers import wa_group_flows
 from tests.test_jobs import wait_until
-from tests.test_wa_group_messages import GROUP, SendingOrg, fake, wa_server
+from tests.test_wa_group_messages import GROUP, SendingOrg, fake, make_collection, wa_server
 from tests.utils.chat import import_and_publish
 from tests.utils.fake_maytapi import FakeMaytapi
 from tests.utils.flow_builder import export_of
@@ -32,9 +32,6 @@ START = """mutation($f: ID!, $g: ID!) { startWaGroupFlow(flowId: $f, waGroupId: 
   success errors { key message } } }"""
 START_COLLECTION = """mutation($f: ID!, $g: ID!) {
   startWaGroupCollectionFlow(flowId: $f, groupId: $g) { success errors { key message } } }"""
-CREATE_COLLECTION = """mutation($i: GroupInput!) { createGroup(input: $i) { group { id } } }"""
-FILL_COLLECTION = """mutation($i: UpdateCollectionWaGroupInput!) {
-  updateCollectionWaGroup(input: $i) { collectionWaGroups { id } } }"""
 FLOWS = """query($n: String) { flows(filter: {nameOrKeywordOrTags: $n}) { id uuid } }"""
 
 
@@ -102,19 +99,7 @@ def test_a_flow_speaks_in_every_group_of_a_collection_and_waits_between(
 ) -> None:
     org = SendingOrg(wa_server, fake)
     first, second = org.wa_group_id, _second_group(org)
-    collection = org.tenant.data(CREATE_COLLECTION, {"i": {"label": f"School {uuid.uuid4()}"}})[
-        "createGroup"
-    ]["group"]["id"]
-    org.tenant.data(
-        FILL_COLLECTION,
-        {
-            "i": {
-                "groupId": collection,
-                "addWaGroupIds": [str(first), str(second)],
-                "deleteWaGroupIds": [],
-            }
-        },
-    )
+    collection = str(make_collection(org, f"School {uuid.uuid4()}", [first, second]))
     flow_id = _flow_id(org, weekly_flow())
     # Staff may not start it for a whole collection (manager, as Glific).
     refused = org.tenant.gql(START_COLLECTION, {"f": flow_id, "g": collection}, role="staff")
@@ -233,19 +218,7 @@ def test_a_collection_start_run_again_does_not_start_a_group_twice(
     after an error part way, or after a crash): the groups it reached already are skipped."""
     org = SendingOrg(wa_server, fake)
     first, second = org.wa_group_id, _second_group(org)
-    collection = org.tenant.data(CREATE_COLLECTION, {"i": {"label": f"Block {uuid.uuid4()}"}})[
-        "createGroup"
-    ]["group"]["id"]
-    org.tenant.data(
-        FILL_COLLECTION,
-        {
-            "i": {
-                "groupId": collection,
-                "addWaGroupIds": [str(first), str(second)],
-                "deleteWaGroupIds": [],
-            }
-        },
-    )
+    collection = str(make_collection(org, f"Block {uuid.uuid4()}", [first, second]))
     flow_id = _flow_id(org, flow(f"Notice {uuid.uuid4().hex[:6]}", [node(uid("n"), [send("Hi")])]))
     args = {
         "org": org.org_id,

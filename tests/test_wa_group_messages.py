@@ -322,7 +322,12 @@ def test_sync_creates_phones_groups_contacts_and_memberships(
         "name": "Movie Plan",
         "admins": [f"{teacher}@c.us"],
         # (A privacy-hidden member, `@lid`, is no phone number: left out.)
-        "participants": [f"{own}@c.us", f"{teacher}@c.us", f"{parent}@c.us", "123456789@lid"],
+        "participants": [
+            f"{own}@c.us",
+            f"{teacher}@c.us",
+            f"{parent}@c.us",
+            f"{unique_phone()}@lid",
+        ],
     }
     too_long = {**movie, "id": "1" * 300 + "@g.us"}
     fake.groups = {org.phone_id: [movie, {**movie, "id": GROUP, "name": "Renamed"}, too_long]}

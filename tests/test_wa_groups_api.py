@@ -17,11 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import WaGroup, WaGroupCollection, WaManagedPhone, WaMessage, utcnow
+from models import ContactWaGroup, WaGroup, WaGroupCollection, WaManagedPhone, WaMessage, utcnow
+from resolvers import wa_groups
 from tests.utils.client_ops import fetch_schema, require_reference_data, validation_errors
 from tests.utils.load import Call, burst
 from tests.utils.server import LiveServer
-from tests.utils.tenants import Tenant, unique_phone
+from tests.utils.tenants import Tenant, restrict_staff, unique_phone
 
 SEARCH = """query($g: Opts!, $m: Opts!, $f: WaSearchFilter) {
   waSearch(waGroupOpts: $g, waMessageOpts: $m, filter: $f) {
@@ -135,6 +136,23 @@ def wa_world(tenant: Tenant) -> WaWorld:
     # A direct message to a managed phone belongs to no group's conversation.
     add_messages(tenant, None, asha, ["a direct hello"], is_dm=True)
     return world
+
+
+def join(tenant: Tenant, world: WaWorld, *memberships: tuple[Any, ...]) -> None:
+    """Members into groups: (member name, group label[, is_admin])."""
+
+    async def write(session: AsyncSession) -> None:
+        for name, label, *admin in memberships:
+            session.add(
+                ContactWaGroup(
+                    organization_id=tenant.org_id,
+                    contact_id=int(world.members[name]),
+                    wa_group_id=int(world.groups[label]),
+                    is_admin=bool(admin and admin[0]),
+                )
+            )
+
+    tenant.server.in_transaction(write, org_id=tenant.org_id)
 
 
 def search(
@@ -292,24 +310,13 @@ def test_wa_search_of_collections_and_the_search_box(tenant: Tenant) -> None:
 def test_groups_phones_and_members_are_listed_and_counted(tenant: Tenant) -> None:
     world = wa_world(tenant)
 
-    async def join(session: AsyncSession) -> None:
-        from models import ContactWaGroup
-
-        for name, label, admin in (
-            ("Asha", "Class 5A", False),
-            ("Ravi", "Class 5A", True),
-            ("Ravi", "Teachers", False),
-        ):
-            session.add(
-                ContactWaGroup(
-                    organization_id=tenant.org_id,
-                    contact_id=int(world.members[name]),
-                    wa_group_id=int(world.groups[label]),
-                    is_admin=admin,
-                )
-            )
-
-    tenant.server.in_transaction(join, org_id=tenant.org_id)
+    join(
+        tenant,
+        world,
+        ("Asha", "Class 5A", False),
+        ("Ravi", "Class 5A", True),
+        ("Ravi", "Teachers", False),
+    )
     school = collection(tenant, "School")
     tenant.data(
         UPDATE,
@@ -649,19 +656,7 @@ COLLECTION_GROUPS = """query($id: ID!) { group(id: $id) { group { waGroups { lab
 def test_contacts_filter_by_wa_group_and_show_their_groups(tenant: Tenant) -> None:
     world = wa_world(tenant)
 
-    async def join(session: AsyncSession) -> None:
-        from models import ContactWaGroup
-
-        for name, label in (("Asha", "Class 5A"), ("Ravi", "Class 5A"), ("Ravi", "Teachers")):
-            session.add(
-                ContactWaGroup(
-                    organization_id=tenant.org_id,
-                    contact_id=int(world.members[name]),
-                    wa_group_id=int(world.groups[label]),
-                )
-            )
-
-    tenant.server.in_transaction(join, org_id=tenant.org_id)
+    join(tenant, world, ("Asha", "Class 5A"), ("Ravi", "Class 5A"), ("Ravi", "Teachers"))
     a5, teachers = world.groups["Class 5A"], world.groups["Teachers"]
 
     def found(flt: dict[str, Any]) -> tuple[list[tuple[str, list[str]]], int]:
@@ -697,8 +692,6 @@ def test_wa_search_answers_at_most_max_groups(
 ) -> None:
     """With no group limit, or a larger one, a page holds at most MAX_GROUPS conversations
     (their messages are ranked for the page's groups only)."""
-    from resolvers import wa_groups
-
     wa_world(tenant)
     monkeypatch.setattr(wa_groups, "MAX_GROUPS", 2)
     assert len(search(tenant, groups={"offset": 0})) == 2
@@ -710,8 +703,6 @@ def test_restricted_staff_see_only_the_wa_groups_of_their_collections(tenant: Te
     """A staff user restricted to some collections sees only those collections' contacts;
     likewise only the WhatsApp groups in those collections, with their messages (Glific
     does not narrow WA groups: a deliberate difference, for the members' privacy)."""
-    from tests.utils.tenants import restrict_staff
-
     world = wa_world(tenant)
     restrict_staff(tenant)  # the collection "My families"
     every = tenant.data("{ groups { id label } }")["groups"]
@@ -741,19 +732,7 @@ def test_restricted_staff_see_only_the_wa_groups_of_their_collections(tenant: Te
     collections = search(tenant, {"searchGroup": True}, role="staff")
     assert [c["group"]["label"] for c in collections] == ["My families"]
 
-    async def join(session: AsyncSession) -> None:
-        from models import ContactWaGroup
-
-        for label in ("Class 5A", "Teachers"):
-            session.add(
-                ContactWaGroup(
-                    organization_id=tenant.org_id,
-                    contact_id=int(world.members["Ravi"]),
-                    wa_group_id=int(world.groups[label]),
-                )
-            )
-
-    tenant.server.in_transaction(join, org_id=tenant.org_id)
+    join(tenant, world, ("Ravi", "Class 5A"), ("Ravi", "Teachers"))
     members = tenant.data(MEMBERS, {"f": {}}, role="staff")
     assert [m["waGroup"]["label"] for m in members["listContactWaGroup"]] == ["Class 5A"]
     assert members["countContactWaGroup"] == 1

@@ -14,18 +14,24 @@ from typing import Any
 import pytest
 
 from resolvers import events
-from tests.conftest import fresh_database
 from tests.test_jobs import wait_until
 from tests.test_maytapi_webhook import MaytapiOrg
 from tests.test_subscriptions import Socket
 from tests.test_wa_group_flows import FLOWS, START
-from tests.test_wa_group_messages import GROUP, SEND_TO_COLLECTION, SendingOrg, make_collection
+from tests.test_wa_group_messages import (
+    GROUP,
+    SEND_TO_COLLECTION,
+    SendingOrg,
+    fake,
+    make_collection,
+    wa_server,
+)
 from tests.utils.chat import import_and_publish
 from tests.utils.fake_maytapi import FakeMaytapi
 from tests.utils.fake_provider import Reply
 from tests.utils.flow_engine import flow, node, send, uid
-from tests.utils.server import LiveServer, start_server
-from tests.utils.tenants import unique_phone
+from tests.utils.server import LiveServer
+from tests.utils.tenants import restrict_staff, unique_phone
 
 WA_FIELDS = (
     "id body flow status bspStatus bspId isDm groupId errors messageNumber"
@@ -39,28 +45,7 @@ WA_SUBSCRIPTIONS = (
 )
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeMaytapi]:
-    with FakeMaytapi(timeout_sleep=2) as maytapi:
-        yield maytapi
-
-
-@pytest.fixture(scope="module")
-def wa_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A server that runs its jobs (the send job), on a database of its own."""
-    with fresh_database(database_url, tmp_path_factory) as url:
-        live = start_server(
-            url,
-            jobs_enabled=True,
-            jobs_poll_seconds=0.1,
-            jobs_retry_seconds=0.05,
-            jobs_max_attempts=3,
-            send_timeout_seconds=0.5,
-        )
-        try:
-            yield live
-        finally:
-            live.stop()
+__all__ = ["fake", "wa_server"]  # the messages tests' fixtures, used here too
 
 
 @pytest.fixture
@@ -387,8 +372,6 @@ def test_a_restricted_staff_user_hears_only_of_their_collections_groups(
 ) -> None:
     """As the group lists, the live events: a staff user restricted to some collections is
     told of messages in those collections' WhatsApp groups only."""
-    from tests.utils.tenants import restrict_staff
-
     org = MaytapiOrg(wa_server)
     theirs, other = "120363000000000011@g.us", "120363000000000022@g.us"
     for group in (theirs, other):
