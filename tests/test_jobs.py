@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import secrets
 import signal
@@ -285,6 +286,35 @@ def test_a_failing_job_is_retried_then_succeeds(jobs_server: LiveServer) -> None
     # Backoff: the second retry waits longer than the first (0.1 s, then 0.2 s).
     first, second = attempts[1].at - attempts[0].at, attempts[2].at - attempts[1].at
     assert first >= 0.1 and second >= 0.2
+
+
+def test_a_jobs_arguments_stay_out_of_the_log(
+    jobs_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An inbound message's job carries the phone number and what was typed: the runner's log
+    lines (procrastinate names a job with its arguments) name the job, not what it holds,
+    when it starts, ends, fails and is retried."""
+    key, flaky_key = new_key(), new_key()
+    private = {"phone": "919876512345", "said": "my-name-is-Asha-and-I-am-nine"}
+    caplog.set_level(logging.DEBUG)
+    jobs_server.in_transaction(
+        deferring(
+            (RECORD, {"key": key, **private}, {}),
+            (FLAKY, {"key": flaky_key, "fail_first": 1, **private}, {}),
+        )
+    )
+    wait_until(
+        lambda: jobs_server.run(lambda: job_states(jobs_server.db, key)) == [("succeeded", 1)]
+    )
+    wait_until(
+        lambda: jobs_server.run(lambda: job_states(jobs_server.db, flaky_key)) == [("succeeded", 2)]
+    )
+    job_lines = [r for r in caplog.records if r.name.startswith(("procrastinate", "glific.jobs"))]
+    assert any(FLAKY in r.getMessage() for r in job_lines)  # the runner did log these jobs
+    for record in job_lines:
+        written = record.getMessage() + repr(vars(record))
+        for value in private.values():
+            assert value not in written, (record.name, record.getMessage())
 
 
 def test_a_job_that_keeps_failing_is_left_failed(

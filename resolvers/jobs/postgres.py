@@ -7,6 +7,7 @@
   of workers whose heartbeat stopped (their process died) and deletes old succeeded jobs.
   A job that raises loses its queueing lock before procrastinate puts it back for a retry
   (see `_task`).
+- procrastinate's log lines name a job without its arguments (`_WithoutJobArguments`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -34,6 +36,36 @@ from resolvers.jobs import JobFn, next_try
 from settings import Settings
 
 log = logging.getLogger("glific.jobs")
+
+WORKER_NAME = "glific"
+# The loggers procrastinate's worker writes job lines to: its module's and the worker's own.
+_WORKER_LOGGERS = ("procrastinate.worker", f"procrastinate.worker.{WORKER_NAME}")
+# A job as procrastinate names it, `task[id](key=value, ...)`, to the end of the line.
+_CALL = re.compile(r"\[(\d+)\]\(.*\)", re.DOTALL)
+
+
+class _WithoutJobArguments(logging.Filter):
+    """procrastinate names a job in its log lines with its arguments, and puts them in the
+    record's `job` extra too; an inbound message's job carries the message, so every line
+    would hold the phone number and what the child typed. Here a job is its task and id:
+    the arguments stay in the job table, where the data's own access rules apply."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        job = getattr(record, "job", None)
+        if isinstance(job, dict):
+            call = job.get("call_string")
+            if call:
+                message = message.replace(str(call), f"{job.get('task_name')}[{job.get('id')}]")
+            record.job = {k: v for k, v in job.items() if k not in ("task_kwargs", "call_string")}
+        # (A line without the extra: the job's call up to the end of the line goes.)
+        record.msg, record.args = _CALL.sub(r"[\1](...)", message), None
+        return True
+
+
+_REDACTION = _WithoutJobArguments()
+for _name in _WORKER_LOGGERS:
+    logging.getLogger(_name).addFilter(_REDACTION)
 
 QUEUE = "default"
 _QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
@@ -216,6 +248,7 @@ class ProcrastinateRunner:
                 fetch_job_polling_interval=self.poll,
                 abort_job_polling_interval=max(self.poll, 5.0),
                 install_signal_handlers=False,
+                name=WORKER_NAME,
                 update_heartbeat_interval=self.lease / 3,
                 stalled_worker_timeout=self.lease,
                 shutdown_graceful_timeout=_SHUTDOWN_GRACE,
