@@ -126,6 +126,21 @@ async def wa_groups_of_contacts(session: AsyncSession, ids: list[int]) -> dict[i
     )
 
 
+async def wa_groups_seen_by(session: AsyncSession, user_ids: list[int]) -> dict[int, list[int]]:
+    """{user id: the ids of the WA groups in the collections assigned to that user}: all a
+    restricted staff user may see of WA groups (`_visible`), for the fields that list a
+    contact's groups (`Contact.waGroups`)."""
+    rows = await session.execute(
+        select(col(UserGroup.user_id), col(WaGroupCollection.wa_group_id))
+        .join(WaGroupCollection, col(WaGroupCollection.group_id) == col(UserGroup.group_id))
+        .where(col(UserGroup.user_id).in_(user_ids))
+    )
+    seen: dict[int, list[int]] = {user_id: [] for user_id in user_ids}
+    for user_id, wa_group_id in rows.all():
+        seen[int(user_id)].append(int(wa_group_id))
+    return seen
+
+
 async def wa_groups_of_collections(
     session: AsyncSession, ids: list[int]
 ) -> dict[int, list[WaGroup]]:

@@ -95,6 +95,7 @@ CONTACTS_OF_GROUP = Loader("contacts_of_group", groups.contacts_for_groups, many
 MESSAGES_OF_GROUP = Loader("messages_of_group", group_sends.group_messages, many=True)
 HISTORY_OF_CONTACT = Loader("history_of_contact", history.history_for_contacts, many=True)
 WA_GROUPS_OF_CONTACT = Loader("wa_groups_of_contact", wa_groups.wa_groups_of_contacts, many=True)
+WA_GROUPS_SEEN_BY = Loader("wa_groups_seen_by", wa_groups.wa_groups_seen_by, many=True)
 WA_GROUPS_OF_GROUP = Loader("wa_groups_of_group", wa_groups.wa_groups_of_collections, many=True)
 TAG = Loader("tag", tags.tags_by_ids, by_id=True)
 FLOW = Loader("flow", flows.flows_by_ids_read, by_id=True, prunable=True)

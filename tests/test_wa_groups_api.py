@@ -704,7 +704,7 @@ def test_restricted_staff_see_only_the_wa_groups_of_their_collections(tenant: Te
     likewise only the WhatsApp groups in those collections, with their messages (Glific
     does not narrow WA groups: a deliberate difference, for the members' privacy)."""
     world = wa_world(tenant)
-    restrict_staff(tenant)  # the collection "My families"
+    restrict_staff(tenant, world.members["Ravi"])  # the collection "My families", with Ravi
     every = tenant.data("{ groups { id label } }")["groups"]
     mine_id = next(g["id"] for g in every if g["label"] == "My families")
     tenant.data(
@@ -737,3 +737,10 @@ def test_restricted_staff_see_only_the_wa_groups_of_their_collections(tenant: Te
     assert [m["waGroup"]["label"] for m in members["listContactWaGroup"]] == ["Class 5A"]
     assert members["countContactWaGroup"] == 1
     assert tenant.data(MEMBERS, {"f": {}}, role="manager")["countContactWaGroup"] == 2
+    # Ravi, whom the staff user may see, is in Teachers too: that group is not shown on him.
+    ravi = """query($id: ID!) { contact(id: $id) { contact { name waGroups { label } } } }"""
+    for role, shown in (("staff", ["Class 5A"]), ("manager", ["Class 5A", "Teachers"])):
+        contact = tenant.data(ravi, {"id": world.members["Ravi"]}, role=role)["contact"]
+        assert [g["label"] for g in contact["contact"]["waGroups"]] == shown
+    listed = tenant.data(CONTACTS, {"f": {}}, role="staff")["contacts"]
+    assert [c["waGroups"] for c in listed if c["name"] == "Ravi"] == [[{"label": "Class 5A"}]]

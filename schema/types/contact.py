@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.types import Info
 
 from resolvers.phones import mask_phone
 from schema.enums import ContactProviderStatusEnum, ContactStatusEnum
@@ -16,6 +17,7 @@ from schema.loaders import (
     PROFILE,
     PROFILES_OF_CONTACT,
     WA_GROUPS_OF_CONTACT,
+    WA_GROUPS_SEEN_BY,
 )
 from schema.scalars import JsonValue
 from schema.types.common import COLUMNS, InputError, contextual, related
@@ -84,9 +86,22 @@ class Contact:
         GROUPS_OF_CONTACT, "id"
     )
     history: list[ContactHistory | None] | None = related(HISTORY_OF_CONTACT, "id")
-    wa_groups: list[Annotated[WaGroup, strawberry.lazy("schema.types.wa_group")] | None] | None = (
-        related(WA_GROUPS_OF_CONTACT, "id", description="The WhatsApp groups it is in.")
+
+    @strawberry.field(
+        metadata={COLUMNS: ("id",)},
+        description="The WhatsApp groups it is in; for a restricted staff user, only those of"
+        " the collections assigned to them.",
     )
+    async def wa_groups(
+        self, info: Info
+    ) -> list[Annotated[WaGroup, strawberry.lazy("schema.types.wa_group")] | None] | None:
+        row: Any = self
+        groups = await info.context.fetch(WA_GROUPS_OF_CONTACT.name, row.id)
+        viewer = info.context.viewer
+        if not viewer.restricted:
+            return list(groups)
+        seen = set(await info.context.fetch(WA_GROUPS_SEEN_BY.name, viewer.user_id))
+        return [group for group in groups if group.id in seen]
 
 
 @strawberry.type(name="ContactResult")
