@@ -57,8 +57,23 @@ class WhatsappFormResponse:
     updated_at: datetime | None
 
 
+@strawberry.type
+class MessageKinds:
+    """A message's `type` and `bspStatus` as Glific's enums (`Message`, `WaMessage`)."""
+
+    @strawberry.field(metadata={COLUMNS: ("type",)})
+    def type(self) -> MessageTypeEnum | None:
+        row: Any = self
+        return messages.type_of(row.type)
+
+    @strawberry.field(metadata={COLUMNS: ("bsp_status",)})
+    def bsp_status(self) -> MessageStatusEnum | None:
+        row: Any = self
+        return messages.bsp_status_of(row.bsp_status)
+
+
 @strawberry.type(name="Message")
-class Message:
+class Message(MessageKinds):
     id: strawberry.ID | None
     body: str | None
     uuid: str | None
@@ -78,16 +93,6 @@ class Message:
     send_at: datetime | None
     interactive_content: JsonValue | None
     context_id: str | None
-
-    @strawberry.field(metadata={COLUMNS: ("type",)})
-    def type(self) -> MessageTypeEnum | None:
-        row: Any = self
-        return messages.type_of(row.type)
-
-    @strawberry.field(metadata={COLUMNS: ("bsp_status",)})
-    def bsp_status(self) -> MessageStatusEnum | None:
-        row: Any = self
-        return messages.bsp_status_of(row.bsp_status)
 
     @strawberry.field(
         metadata={COLUMNS: ("flow", "flow_id", "user_id")},

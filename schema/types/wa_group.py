@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types.unset import UNSET
 
-from resolvers import messages, wa_groups
-from schema.enums import MessageFlowEnum, MessageStatusEnum, MessageTypeEnum
+from resolvers import wa_groups
+from schema.enums import MessageFlowEnum
 from schema.inputs import DateRangeInput
 from schema.loaders import CONTACT, GROUP, ORGANIZATION, Loader
 from schema.scalars import Gid, JsonValue
 from schema.types.common import COLUMNS, InputError, contextual, related
-from schema.types.message import MessageMedia
+from schema.types.message import MessageKinds, MessageMedia
 from schema.types.user import Group, Organization
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def _bsp_id_seen_by(row: Any, context: Any) -> str | None:
 
 
 @strawberry.type(name="WaMessage")
-class WaMessage:
+class WaMessage(MessageKinds):
     id: strawberry.ID | None
     body: str | None
     flow: MessageFlowEnum | None
@@ -92,16 +92,6 @@ class WaMessage:
         description="The collection the message was sent to as a whole."
     )
     context_id: str | None
-
-    @strawberry.field(metadata={COLUMNS: ("type",)})
-    def type(self) -> MessageTypeEnum | None:
-        row: Any = self
-        return messages.type_of(row.type)
-
-    @strawberry.field(metadata={COLUMNS: ("bsp_status",)})
-    def bsp_status(self) -> MessageStatusEnum | None:
-        row: Any = self
-        return messages.bsp_status_of(row.bsp_status)
 
     @strawberry.field(metadata={COLUMNS: ()}, description="Polls are not kept here: null.")
     def poll_content(self) -> JsonValue | None:
