@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -123,7 +124,20 @@ class Conversations:
 
 
 async def paced(base: str, conv: Conversations, rate: float, seconds: float) -> list[float]:
-    """Send at `rate` messages/s for `seconds`; each acknowledgement's latency."""
+    """Send at `rate` messages/s for `seconds`; each acknowledgement's latency.
+
+    The bench's own garbage collector is off meanwhile: a full collection in this process
+    (it holds every earlier round's objects) stopped it for about 100 ms mid-round, and
+    every acknowledgement due then was counted 100 ms late, the server's latency or not."""
+    gc.collect()
+    gc.disable()
+    try:
+        return await _paced(base, conv, rate, seconds)
+    finally:
+        gc.enable()
+
+
+async def _paced(base: str, conv: Conversations, rate: float, seconds: float) -> list[float]:
     import httpx2
 
     latencies: list[float] = []
