@@ -229,7 +229,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         gc.set_threshold(20_000, 50, 100)
         await _refresh_statistics(database)
         try:
-            await database.warm()
+            async with asyncio.timeout(10):
+                await database.warm()
         except Exception:  # the database is not up yet: requests open connections as usual
             log.warning("could not open database connections at start", exc_info=True)
         statistics = asyncio.create_task(_keep_statistics(database))
