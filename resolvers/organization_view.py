@@ -162,8 +162,10 @@ async def wallet_balance(
     session: AsyncSession, org_id: int, request_seconds: float
 ) -> dict[str, float | None]:
     """`{"balance": …}` from the sending provider's wallet; `None` when the provider keeps
-    no wallet (Meta, the log provider), which the web app shows as "Wallet balance is okay".
-    A provider that does not answer is an error ("Verify Gupshup settings" in the app)."""
+    no wallet (Meta, the log provider): glific-frontend 6.18 shows that as "Message balance
+    $NaN" (older versions: "Wallet balance is okay"), and its chat screen's status bar reads
+    `.balance` of the answer, so the object stays even without a balance. A provider that
+    does not answer is an error ("Verify Gupshup settings" in the app)."""
     account = await providers.sender_of(session, org_id)
     reader = balance_reader_for(account.provider) if account is not None else None
     if account is None or reader is None:
