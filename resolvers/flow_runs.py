@@ -441,7 +441,7 @@ async def _send(turn: Turn, event: ev.MsgCreated) -> Reply:
             and outbox.hsm_allowed(contact)
         )
         if template is not None and usable:
-            body = templates.render(template, params)
+            body = templates.render(template, params, contact.language_id)
             hsm = {"is_hsm": True, "template_id": template.id, "params": params}
         else:
             # Sent as its text instead, inside the 24-hour window only: the template is

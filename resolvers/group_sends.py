@@ -38,7 +38,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Contact, ContactGroup, Database, Flow, Group, Message, Organization, utcnow
+from models import (
+    Contact,
+    ContactGroup,
+    Database,
+    Flow,
+    Group,
+    Message,
+    Organization,
+    SessionTemplate,
+    utcnow,
+)
 from resolvers import (
     broadcasts,
     events,
@@ -50,6 +60,7 @@ from resolvers import (
     outbox,
     profiles,
     providers,
+    templates,
 )
 from resolvers.auth import AuthUser
 from resolvers.contacts import Viewer
@@ -188,6 +199,12 @@ async def send_chunk(db: Database, args: dict[str, Any]) -> None:
             return  # deleted meanwhile: nothing more to send
         ids = await _next_members(session, org_id, own.group_id, args)
         sender = await providers.sender_of(session, org_id)
+        # An HSM copy speaks each member's language where the template has a translation.
+        template = (
+            await session.get(SessionTemplate, own.template_id)
+            if own.is_hsm and own.template_id is not None
+            else None
+        )
         now = utcnow()
         done: list[int] = []
         missed: list[int] = []
@@ -214,7 +231,11 @@ async def send_chunk(db: Database, args: dict[str, Any]) -> None:
                 template_id=own.template_id,
                 params=own.params,
                 type=own.type,
-                body=own.body,
+                body=(
+                    templates.render(template, list(own.params or []), contact.language_id)
+                    if template is not None
+                    else own.body
+                ),
                 **outbox.starting_status(contact, sender),
             )
             session.add(copy)

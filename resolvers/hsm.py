@@ -54,7 +54,7 @@ async def send_hsm_message(
     receiver_id: Any,
     viewer: Viewer | None = None,
 ) -> Message:
-    template, values, body = await fill(session, org_id, template_id, parameters)
+    template, values, _ = await fill(session, org_id, template_id, parameters)
     contact = await receiver(session, org_id, receiver_id, viewer)
     if contact.status != "valid":
         raise ClientError(INVALID_CONTACT)
@@ -66,7 +66,7 @@ async def send_hsm_message(
         user,
         contact,
         type="text",
-        body=body,
+        body=templates.render(template, values, contact.language_id),
         is_hsm=True,
         template_id=template.id,
         params=values,

@@ -207,7 +207,7 @@ async def _next(
                 mark_logged(message, contact)
                 events.status_changed(session, org_id, message)
                 continue
-            template = await templates.template_ref(session, message)
+            template = await templates.template_ref(session, message, contact.language_id)
             # An HSM template is what WhatsApp lets through outside the window, to a
             # contact who opted in; both can change while the message waits.
             refusal = (

@@ -22,6 +22,7 @@ from models import Language, Message, SessionTemplate, utcnow
 from resolvers import validation as v
 from resolvers.delivery import TemplateRef
 from resolvers.errors import InputErrors, not_found
+from resolvers.languages import all_languages
 from resolvers.querying import ListOpts, apply_opts, ilike, to_int_id
 
 ENTITY = "Templates.SessionTemplate"
@@ -106,14 +107,36 @@ def placeholders(body: str) -> list[int]:
     return sorted({int(n) for n in _PLACEHOLDER.findall(body)})
 
 
-def render(template: SessionTemplate, params: list[str]) -> str:
-    """The body with {{n}} replaced by the n-th parameter."""
+def translation_for(template: SessionTemplate, language_id: int | None) -> dict[str, Any] | None:
+    """The template's approved translation into `language_id` (its `translations`, keyed by
+    language id as Glific keeps them: `{"<id>": {"uuid", "body", "status", ...}}`), when
+    that is not the template's own language; None otherwise. Glific's rule: a contact whose
+    language the template has an approved translation for gets that translation (its body,
+    and the provider's id for it), else the template as it is."""
+    if language_id is None or language_id == template.language_id:
+        return None
+    found = (template.translations or {}).get(str(language_id))
+    if (
+        isinstance(found, dict)
+        and str(found.get("status") or "").upper() == APPROVED
+        and isinstance(found.get("body"), str)
+        and found["body"].strip()
+    ):
+        return found
+    return None
+
+
+def render(template: SessionTemplate, params: list[str], language_id: int | None = None) -> str:
+    """The body (of the translation into `language_id`, if it has an approved one) with
+    {{n}} replaced by the n-th parameter."""
+    translation = translation_for(template, language_id)
+    body = str(translation["body"]) if translation is not None else template.body
 
     def value(match: re.Match[str]) -> str:
         n = int(match.group(1))
         return params[n - 1] if 0 < n <= len(params) else match.group(0)
 
-    return _PLACEHOLDER.sub(value, template.body)
+    return _PLACEHOLDER.sub(value, body)
 
 
 async def _apply(
@@ -232,9 +255,13 @@ async def approved(session: AsyncSession, org_id: int, uuid: str) -> SessionTemp
     return found
 
 
-async def template_ref(session: AsyncSession, message: Message) -> TemplateRef | None:
+async def template_ref(
+    session: AsyncSession, message: Message, language_id: int | None = None
+) -> TemplateRef | None:
     """How the providers name the template an HSM message fills, while it is approved and
-    active; None otherwise (the outbox then fails the message)."""
+    active; None otherwise (the outbox then fails the message). For a contact of
+    `language_id`, its approved translation into that language when it has one: Gupshup's
+    id for the translation, and for Meta the template's name in that language."""
     if not message.is_hsm or message.template_id is None:
         return None
     found = await session.execute(
@@ -251,6 +278,15 @@ async def template_ref(session: AsyncSession, message: Message) -> TemplateRef |
     if row is None:
         return None
     template, locale = row
+    translation = translation_for(template, language_id)
+    if translation is not None:
+        languages = {language.id: language.locale for language in await all_languages(session)}
+        return TemplateRef(
+            uuid=str(translation.get("uuid") or template.uuid or ""),
+            name=template.shortcode or "",
+            language=str(languages.get(language_id, locale)),
+            params=tuple(str(p) for p in message.params or ()),
+        )
     return TemplateRef(
         uuid=template.uuid or "",
         name=template.shortcode or "",

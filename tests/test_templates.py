@@ -157,6 +157,26 @@ def _opted_in_outside_the_window(org: Org, phone: str) -> int:
 __all__ = ["wa_server"]  # the module's server that runs jobs (tests/test_whatsapp.py)
 
 
+def _collection(tenant: Tenant, members: list[str]) -> str:
+    group: str = tenant.data(
+        "mutation($i: GroupInput!) { createGroup(input: $i) { group { id } } }",
+        {"i": {"label": f"Class {unique_phone()}"}},
+    )["createGroup"]["group"]["id"]
+    tenant.data(
+        "mutation($i: GroupContactsInput!) { updateGroupContacts(input: $i) { numberDeleted } }",
+        {"i": {"groupId": group, "addContactIds": members, "deleteContactIds": []}},
+    )
+    return group
+
+
+START = """mutation($f: ID!, $c: ID!) { startContactFlow(flowId: $f, contactId: $c) {
+  success errors { message } } }"""
+
+
+def _flow_ids(tenant: Tenant) -> dict[str, str]:
+    return {f["name"]: f["id"] for f in tenant.data("{ flows { id name } }")["flows"]}
+
+
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeProvider]:
     with FakeProvider(timeout_sleep=3) as provider:
@@ -273,14 +293,7 @@ def test_a_collection_send_reaches_only_members_who_opted_in(timed_tenant: Tenan
         members.append(tenant.create_contact(name, phone=phone)["id"])
         if opted:
             tenant.data(OPTIN, {"phone": phone})
-    group = tenant.data(
-        "mutation($i: GroupInput!) { createGroup(input: $i) { group { id } } }",
-        {"i": {"label": f"Class {unique_phone()}"}},
-    )["createGroup"]["group"]["id"]
-    tenant.data(
-        "mutation($i: GroupContactsInput!) { updateGroupContacts(input: $i) { numberDeleted } }",
-        {"i": {"groupId": group, "addContactIds": members, "deleteContactIds": []}},
-    )
+    group = _collection(tenant, members)
     result = tenant.data(
         SEND_GROUP, {"t": template, "g": group, "p": ["friend", "singing"]}, role="staff"
     )["sendHsmMessageToGroup"]
@@ -338,12 +351,10 @@ def test_a_flow_opens_the_day_with_an_hsm_template(
     unknown = _templated_flow("not-a-template-here", "Unknown nudge")
     known = _templated_flow("gs-template-7f3a", "Morning nudge")
     import_and_publish(org.tenant, (known, []), (unknown, []))
-    flows = {f["name"]: f["id"] for f in org.tenant.data("{ flows { id name } }")["flows"]}
-    start = """mutation($f: ID!, $c: ID!) { startContactFlow(flowId: $f, contactId: $c) {
-      success errors { message } } }"""
+    flows = _flow_ids(org.tenant)
     fake.reset()
     started = org.tenant.data(
-        start, {"f": flows["Morning nudge"], "c": str(contact_id)}, role="staff"
+        START, {"f": flows["Morning nudge"], "c": str(contact_id)}, role="staff"
     )
     assert started["startContactFlow"] == {"success": True, "errors": None}
     wait_until(settled(org, phone, 2))
@@ -360,7 +371,7 @@ def test_a_flow_opens_the_day_with_an_hsm_template(
     assert json.loads(request.form["template"])["params"] == ["Asha", "drawing"]
     # A flow naming a template this organization does not have sends its text, which the
     # closed window refuses.
-    org.tenant.data(start, {"f": flows["Unknown nudge"], "c": str(contact_id)}, role="staff")
+    org.tenant.data(START, {"f": flows["Unknown nudge"], "c": str(contact_id)}, role="staff")
     wait_until(settled(org, phone, 3))
     text = org.messages(phone)[-1]
     assert (text.is_hsm, text.status) == (False, "error")
@@ -375,7 +386,7 @@ def test_a_flow_opens_the_day_with_an_hsm_template(
         )
 
     org.server.in_transaction(opt_out, org_id=org_id)
-    org.tenant.data(start, {"f": flows["Morning nudge"], "c": str(contact_id)}, role="staff")
+    org.tenant.data(START, {"f": flows["Morning nudge"], "c": str(contact_id)}, role="staff")
     wait_until(settled(org, phone, 4))
     after = org.messages(phone)[-1]
     assert (after.is_hsm, after.status, after.errors["message"]) == (
@@ -429,3 +440,117 @@ def test_a_queued_template_is_checked_again_when_it_goes(
     wait_until(settled(org, phone, 3))
     assert org.messages(phone)[-1].errors["message"] == outbox.TEMPLATE_GONE
     assert fake.requests == []  # neither reached the provider
+
+
+HINDI_NUDGE = "नमस्ते {{1}}, आज की गतिविधि {{2}} है।"
+SET_LANGUAGE = """mutation($id: ID!, $l: ID!) { updateContact(id: $id, input: {languageId: $l}) {
+  errors { message } } }"""
+
+
+def _translated_nudge(tenant: Tenant) -> str:
+    """The nudge in English, approved in Hindi as Gupshup's template `gs-template-hi-9c1`,
+    and waiting for approval in Tamil."""
+    translations = {
+        tenant.language_id("hi"): {
+            "uuid": "gs-template-hi-9c1",
+            "body": HINDI_NUDGE,
+            "status": "APPROVED",
+            "number_parameters": 2,
+        },
+        tenant.language_id("ta"): {
+            "uuid": "gs-template-ta-4d2",
+            "body": "வணக்கம் {{1}}, இன்று {{2}}.",
+            "status": "PENDING",
+        },
+    }
+    return _nudge(tenant, translations=json.dumps(translations))
+
+
+def _speaks(tenant: Tenant, contact_id: Any, locale: str) -> None:
+    changed = tenant.data(SET_LANGUAGE, {"id": str(contact_id), "l": tenant.language_id(locale)})
+    assert changed["updateContact"]["errors"] is None, changed
+
+
+@pytest.mark.parametrize("sender", ["gupshup", "meta"])
+def test_a_contact_gets_the_templates_approved_translation_into_their_language(
+    wa_server: LiveServer, fake: FakeProvider, sender: str
+) -> None:
+    """Glific's rule: a contact whose language the template has an approved translation for
+    gets that translation (its text, and the provider's template in that language); a
+    translation still waiting for approval is not used."""
+    org = Org(wa_server, fake, sender=sender)
+    phone = unique_phone()
+    contact_id = _opted_in_outside_the_window(org, phone)
+    template = _translated_nudge(org.tenant)
+    sent: list[tuple[str, Any]] = []
+    for locale, count in (("hi", 2), ("ta", 3)):
+        _speaks(org.tenant, contact_id, locale)
+        fake.reset()
+        result = org.tenant.data(
+            SEND, {"t": template, "r": str(contact_id), "p": ["Asha", "drawing"]}, role="staff"
+        )["sendHsmMessage"]
+        assert result["errors"] is None, result
+        wait_until(settled(org, phone, count))
+        stored = org.messages(phone)[-1]
+        assert stored.status == "sent", stored.errors
+        (request,) = fake.requests
+        if sender == "gupshup":
+            assert request.form is not None
+            sent.append((result["message"]["body"], json.loads(request.form["template"])["id"]))
+        else:
+            assert request.json is not None
+            named = request.json["template"]
+            sent.append((result["message"]["body"], (named["name"], named["language"]["code"])))
+    english = "Hi Asha, today's activity is drawing. Reply to start."
+    hindi = "नमस्ते Asha, आज की गतिविधि drawing है।"
+    if sender == "gupshup":
+        assert sent == [(hindi, "gs-template-hi-9c1"), (english, "gs-template-7f3a")]
+    else:
+        assert sent == [(hindi, ("daily_nudge", "hi")), (english, ("daily_nudge", "en"))]
+
+
+def test_a_flows_template_and_a_collections_copies_speak_each_contacts_language(
+    wa_server: LiveServer, fake: FakeProvider
+) -> None:
+    org = Org(wa_server, fake, sender="gupshup")
+    phone = unique_phone()
+    contact_id = _opted_in_outside_the_window(org, phone)
+    _speaks(org.tenant, contact_id, "hi")
+    template = _translated_nudge(org.tenant)
+    flow = _templated_flow("gs-template-7f3a", "Translated nudge")
+    import_and_publish(org.tenant, (flow, []))
+    fake.reset()
+    started = org.tenant.data(
+        START, {"f": _flow_ids(org.tenant)["Translated nudge"], "c": str(contact_id)}, role="staff"
+    )
+    assert started["startContactFlow"] == {"success": True, "errors": None}
+    wait_until(settled(org, phone, 2))
+    nudge = org.messages(phone)[-1]
+    assert (nudge.body, nudge.status) == ("नमस्ते Asha, आज की गतिविधि drawing है।", "sent")
+    (request,) = fake.requests
+    assert request.form is not None
+    assert json.loads(request.form["template"])["id"] == "gs-template-hi-9c1"
+
+    # A collection of the Hindi speaker and an English speaker: each copy in its language.
+    other = unique_phone()
+    other_id = org.tenant.create_contact("Ravi", phone=other)["id"]
+    org.tenant.data(OPTIN, {"phone": other})
+    group = _collection(org.tenant, [str(contact_id), other_id])
+    result = org.tenant.data(
+        SEND_GROUP, {"t": template, "g": group, "p": ["friend", "singing"]}, role="staff"
+    )["sendHsmMessageToGroup"]
+    assert result["success"] is True, result
+
+    def copy_of(member: Any) -> Callable[[], list[str]]:
+        return lambda: [
+            m["body"]
+            for m in org.tenant.data(
+                "query($id: ID!) { messages(filter: {contactId: $id}) { body groupId } }",
+                {"id": str(member)},
+            )["messages"]
+            if m["groupId"] is not None
+        ]
+
+    wait_until(lambda: bool(copy_of(contact_id)()) and bool(copy_of(other_id)()))
+    assert copy_of(contact_id)() == ["नमस्ते friend, आज की गतिविधि singing है।"]
+    assert copy_of(other_id)() == ["Hi friend, today's activity is singing. Reply to start."]
