@@ -228,11 +228,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # about 10% more requests per second, for every query alike.
         gc.set_threshold(20_000, 50, 100)
         await _refresh_statistics(database)
-        try:
-            async with asyncio.timeout(10):
-                await database.warm()
-        except Exception:  # the database is not up yet: requests open connections as usual
-            log.warning("could not open database connections at start", exc_info=True)
         statistics = asyncio.create_task(_keep_statistics(database))
         runner = Runner()
         if settings.jobs_enabled:

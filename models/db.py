@@ -452,19 +452,6 @@ class Database:
             await stack.enter_async_context(session.begin())
             yield session
 
-    async def warm(self, count: int = 4) -> None:
-        """Open `count` of the pool's connections at once (no more than the pool holds), so
-        the first requests after a start do not each wait for a new one: on PostgreSQL a
-        connection costs a TCP handshake, authentication and the session's settings, and
-        the first webhook acknowledgements after a restart took 50-165 ms instead of 5."""
-        pool_size = getattr(self.engine.pool, "size", lambda: count)()
-
-        async def open_one() -> None:
-            async with self.session(all_organizations=True) as session:
-                await session.connection()
-
-        await asyncio.gather(*(open_one() for _ in range(min(count, pool_size))))
-
     async def optimize(self) -> list[str]:
         """Keep SQLite's planner statistics current (models.sqlite_statistics) and its
         contact search index merged (models.sqlite_search_index); the server runs this at
