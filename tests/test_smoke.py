@@ -18,4 +18,3 @@ def test_graphql_without_token_is_401(server: LiveServer) -> None:
 
 def test_typename_with_token(tenant: Tenant) -> None:
     assert tenant.data("{ __typename }") == {"__typename": "RootQueryType"}
-
