@@ -311,5 +311,8 @@ async def deliver(db: Database, args: dict[str, Any]) -> None:
         if not isinstance(step, _Next):
             return
         result = await _send(db, step)
-        if not await _record(db, org_id, contact_id, step, result):
+        if not await jobs.store_patiently(
+            lambda: _record(db, org_id, contact_id, step, result),  # noqa: B023
+            f"the send of message {step.message_id}",
+        ):
             return

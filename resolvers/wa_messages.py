@@ -751,7 +751,9 @@ async def send_job(db: Database, args: dict[str, Any]) -> None:
     if step is None:
         return
     result = await _deliver(db, step)
-    if await _record(db, org_id, message_id, result):
+    if await jobs.store_patiently(
+        lambda: _record(db, org_id, message_id, result), f"the send of WA message {message_id}"
+    ):
         raise SendRetry(f"WA group message {message_id}: {result.error}")
 
 

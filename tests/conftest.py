@@ -106,3 +106,18 @@ def timer_server(
 def timed_tenant(timer_server: LiveServer) -> Tenant:
     """A fresh organization on the server that runs jobs."""
     return create_tenant(timer_server)
+
+
+@pytest.fixture
+def impatient_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A server that runs jobs and gives up on a lock after 0.3 s."""
+    with fresh_database(database_url, tmp_path_factory) as url:
+        live = start_server(
+            url, jobs_enabled=True, jobs_poll_seconds=0.1, db_busy_timeout_seconds=0.3
+        )
+        try:
+            yield live
+        finally:
+            live.stop()

@@ -19,6 +19,7 @@ from resolvers import providers, wa_messages
 from tests.conftest import fresh_database
 from tests.test_jobs import wait_until
 from tests.test_maytapi_webhook import MaytapiOrg
+from tests.utils.db_lock import DatabaseLock
 from tests.utils.fake_maytapi import TOKEN, FakeMaytapi
 from tests.utils.fake_provider import Reply
 from tests.utils.server import LiveServer, start_server
@@ -124,6 +125,29 @@ def test_a_text_reaches_maytapi_and_the_message_ends_sent(
 
     wa_server.run(run_job_again)
     assert len(fake.sent(org.product)) == 1
+
+
+def test_a_message_maytapi_took_is_not_said_again_when_the_database_was_locked(
+    impatient_server: LiveServer, fake: FakeMaytapi
+) -> None:
+    """Maytapi says the message in the group, and storing its answer finds the database
+    locked for longer than a write waits: the job waits for it, instead of running again
+    and saying the message in the group a second time."""
+    org = SendingOrg(impatient_server, fake)
+    lock = DatabaseLock(impatient_server.db.url, seconds=1.2, table="wa_messages")
+    fake.on_request = lock.take
+    try:
+        assert org.send({"message": "Hello group", "waGroupId": str(org.wa_group_id)}) == {
+            "errors": None
+        }
+        wait_until(lock.taken.is_set)
+        assert lock.released.wait(timeout=10)  # (this test's own reads wait for it too)
+        wait_until(lambda: org.settled(1), timeout=30)
+    finally:
+        fake.on_request = None
+    assert len(fake.sent(org.product)) == 1
+    [message] = org.outbound()
+    assert (message.status, message.send_attempts) == ("sent", 1)
 
 
 def test_a_server_error_is_retried_then_the_message_is_sent(

@@ -28,6 +28,7 @@ from tests.conftest import fresh_database
 from tests.test_jobs import wait_until
 from tests.utils.chat import import_and_publish
 from tests.utils.client_ops import require_reference
+from tests.utils.db_lock import DatabaseLock
 from tests.utils.fake_provider import FakeProvider
 from tests.utils.flow_builder import FlowBuilder
 from tests.utils.server import LiveServer, start_server
@@ -551,6 +552,28 @@ def test_a_provider_that_fails_is_retried_then_the_message_fails_and_others_go_o
     org.gupshup(org.text(second, "hello"))
     wait_until(settled(org, second, 1))
     assert sent_to(fake, second) == ["Welcome"]
+
+
+def test_a_reply_the_provider_took_is_not_sent_again_when_the_database_was_locked(
+    impatient_server: LiveServer, fake: FakeProvider
+) -> None:
+    """The provider takes the reply, and storing its answer finds the database locked for
+    longer than a write waits: the outbox waits for it, instead of leaving the job to run
+    again, which would send the child the same reply twice."""
+    org = Org(impatient_server, fake)
+    phone = unique_phone()
+    lock = DatabaseLock(impatient_server.db.url, seconds=1.2)
+    fake.on_request = lock.take
+    try:
+        org.gupshup(org.text(phone, "hello"))
+        wait_until(lock.taken.is_set)
+        assert lock.released.wait(timeout=10)  # (this test's own reads wait for it too)
+        wait_until(settled(org, phone, 1), timeout=30)
+    finally:
+        fake.on_request = None
+    (reply,) = [m for m in org.messages(phone) if m.flow == "outbound"]
+    assert (reply.status, reply.body) == ("sent", "Welcome")
+    assert sent_to(fake, phone) == ["Welcome"]
 
 
 def test_a_reply_outside_the_24_hour_window_fails_with_a_clear_error(

@@ -22,7 +22,9 @@ until `JOBS_MAX_ATTEMPTS` runs have failed, then left failed and logged (a run t
 reach the database is always tried again: see `next_try`). A process that
 dies mid-job leaves it to be run again once its lease (`JOBS_LEASE_SECONDS`) has run out:
 delivery is at least once, so job functions must be idempotent. Job functions open their
-own transactions on the `Database` they are given and keep them short.
+own transactions on the `Database` they are given and keep them short. One that has had an
+outside service do something (a provider took a message) stores that with
+`store_patiently`, so a database briefly out of reach does not make it do it twice.
 
 `Runner` runs due jobs: started by the app's lifespan (`JOBS_ENABLED`), or alone by
 `python -m app worker`.
@@ -30,12 +32,13 @@ own transactions on the `Database` they are given and keep them short.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +58,30 @@ LONGEST_RETRY = 3600.0
 UNREACHABLE_RETRY = 30.0
 NAME_LENGTH = 128
 LOCK_LENGTH = 255
+
+
+T = TypeVar("T")
+# Tries of `store_patiently`, and the longest wait between two (seconds): about 6 s in all.
+STORE_TRIES = 6
+STORE_LONGEST_WAIT = 2.0
+
+
+async def store_patiently(store: Callable[[], Awaitable[T]], what: str) -> T:
+    """`store()`, a transaction that records what an outside service has already done, tried
+    again while the database is out of reach (a lock held past the busy timeout, a restart,
+    no free connection): if it is not stored, the job runs again and has the service do it a
+    second time (a child gets the same message twice). After STORE_TRIES the error is the
+    job's, as any other."""
+    tries = 0
+    while True:
+        try:
+            return await store()
+        except DatabaseUnavailable:
+            tries += 1
+            if tries == STORE_TRIES:
+                raise
+            log.warning("storing %s: the database is unavailable; trying again", what)
+            await asyncio.sleep(min(0.25 * 2 ** (tries - 1), STORE_LONGEST_WAIT))
 
 
 def job(name: str) -> Callable[[JobFn], JobFn]:

@@ -70,6 +70,8 @@ class FakeMaytapi(FakeProvider):
             return self._answer(record, Reply(404, {"success": False, "message": "no route"}))
         with self._lock:
             step = self._script.popleft() if self._script else None
+        if self.on_request is not None:
+            self.on_request(record)
         if step == "timeout":
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.timeout_sleep)

@@ -8,7 +8,9 @@ would: Gupshup `202 {"status": "submitted", "messageId": ...}`, Meta `200 {"mess
 [{"id": "wamid..."}], ...}`, each with a new id. `script([...])` queues what the next
 requests get instead, one step per request: "timeout" (no answer for `timeout_sleep`
 seconds, cut short when the server stops), a status code (that code with a provider-shaped
-error body) or a `Reply`.
+error body) or a `Reply`. `on_request`, when set, is called with each send request (in
+the fake's thread) before it is answered: a test can make something happen at the moment
+the provider takes a message.
 
     with FakeProvider(timeout_sleep=2) as fake:
         fake.script(["timeout", 500, Reply(429, headers={"Retry-After": "3"})])
@@ -29,7 +31,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Literal
@@ -100,6 +102,7 @@ class FakeProvider:
 
     def __init__(self, *, timeout_sleep: float = 5.0) -> None:
         self.timeout_sleep = timeout_sleep
+        self.on_request: Callable[[FakeRequest], None] | None = None
         self._lock = threading.Lock()
         self._requests: list[FakeRequest] = []
         self._script: deque[Step] = deque()
@@ -206,6 +209,8 @@ class FakeProvider:
             return self._answer(record, Reply(404, {"error": f"no route {request.url.path}"}))
         with self._lock:
             step = self._script.popleft() if self._script else None
+        if self.on_request is not None:
+            self.on_request(record)
         if step == "timeout":
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.timeout_sleep)
