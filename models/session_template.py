@@ -45,6 +45,15 @@ class SessionTemplate(OrgScoped, SQLModel, table=True):
     category: str | None = Field(default=None, sa_column=Column(String(64)))
     example: str | None = Field(default=None, sa_column=Column(Text))
     translations: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    # What the web app's template form keeps besides the body (Glific's columns): kept and
+    # shown again, not sent (templates go out as their text here).
+    footer: str | None = Field(default=None, sa_column=Column(Text))
+    has_buttons: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    button_type: str | None = Field(default=None, sa_column=Column(String(32)))
+    buttons: list[Any] = Field(default_factory=list, sa_column=json_column())
+    tag_id: int | None = Field(
+        default=None, sa_column=fk_column("tags.id", ondelete="SET NULL", nullable=True)
+    )
     inserted_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(seconds=True))
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=timestamp_column(seconds=True, onupdate=True)

@@ -12,6 +12,7 @@ and recorded here with its id.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Language, Message, SessionTemplate, utcnow
+from resolvers import tags
 from resolvers import validation as v
 from resolvers.delivery import TemplateRef
 from resolvers.errors import InputErrors, not_found
@@ -29,6 +31,21 @@ ENTITY = "Templates.SessionTemplate"
 APPROVED, PENDING = "APPROVED", "PENDING"
 TYPES = frozenset({"text", "image", "video", "document", "audio"})
 MAX_BODY = 1024  # WhatsApp's limit for a template's body
+MAX_FOOTER = 60  # and for its footer
+# Glific's categories for a new HSM template (`whatsappHsmCategories`).
+HSM_CATEGORIES = ("UTILITY", "MARKETING")
+MEDIA_NOT_KEPT = "media templates are not kept here: a template is sent as its text"
+
+
+class ButtonType(StrEnum):
+    """Glific's `TemplateButtonTypeEnum`: what a template's buttons do."""
+
+    CALL_TO_ACTION = "call_to_action"
+    QUICK_REPLY = "quick_reply"
+    OTP = "otp"
+    WHATSAPP_FORM = "whatsapp_form"
+
+
 _PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 _COLUMNS = {
@@ -169,7 +186,36 @@ async def _apply(
         template.uuid = v.text(params, "uuid") or None
     if params.get("translations") is not None:
         template.translations = v.json_map(params, "translations")
+    await _apply_form_extras(session, template, params)
     _check_hsm(template, params)
+
+
+async def _apply_form_extras(
+    session: AsyncSession, template: SessionTemplate, params: dict[str, Any]
+) -> None:
+    """What Glific's template form sends besides the body: kept and shown again."""
+    if "footer" in params:
+        template.footer = v.text(params, "footer", max_len=MAX_FOOTER) or None
+    has_buttons = v.boolean(params, "has_buttons")
+    if has_buttons is not None:
+        template.has_buttons = has_buttons
+    if "button_type" in params:
+        kind = params["button_type"]
+        template.button_type = None if kind is None else ButtonType(kind).value
+    if params.get("buttons") is not None:
+        buttons = params["buttons"]
+        if not isinstance(buttons, list) or any(not isinstance(b, dict) for b in buttons):
+            raise InputErrors.field("buttons", "should be a JSON list of buttons")
+        template.buttons = buttons
+    if "tag_id" in params:
+        raw = params["tag_id"]
+        template.tag_id = (
+            None
+            if raw in (None, "")
+            else (await tags.get_tag(session, template.organization_id, raw)).id
+        )
+    if params.get("message_media_id") not in (None, ""):
+        raise InputErrors.field("message_media_id", MEDIA_NOT_KEPT)
 
 
 def _check_hsm(template: SessionTemplate, params: dict[str, Any]) -> None:

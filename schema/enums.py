@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import contacts, contacts_fields, flows, imports, messages, organizations, querying
+from resolvers import (
+    contacts,
+    contacts_fields,
+    flows,
+    imports,
+    messages,
+    organizations,
+    querying,
+    templates,
+)
 
 SortOrder = querying.Order
 ContactStatusEnum = contacts.ContactStatus
@@ -19,6 +28,7 @@ FlowTypeEnum = flows.FlowType
 MessageFlowEnum = messages.Direction
 MessageTypeEnum = messages.MessageType
 MessageStatusEnum = messages.BspStatus
+TemplateButtonTypeEnum = templates.ButtonType
 
 # strawberry.enum registers a class in place (and returns it): the names above stay plain
 # aliases of the classes, which a type checker reads as types.
@@ -33,3 +43,4 @@ strawberry.enum(FlowTypeEnum, name="FlowTypeEnum")
 strawberry.enum(MessageFlowEnum, name="MessageFlowEnum")
 strawberry.enum(MessageTypeEnum, name="MessageTypeEnum")
 strawberry.enum(MessageStatusEnum, name="MessageStatusEnum")
+strawberry.enum(TemplateButtonTypeEnum, name="TemplateButtonTypeEnum")

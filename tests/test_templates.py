@@ -554,3 +554,83 @@ def test_a_flows_template_and_a_collections_copies_speak_each_contacts_language(
     wait_until(lambda: bool(copy_of(contact_id)()) and bool(copy_of(other_id)()))
     assert copy_of(contact_id)() == ["नमस्ते friend, आज की गतिविधि singing है।"]
     assert copy_of(other_id)() == ["Hi friend, today's activity is singing. Reply to start."]
+
+
+# What Glific's web app (6.18) asks on its HSM templates and speed sends screens.
+WEB_APP_LIST = """query sessionTemplates($filter: SessionTemplateFilter!, $opts: Opts!) {
+  sessionTemplates(filter: $filter, opts: $opts) { id body footer label isHsm updatedAt
+    translations type quality category language { id label locale } bspId shortcode status
+    reason isReserved isActive numberParameters hasButtons buttons buttonType
+    tag { id label } MessageMedia { id caption sourceUrl } } }"""
+WEB_APP_CREATE = """mutation createSessionTemplate($input: SessionTemplateInput!) {
+  createSessionTemplate(input: $input) { sessionTemplate { id label body footer isActive
+    language { label id } translations type MessageMedia { id caption sourceUrl } category
+    shortcode example hasButtons buttons buttonType } errors { key message } } }"""
+
+
+def test_the_web_apps_template_screens_keep_what_their_form_sends(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    tag = tenant.data('mutation { createTag(input: {label: "Mornings"}) { tag { id } } }')[
+        "createTag"
+    ]["tag"]["id"]
+    buttons = [{"type": "QUICK_REPLY", "text": "Start"}, {"type": "QUICK_REPLY", "text": "Later"}]
+    given = {
+        "label": f"Morning {unique_phone()[-6:]}",
+        "body": "Hi {{1}}, ready?",
+        "footer": "Team Asha",
+        "isHsm": True,
+        "shortcode": "morning_ready",
+        "category": "UTILITY",
+        "languageId": tenant.language_id("en"),
+        "type": "TEXT",
+        "hasButtons": True,
+        "buttonType": "QUICK_REPLY",
+        "buttons": json.dumps(buttons),
+        "tagId": tag,
+        "messageMediaId": None,
+        "uuid": "gs-ready-1",
+    }
+    made = tenant.data(WEB_APP_CREATE, {"input": given})["createSessionTemplate"]
+    assert made["errors"] is None, made
+    template = made["sessionTemplate"]
+    assert (template["footer"], template["hasButtons"], template["buttonType"]) == (
+        "Team Asha",
+        True,
+        "QUICK_REPLY",
+    )
+    assert json.loads(template["buttons"]) == buttons
+    assert template["MessageMedia"] is None
+    listed = tenant.data(WEB_APP_LIST, {"filter": {"isHsm": True}, "opts": {}})
+    [row] = [t for t in listed["sessionTemplates"] if t["id"] == template["id"]]
+    assert (row["bspId"], row["tag"], row["quality"], row["reason"]) == (
+        "gs-ready-1",
+        {"id": tag, "label": "Mornings"},
+        None,
+        None,
+    )
+    assert tenant.data("{ whatsappHsmCategories }")["whatsappHsmCategories"] == [
+        "UTILITY",
+        "MARKETING",
+    ]
+    # Refused with what was wrong, and nothing stored: media, buttons that are no list,
+    # another organization's tag.
+    other_tag = other_tenant.data(
+        'mutation { createTag(input: {label: "Theirs"}) { tag { id } } }'
+    )["createTag"]["tag"]["id"]
+    for change, key in (
+        ({"messageMediaId": "5"}, "message_media_id"),
+        ({"buttons": json.dumps({"text": "Start"})}, "buttons"),
+        ({"tagId": other_tag}, None),
+    ):
+        refused = tenant.data(
+            WEB_APP_CREATE, {"input": {**given, "label": f"Other {unique_phone()}", **change}}
+        )["createSessionTemplate"]
+        assert refused["sessionTemplate"] is None and refused["errors"], (change, refused)
+        if key is not None:
+            assert refused["errors"][0]["key"] == key, refused
+    count = tenant.data(
+        "query($f: SessionTemplateFilter) { countSessionTemplates(filter: $f) }",
+        {"f": {"isHsm": True}},
+    )["countSessionTemplates"]
+    assert count == 1

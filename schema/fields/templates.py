@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import templates
-from schema.enums import MessageTypeEnum
+from schema.enums import MessageTypeEnum, TemplateButtonTypeEnum
 from schema.fields.common import ctx_of, lookup, payload, read
 from schema.inputs import Opts, to_opts, to_params
 from schema.permissions import Staff
@@ -47,6 +47,14 @@ class SessionTemplateInput:
         description="The provider's id of the approved HSM template (Gupshup's template "
         "id); an HSM template with one is approved here.",
     )
+    footer: str | None = strawberry.UNSET
+    has_buttons: bool | None = strawberry.UNSET
+    button_type: TemplateButtonTypeEnum | None = strawberry.UNSET
+    buttons: JsonValue | None = strawberry.UNSET
+    tag_id: strawberry.ID | None = strawberry.UNSET
+    message_media_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description=f"Only null: {templates.MEDIA_NOT_KEPT}."
+    )
 
 
 @strawberry.type
@@ -68,6 +76,10 @@ class TemplateQuery:
         ctx = ctx_of(info)
         flt = to_params(filter) or {}
         return await read(info, lambda s: templates.count_templates(s, ctx.org_id, flt))
+
+    @strawberry.field(permission_classes=[Staff])
+    def whatsapp_hsm_categories(self) -> list[str | None] | None:
+        return list(templates.HSM_CATEGORIES)
 
     @strawberry.field(permission_classes=[Staff])
     async def session_template(self, info: Info, id: strawberry.ID) -> SessionTemplateResult | None:
