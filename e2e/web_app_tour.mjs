@@ -29,7 +29,8 @@ if (!base) {
 const phone = process.env.GLIFIC_PHONE || '917834811114';
 const password = process.env.GLIFIC_PASSWORD || 'Secret1234!';
 const paths = (args[1] ||
-  '/chat,/contact-profile,/collection,/flow,/staff-management,/settings/organization,/myaccount,/tag,/notifications'
+  '/chat,/contact-profile,/collection,/flow,/staff-management,/settings/organization,/myaccount,/tag,/notifications,' +
+    '/template,/template/add,/speed-send,/speed-send/add'
 ).split(',');
 
 const browser = await chromium.launch({
@@ -86,7 +87,7 @@ for (const path of paths) {
   console.log(`${path}: ${text.slice(0, 120)}`);
 }
 if (walks) {
-  const all = [importContacts, contactProfileForm, flowEditorProfiles, staffManagement, myAccount];
+  const all = [importContacts, contactProfileForm, flowEditorProfiles, staffManagement, myAccount, speedSend, hsmTemplate];
   for (const walk of [...all, flowExportImport]) {
     where = `walk ${walk.name}`;
     try {
@@ -332,4 +333,58 @@ async function flowExportImport() {
   check(/Successfully imported/.test(status || ''), `import answered: ${status}`);
   await page.locator('button', { hasText: 'Okay' }).click();
   return `exported "${name}", imported a copy: ${status}`;
+}
+
+// 7. Speed sends: a saved reply written in its form, then in the list.
+async function speedSend() {
+  const s = runStamp();
+  const label = `E2E reply ${s}`;
+  const body = 'Good morning! Today we draw.';
+  await page.goto(`${base}/speed-send/add`);
+  await page.locator('input[name=label]').fill(label);
+  await page.locator('[contenteditable=true]').first().click();
+  await page.keyboard.type(body);
+  await page.locator('[data-testid=submitActionButton]').first().click();
+  await page.waitForURL(/\/speed-send$/, { timeout: 15000 });
+  await waitForText(new RegExp(label));
+  const { sessionTemplates } = await gql(
+    'query($l: String!) { sessionTemplates(filter: {label: $l}, opts: {}) { label body isHsm } }',
+    { l: label }
+  );
+  check(
+    sessionTemplates.length === 1 && sessionTemplates[0].body === body && !sessionTemplates[0].isHsm,
+    `expected the speed send "${label}", found ${JSON.stringify(sessionTemplates)}`
+  );
+  return `"${label}" saved from the form and shown in the list`;
+}
+
+// 8. HSM templates: a new template written in its form (language, element name, title,
+// message, category), then in the list as waiting for the provider's approval.
+async function hsmTemplate() {
+  const s = runStamp();
+  const label = `E2E nudge ${s}`;
+  const shortcode = `e2e_nudge_${s}`;
+  await page.goto(`${base}/template/add`);
+  const language = page.locator('[role=combobox]').first();
+  await language.click();
+  await page.locator('[role=option]', { hasText: 'English' }).first().click();
+  await page.locator('input[name=newShortcode]').fill(shortcode);
+  await page.locator('input[name=label]').fill(label);
+  await page.locator('[contenteditable=true]').first().click();
+  await page.keyboard.type('Good morning! Today we draw.');
+  const category = page.locator('input[placeholder=Category]').first();
+  await category.click();
+  await page.locator('[role=option]', { hasText: 'UTILITY' }).first().click();
+  await page.locator('[data-testid=submitActionButton]').first().click();
+  await page.waitForURL(/\/template$/, { timeout: 15000 });
+  const { sessionTemplates } = await gql(
+    'query($l: String!) { sessionTemplates(filter: {label: $l}, opts: {}) { shortcode isHsm status category body } }',
+    { l: label }
+  );
+  const [made] = sessionTemplates;
+  check(
+    sessionTemplates.length === 1 && made.isHsm && made.shortcode === shortcode && made.category === 'UTILITY',
+    `expected the HSM template "${label}", found ${JSON.stringify(sessionTemplates)}`
+  );
+  return `"${label}" saved from the form, ${made.status} until its provider id is recorded`;
 }

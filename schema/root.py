@@ -21,6 +21,7 @@ from schema.fields.templates import TemplateMutation, TemplateQuery
 from schema.fields.users import UserMutation, UserQuery
 from schema.fields.wa_groups import WaGroupMutation, WaGroupQuery
 from schema.fields.wa_messages import WaMessageMutation
+from schema.fields.whatsapp_forms import WhatsappFormQuery
 from schema.subscriptions import Subscription
 
 RootQueryType = merge_types(
@@ -41,6 +42,7 @@ RootQueryType = merge_types(
         MessageQuery,
         SearchQuery,
         WaGroupQuery,
+        WhatsappFormQuery,
     ),
 )
 RootMutationType = merge_types(

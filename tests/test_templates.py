@@ -609,6 +609,14 @@ def test_the_web_apps_template_screens_keep_what_their_form_sends(
         None,
         None,
     )
+    # The form offers a WhatsApp form as a button: none are kept here, and asking says so.
+    forms = tenant.data(
+        """query listWhatsappForms($filter: WhatsappFormFilter) {
+          whatsappForms: listWhatsappForms(filter: $filter) { id name status description
+            categories sheet { id url } updatedAt } }""",
+        {"filter": {"status": "PUBLISHED"}},
+    )
+    assert forms == {"whatsappForms": []}
     assert tenant.data("{ whatsappHsmCategories }")["whatsappHsmCategories"] == [
         "UTILITY",
         "MARKETING",
