@@ -145,6 +145,14 @@ def _visible_to(stmt: Any, org_id: int, viewer: Viewer | None) -> Any:
     )
 
 
+def visible_contact_ids(org_id: int, viewer: Viewer) -> Any:
+    """The ids of the organization's contacts `viewer` may see, as a subquery (for what
+    belongs to a contact: its messages)."""
+    return _visible_to(
+        select(col(Contact.id)).where(col(Contact.organization_id) == org_id), org_id, viewer
+    )
+
+
 # --- reading -------------------------------------------------------------------------------
 
 

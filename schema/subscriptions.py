@@ -92,6 +92,18 @@ async def _refused_or(
     return _messages(ctx, info, reader, *topics)
 
 
+async def _contact_messages(
+    info: Info, organization_id: strawberry.ID, topic: str
+) -> AsyncIterator[Any]:
+    # A restricted staff user hears of the contacts they may see only (resolvers.messages).
+    viewer = ctx_of(info).viewer
+
+    def reader(org_id: int, message_id: Any) -> Read[Any]:
+        return messages.message_read(org_id, message_id, viewer)
+
+    return await _refused_or(info, organization_id, topic, reader=reader)
+
+
 async def _wa_messages(
     info: Info, organization_id: strawberry.ID, topic: str
 ) -> AsyncIterator[Any]:
@@ -117,13 +129,13 @@ class Subscription:
     async def received_message(
         self, info: Info, organization_id: strawberry.ID
     ) -> AsyncIterator[Message | None]:
-        return await _refused_or(info, organization_id, events.RECEIVED_MESSAGE)
+        return await _contact_messages(info, organization_id, events.RECEIVED_MESSAGE)
 
     @strawberry.subscription(description="An outbound message was stored to be sent.")
     async def sent_message(
         self, info: Info, organization_id: strawberry.ID
     ) -> AsyncIterator[Message | None]:
-        return await _refused_or(info, organization_id, events.SENT_MESSAGE)
+        return await _contact_messages(info, organization_id, events.SENT_MESSAGE)
 
     @strawberry.subscription(description="A message was sent to a collection as a whole.")
     async def sent_group_message(
@@ -135,7 +147,7 @@ class Subscription:
     async def update_message_status(
         self, info: Info, organization_id: strawberry.ID
     ) -> AsyncIterator[Message | None]:
-        return await _refused_or(info, organization_id, events.UPDATE_MESSAGE_STATUS)
+        return await _contact_messages(info, organization_id, events.UPDATE_MESSAGE_STATUS)
 
     @strawberry.subscription(description="A simulator contact's message was stored.")
     async def received_simulator_message(

@@ -36,7 +36,7 @@ from tests.utils.chat import Phone, import_and_publish
 from tests.utils.client_ops import Operation, ShapeRules, client_ops_dir, shape_problems
 from tests.utils.flow_builder import FlowBuilder
 from tests.utils.server import LiveServer, start_server
-from tests.utils.tenants import Tenant, create_tenant, unique_phone
+from tests.utils.tenants import Tenant, create_tenant, restrict_staff, unique_phone
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
 # Enough to tell the messages apart (the web app's own documents: the tests at the end).
@@ -311,6 +311,46 @@ def test_a_real_phones_message_is_not_a_simulator_event(
     [data] = socket.next_payloads(1)[received]
     assert data["receivedMessage"]["body"] == "from a real phone"
     assert socket.quiet()
+
+
+def test_restricted_staff_hear_and_read_only_the_messages_of_contacts_they_may_see(
+    server: LiveServer, tenant: Tenant, sockets: list[Socket]
+) -> None:
+    """A staff user restricted to a collection sees only its contacts (Glific's
+    `is_restricted`): here their messages too, live and when asked, as a contact's WhatsApp
+    groups are (Glific does not narrow messages: a deliberate difference)."""
+    asha_phone, ravi_phone = unique_phone(), unique_phone()
+    asha = tenant.create_contact("Asha", phone=asha_phone)["id"]
+    tenant.create_contact("Ravi", phone=ravi_phone)
+    restrict_staff(tenant, asha)
+    staff = open_socket(sockets, server)
+    staff.sign_in(tenant)
+    heard = staff.subscribe("receivedMessage", tenant.org_id)
+    manager = open_socket(sockets, server)
+    manager.sign_in(tenant, role="manager")
+    heard_by_manager = manager.subscribe("receivedMessage", tenant.org_id)
+    for phone, text in ((ravi_phone, "from Ravi"), (asha_phone, "from Asha")):
+        message = InboundMessage(
+            phone=phone, input=Input(text=text), provider_message_id=str(uuid.uuid4())
+        )
+        server.run(functools.partial(inbound.receive, server.db, tenant.org_id, message))
+    everything = manager.next_payloads(2)[heard_by_manager]
+    ids = {d["receivedMessage"]["body"]: d["receivedMessage"]["id"] for d in everything}
+    assert set(ids) == {"from Ravi", "from Asha"}
+    [only] = staff.next_payloads(1)[heard]
+    assert only["receivedMessage"]["body"] == "from Asha"
+    assert staff.quiet()
+
+    one = "query($id: ID!) { message(id: $id) { message { body } errors { message } } }"
+    hidden = tenant.data(one, {"id": ids["from Ravi"]}, role="staff")["message"]
+    assert hidden["message"] is None and hidden["errors"] == [{"message": "Resource not found"}]
+    shown = tenant.data(one, {"id": ids["from Asha"]}, role="staff")["message"]
+    assert shown["message"] == {"body": "from Asha"}
+    listed = "{ messages { body } countMessages }"  # (no flow here answers: no replies)
+    for role, bodies in (("staff", {"from Asha"}), ("manager", {"from Asha", "from Ravi"})):
+        found = tenant.data(listed, role=role)
+        assert {m["body"] for m in found["messages"]} == bodies, role
+        assert found["countMessages"] == len(bodies), role
 
 
 def test_a_message_to_a_collection_reaches_sent_group_message(

@@ -27,24 +27,28 @@ from schema.types.message import (
 class MessageQuery:
     @strawberry.field(permission_classes=[Staff])
     async def message(self, info: Info, id: strawberry.ID) -> MessageResult | None:
-        org_id = ctx_of(info).org_id
-        found, errors = await query_row(info, lambda: messages.message_read(org_id, id), "message")
+        ctx = ctx_of(info)
+        found, errors = await query_row(
+            info, lambda: messages.message_read(ctx.org_id, id, ctx.viewer), "message"
+        )
         return MessageResult(message=found, errors=errors)
 
     @strawberry.field(permission_classes=[Staff])
     async def messages(
         self, info: Info, filter: MessageFilter | None = None, opts: Opts | None = None
     ) -> list[Message | None] | None:
-        org_id = ctx_of(info).org_id
+        ctx = ctx_of(info)
         return await query_rows(
-            info, messages.messages_read(org_id, to_params(filter) or {}, to_opts(opts))
+            info,
+            messages.messages_read(ctx.org_id, to_params(filter) or {}, to_opts(opts), ctx.viewer),
         )
 
     @strawberry.field(permission_classes=[Staff])
     async def count_messages(self, info: Info, filter: MessageFilter | None = None) -> int | None:
-        org_id = ctx_of(info).org_id
+        ctx = ctx_of(info)
         return await read(
-            info, lambda s: messages.count_messages(s, org_id, to_params(filter) or {})
+            info,
+            lambda s: messages.count_messages(s, ctx.org_id, to_params(filter) or {}, ctx.viewer),
         )
 
 
