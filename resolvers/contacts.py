@@ -247,26 +247,17 @@ def _filtered(stmt: Any, org_id: int, flt: dict[str, Any], viewer: Viewer | None
         stmt = stmt.where(condition)
     if flt.get("whole_phone"):
         stmt = stmt.where(Contact.phone == flt["whole_phone"])
-    if flt.get("include_groups"):
-        members = select(col(ContactGroup.contact_id)).where(
-            in_ids(ContactGroup.group_id, flt["include_groups"])
-        )
-        stmt = stmt.where(col(Contact.id).in_(members))
-    if flt.get("exclude_groups"):
-        members = select(col(ContactGroup.contact_id)).where(
-            in_ids(ContactGroup.group_id, flt["exclude_groups"])
-        )
-        stmt = stmt.where(col(Contact.id).not_in(members))
-    if flt.get("include_wa_groups"):
-        members = select(col(ContactWaGroup.contact_id)).where(
-            in_ids(ContactWaGroup.wa_group_id, flt["include_wa_groups"])
-        )
-        stmt = stmt.where(col(Contact.id).in_(members))
-    if flt.get("exclude_wa_groups"):
-        members = select(col(ContactWaGroup.contact_id)).where(
-            in_ids(ContactWaGroup.wa_group_id, flt["exclude_wa_groups"])
-        )
-        stmt = stmt.where(col(Contact.id).not_in(members))
+    # Members of collections, and of WhatsApp groups, in or out.
+    for kind, member, group in (
+        ("groups", ContactGroup.contact_id, ContactGroup.group_id),
+        ("wa_groups", ContactWaGroup.contact_id, ContactWaGroup.wa_group_id),
+    ):
+        for included in (True, False):
+            ids = flt.get(f"{'include' if included else 'exclude'}_{kind}")
+            if ids:
+                members = select(col(member)).where(in_ids(group, ids))
+                found = col(Contact.id).in_(members)
+                stmt = stmt.where(found if included else ~found)
     # Tags are not modelled on contacts: no contact carries one, so asking for contacts
     # that do matches nothing, and excluding them removes nothing.
     if flt.get("include_tags"):

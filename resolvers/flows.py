@@ -55,6 +55,7 @@ from resolvers.querying import (
     ilike,
     int_ids,
     keyed_by_id,
+    lookup_id,
     one_or,
     to_int_id,
 )
@@ -110,10 +111,7 @@ _BOOLEANS = (
 
 def flow_read(org_id: int, raw_id: Any) -> Read[Any]:
     """`flow(id)`: a miss is Glific's `Elixir.Glific.Flows.Flow` / `Resource not found`."""
-    try:
-        fid = to_int_id(raw_id)
-    except InputErrors:
-        fid = 0
+    fid = lookup_id(raw_id)
     return Read(by_id(Flow), {"id": fid, "org": org_id}, one_or(lambda: not_found(ENTITY)))
 
 

@@ -23,8 +23,8 @@ from resolvers.querying import (
     ilike,
     in_ids,
     int_ids,
+    lookup_id,
     one_or,
-    to_int_id,
 )
 
 DEFAULT_LIMIT = 25
@@ -121,10 +121,7 @@ def message_read(org_id: int, raw_id: Any, viewer: Viewer | None = None) -> Read
     `Elixir.Glific.Messages.Message` / `Resource not found`. A staff user restricted to
     some collections reads only the messages of the contacts they may see (Glific does not
     narrow messages: a deliberate difference, as for contacts' WhatsApp groups)."""
-    try:
-        mid = to_int_id(raw_id)
-    except InputErrors:
-        mid = 0
+    mid = lookup_id(raw_id)
     missing = one_or(lambda: not_found(ENTITY))
     if viewer is not None and viewer.restricted:
         stmt = _seen_by(

@@ -47,6 +47,7 @@ from resolvers.querying import (
     ilike,
     int_ids,
     keyed_by_id,
+    lookup_id,
     one_or,
     to_int_id,
 )
@@ -95,10 +96,7 @@ def _missing() -> InputErrors:
 
 def profile_read(org_id: int, raw_id: Any) -> Read[Any]:
     """`profile(id)`: a miss is `Profile not found or permission denied.`"""
-    try:
-        pid = to_int_id(raw_id)
-    except InputErrors:
-        pid = 0
+    pid = lookup_id(raw_id)
     return Read(by_id(Profile), {"id": pid, "org": org_id}, one_or(_missing))
 
 

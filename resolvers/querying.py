@@ -141,6 +141,12 @@ def to_int_id(value: Any, key: str = "id") -> int:
     return number
 
 
+def lookup_id(value: Any) -> int:
+    """An id to look up a row by: a value that cannot be an id gives 0, which names no
+    row, so the lookup answers its "not found" rather than an input error."""
+    return _parse_id(value) or 0
+
+
 def int_ids(values: list[Any] | None) -> list[int]:
     """Parse a list of IDs for a filter; ids that cannot exist simply match nothing."""
     return [n for v in values or [] if (n := _parse_id(v)) is not None]

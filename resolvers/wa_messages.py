@@ -59,7 +59,7 @@ from resolvers.delivery import (
     group_transport_for,
 )
 from resolvers.errors import InputErrors, not_found
-from resolvers.querying import by_id, one_or, to_int_id
+from resolvers.querying import by_id, lookup_id, one_or, to_int_id
 
 log = logging.getLogger(__name__)
 
@@ -787,10 +787,7 @@ def wa_message_read(org_id: int, raw_id: Any, viewer: Viewer | None = None) -> R
     """One group message of the organization (what a subscription event names), if the
     viewer may see it; a miss is Glific's `Elixir.Glific.WAGroup.WAMessage` / `Resource not
     found`."""
-    try:
-        mid = to_int_id(raw_id)
-    except InputErrors:
-        mid = 0
+    mid = lookup_id(raw_id)
     missing = one_or(lambda: not_found(ENTITY))
     if viewer is not None and viewer.restricted:
         params = {"id": mid, "org": org_id, "user": viewer.user_id}

@@ -79,6 +79,16 @@ class MaytapiOrg:
             "phoneId": self.phone_id,
         }
 
+    def ack(self, msg_id: str, kind: str) -> None:
+        """Maytapi's acknowledgement (`sent`, `reached`, `seen`...) of one of our messages."""
+        body = {
+            "product_id": self.product,
+            "phone_id": self.phone_id,
+            "type": "ack",
+            "data": [{"msgId": msg_id, "ackType": kind, "chatId": "x@g.us", "time": 1}],
+        }
+        assert self.post(body).status_code == 200
+
     def read(self, work: Any) -> Any:
         return self.server.in_transaction(work, org_id=self.org_id)
 
@@ -265,23 +275,14 @@ def test_acks_only_move_a_message_forward_and_an_error_fails_it(server: LiveServ
     org.post(sent)
     org.post(other)
 
-    def ack(msg_id: str, kind: str) -> None:
-        body = {
-            "product_id": org.product,
-            "phone_id": org.phone_id,
-            "type": "ack",
-            "data": [{"msgId": msg_id, "ackType": kind, "chatId": "x@g.us", "time": 1}],
-        }
-        assert org.post(body).status_code == 200
-
     def statuses() -> dict[str | None, tuple[str, str | None]]:
         return {m.bsp_id: (m.status, m.bsp_status) for m in org.messages()}
 
-    ack("out-1", "seen")
+    org.ack("out-1", "seen")
     assert statuses()["out-1"] == ("sent", "read")
-    ack("out-1", "delivered")  # late: never backwards
+    org.ack("out-1", "delivered")  # late: never backwards
     assert statuses()["out-1"] == ("sent", "read")
-    ack("out-2", "reached")
+    org.ack("out-2", "reached")
     assert statuses()["out-2"] == ("sent", "delivered")
 
     error = {
@@ -294,7 +295,7 @@ def test_acks_only_move_a_message_forward_and_an_error_fails_it(server: LiveServ
     failed = next(m for m in org.messages() if m.bsp_id == "out-2")
     assert (failed.status, failed.bsp_status) == ("failed", "error")
     assert failed.errors["data"]["message"] == "Could not deliver"
-    ack("out-2", "seen")  # failed is final
+    org.ack("out-2", "seen")  # failed is final
     assert statuses()["out-2"] == ("failed", "error")
 
     # Acks for several messages in one callback; more than Maytapi ever sends in one is

@@ -224,23 +224,14 @@ def test_acks_and_errors_reach_update_wa_message_status_when_they_change_somethi
     socket, fields = watching(sockets, org)
     other = other_org_watching(sockets, wa_server)
 
-    def ack(msg_id: str, kind: str) -> None:
-        body = {
-            "product_id": org.product,
-            "phone_id": org.phone_id,
-            "type": "ack",
-            "data": [{"msgId": msg_id, "ackType": kind, "chatId": "x@g.us", "time": 1}],
-        }
-        assert org.post(body).status_code == 200
-
-    ack("out-1", "seen")
+    org.ack("out-1", "seen")
     [(field, message)] = next_events(socket, fields, 1)
     assert (field, message["bspId"], message["bspStatus"]) == (
         "updateWaMessageStatus",
         "out-1",
         "READ",
     )
-    ack("out-1", "delivered")  # late: the status stays, nobody is told
+    org.ack("out-1", "delivered")  # late: the status stays, nobody is told
     assert socket.quiet()
 
     error = {
@@ -259,7 +250,7 @@ def test_acks_and_errors_reach_update_wa_message_status_when_they_change_somethi
     )
     assert "Could not deliver" in message["errors"]
     assert org.post(error).status_code == 200  # the same report again changes nothing
-    ack("out-2", "seen")  # failed is final
+    org.ack("out-2", "seen")  # failed is final
     assert socket.quiet()
     assert other.quiet()
 
